@@ -1,0 +1,21 @@
+"""Errors a user can act on: the CLI prints them as one line (exit code 2), the window shows them."""
+
+
+class BertdeskError(Exception):
+    """A problem with the user's input, model or files, explained in one readable sentence."""
+
+
+class BundleError(BertdeskError):
+    """A model bundle folder is missing a file, is corrupt, or cannot be run."""
+
+
+class CheckpointError(BertdeskError):
+    """A Hugging Face checkpoint folder cannot be converted."""
+
+
+class IntrospectionError(BertdeskError):
+    """An ONNX graph's internals (per-layer hidden states, attentions) cannot be exposed."""
+
+
+class JobCancelled(Exception):
+    """A job stopped because it was cancelled; not an error to show to the user."""

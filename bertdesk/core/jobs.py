@@ -1,0 +1,67 @@
+"""A small task protocol shared by the core and the UI: progress, cancellation, interruption of onnxruntime runs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import onnxruntime as ort
+
+from bertdesk.core.errors import JobCancelled
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class JobHandle:
+    """Handed to every long core function: it reports progress and learns that it should stop.
+
+    `cancel()` may be called from any thread: it sets a flag that `check()` turns into `JobCancelled`, and it
+    terminates every onnxruntime run started through `run_options()`, so a long inference stops at once.
+    """
+
+    def __init__(self, on_progress: ProgressCallback | None = None) -> None:
+        self._on_progress = on_progress
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._active: set[ort.RunOptions] = set()
+
+    def progress(self, fraction: float, text: str = "") -> None:
+        """Report progress, `fraction` in [0, 1], with a short text for a status line."""
+        if self._on_progress is not None:
+            self._on_progress(min(max(float(fraction), 0.0), 1.0), text)
+
+    def is_cancelled(self) -> bool:
+        """True once `cancel()` was called."""
+        return self._cancelled.is_set()
+
+    def check(self) -> None:
+        """Raise `JobCancelled` if the job was cancelled; call it between steps."""
+        if self._cancelled.is_set():
+            raise JobCancelled()
+
+    def cancel(self) -> None:
+        """Stop the job: flag it and terminate any onnxruntime run under way."""
+        self._cancelled.set()
+        with self._lock:
+            for options in self._active:
+                options.terminate = True
+
+    @contextmanager
+    def run_options(self) -> Iterator[ort.RunOptions]:
+        """RunOptions for one onnxruntime run that `cancel()` can terminate from another thread."""
+        options = ort.RunOptions()
+        with self._lock:
+            if self._cancelled.is_set():
+                raise JobCancelled()
+            self._active.add(options)
+        try:
+            yield options
+        finally:
+            with self._lock:
+                self._active.discard(options)
+
+
+def ensure_handle(handle: JobHandle | None) -> JobHandle:
+    """The handle given, or a fresh one that is never cancelled and reports nowhere."""
+    return handle if handle is not None else JobHandle()
