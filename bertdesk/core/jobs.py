@@ -47,6 +47,13 @@ class JobHandle:
             for options in self._active:
                 options.terminate = True
 
+    def sub(self, start: float, stop: float, prefix: str = "") -> JobHandle:
+        """A handle for one step of this job: its progress maps into [start, stop] of this one's, and cancelling
+        either cancels both."""
+        child = JobHandle(lambda f, text: self.progress(start + (stop - start) * f, prefix + text))
+        child._cancelled, child._lock, child._active = self._cancelled, self._lock, self._active
+        return child
+
     @contextmanager
     def run_options(self) -> Iterator[ort.RunOptions]:
         """RunOptions for one onnxruntime run that `cancel()` can terminate from another thread."""

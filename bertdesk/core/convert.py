@@ -1,0 +1,367 @@
+"""Hugging Face checkpoint folder (config.json + safetensors + tokenizer) → bertdesk bundle, without torch.
+
+The graph is written op by op from the numpy weights. Every layer adds the graph input `attention_bias`
+(broadcast to batch x heads x query x key) to its attention scores; it defaults to zeros, so the same weights can
+be run with another mask (a causal one, say) by feeding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto
+
+from bertdesk import __version__
+from bertdesk.core.checkpoint import read_checkpoint
+from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config
+from bertdesk.core.errors import CheckpointError
+from bertdesk.core.graph_builder import GraphBuilder
+from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.tokenizer import load_tokenizer
+
+BUNDLE_METADATA = "bertdesk.json"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+ATTENTION_BIAS = "attention_bias"
+# Above this many bytes of weights the graph keeps them in a side file: protobuf cannot exceed 2 GiB.
+_EXTERNAL_DATA_BYTES = 1_500_000_000
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """One encoder layer, in the same post-LayerNorm shape for BERT and DistilBERT."""
+
+    query: tuple[np.ndarray, np.ndarray]
+    key: tuple[np.ndarray, np.ndarray]
+    value: tuple[np.ndarray, np.ndarray]
+    attention_out: tuple[np.ndarray, np.ndarray]
+    attention_norm: tuple[np.ndarray, np.ndarray]
+    intermediate: tuple[np.ndarray, np.ndarray]
+    output: tuple[np.ndarray, np.ndarray]
+    output_norm: tuple[np.ndarray, np.ndarray]
+
+
+class _Weights:
+    """Named lookups into a checkpoint, with a clear error for anything missing or misshapen."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], prefix: str) -> None:
+        self.tensors = tensors
+        self.prefix = prefix
+
+    def has(self, name: str) -> bool:
+        return self._key(name) is not None
+
+    def _key(self, name: str) -> str | None:
+        for candidate in (self.prefix + name, name):
+            if candidate in self.tensors:
+                return candidate
+            legacy = candidate.replace("LayerNorm.weight", "LayerNorm.gamma")
+            legacy = legacy.replace("LayerNorm.bias", "LayerNorm.beta")
+            if legacy in self.tensors:
+                return legacy
+        return None
+
+    def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        key = self._key(name)
+        if key is None:
+            raise CheckpointError(f"the checkpoint has no weight {self.prefix + name!r}")
+        array = self.tensors[key]
+        if array.shape != shape:
+            raise CheckpointError(f"weight {key!r} has shape {array.shape}, the config implies {shape}")
+        return array
+
+    def pair(self, name: str, out_features: int, in_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(weight, bias) of a Linear (weight shape (out, in)) or of a LayerNorm (in_features None)."""
+        weight_shape = (out_features,) if in_features is None else (out_features, in_features)
+        return self.get(f"{name}.weight", weight_shape), self.get(f"{name}.bias", (out_features,))
+
+
+def _bert_layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
+    h, i = c.hidden_size, c.intermediate_size
+    layers = []
+    for n in range(c.num_layers):
+        p = f"encoder.layer.{n}."
+        layers.append(
+            LayerWeights(
+                query=w.pair(p + "attention.self.query", h, h),
+                key=w.pair(p + "attention.self.key", h, h),
+                value=w.pair(p + "attention.self.value", h, h),
+                attention_out=w.pair(p + "attention.output.dense", h, h),
+                attention_norm=w.pair(p + "attention.output.LayerNorm", h),
+                intermediate=w.pair(p + "intermediate.dense", i, h),
+                output=w.pair(p + "output.dense", h, i),
+                output_norm=w.pair(p + "output.LayerNorm", h),
+            )
+        )
+    return layers
+
+
+def _distilbert_layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
+    h, i = c.hidden_size, c.intermediate_size
+    layers = []
+    for n in range(c.num_layers):
+        p = f"transformer.layer.{n}."
+        layers.append(
+            LayerWeights(
+                query=w.pair(p + "attention.q_lin", h, h),
+                key=w.pair(p + "attention.k_lin", h, h),
+                value=w.pair(p + "attention.v_lin", h, h),
+                attention_out=w.pair(p + "attention.out_lin", h, h),
+                attention_norm=w.pair(p + "sa_layer_norm", h),
+                intermediate=w.pair(p + "ffn.lin1", i, h),
+                output=w.pair(p + "ffn.lin2", h, i),
+                output_norm=w.pair(p + "output_layer_norm", h),
+            )
+        )
+    return layers
+
+
+def _activation(name: str) -> Callable[[GraphBuilder, str], str]:
+    def gelu_erf(g: GraphBuilder, x: str) -> str:
+        half = g.op("Mul", [x, g.const(g.fresh("half"), np.array(0.5, np.float32))])
+        scaled = g.op("Mul", [x, g.const(g.fresh("inv_sqrt2"), np.array(1 / math.sqrt(2), np.float32))])
+        one = g.const(g.fresh("one"), np.array(1.0, np.float32))
+        return g.op("Mul", [half, g.op("Add", [g.op("Erf", [scaled]), one])])
+
+    def gelu_tanh(g: GraphBuilder, x: str) -> str:
+        cube = g.op("Mul", [g.op("Mul", [x, x]), x])
+        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(g.fresh("c"), np.array(0.044715, np.float32))])])
+        scaled = g.op("Mul", [inner, g.const(g.fresh("k"), np.array(math.sqrt(2 / math.pi), np.float32))])
+        one = g.const(g.fresh("one"), np.array(1.0, np.float32))
+        half = g.op("Mul", [x, g.const(g.fresh("half"), np.array(0.5, np.float32))])
+        return g.op("Mul", [half, g.op("Add", [g.op("Tanh", [scaled]), one])])
+
+    def relu(g: GraphBuilder, x: str) -> str:
+        return g.op("Relu", [x])
+
+    def silu(g: GraphBuilder, x: str) -> str:
+        return g.op("Mul", [x, g.op("Sigmoid", [x])])
+
+    table = {"gelu": gelu_erf, "gelu_new": gelu_tanh, "gelu_pytorch_tanh": gelu_tanh, "relu": relu, "silu": silu,
+             "swish": silu}
+    if name not in table:
+        raise CheckpointError(f"activation {name!r} is not supported (known: {', '.join(sorted(table))})")
+    return table[name]
+
+
+def build_graph(config: ModelConfig, tensors: dict[str, np.ndarray], *, internals: bool = False) -> onnx.ModelProto:
+    """The ONNX graph for `config` with weights `tensors` (float32), with per-layer outputs if `internals`."""
+    c = config
+    prefix = {"bert": "bert.", "distilbert": "distilbert."}[c.model_type]
+    w = _Weights(tensors, prefix)
+    h, heads, head_size = c.hidden_size, c.num_heads, c.head_size
+    act = _activation(c.hidden_act)
+    g = GraphBuilder()
+
+    g.add_input("input_ids", TensorProto.INT64, ["batch", "sequence"])
+    g.add_input("attention_mask", TensorProto.INT64, ["batch", "sequence"])
+    if c.model_type == "bert":
+        g.add_input("token_type_ids", TensorProto.INT64, ["batch", "sequence"])
+    # An input that is also an initializer: zeros unless the caller feeds another mask.
+    g.add_input(ATTENTION_BIAS, TensorProto.FLOAT, ["bias_batch", "bias_heads", "bias_query", "bias_key"])
+    g.const(ATTENTION_BIAS, np.zeros((1, 1, 1, 1), np.float32))
+
+    # Embeddings: word + learned position (+ segment) → LayerNorm.
+    word = g.const("embeddings.word_embeddings", w.get("embeddings.word_embeddings.weight", (c.vocab_size, h)))
+    x = g.op("Gather", [word, "input_ids"], axis=0)
+    # Position ids are 0..seq-1: the first seq rows of the learned position table.
+    seq_len = g.op("Shape", ["input_ids"], start=1, end=2)
+    zero = g.const("zero_1d", np.array([0], np.int64))
+    position_table = g.const(
+        "embeddings.position_embeddings", w.get("embeddings.position_embeddings.weight", (c.max_positions, h))
+    )
+    x = g.op("Add", [x, g.op("Slice", [position_table, zero, seq_len, zero])])
+    if c.model_type == "bert":
+        segment_table = g.const(
+            "embeddings.token_type_embeddings",
+            w.get("embeddings.token_type_embeddings.weight", (c.type_vocab_size, h)),
+        )
+        x = g.op("Add", [x, g.op("Gather", [segment_table, "token_type_ids"], axis=0)])
+    hidden = g.layer_norm(x, *w.pair("embeddings.LayerNorm", h), c.layer_norm_eps, "embeddings.LayerNorm",
+                          output="hidden_states.0")
+
+    # Additive mask (batch, 1, 1, key): 0 where attended, the float minimum at padding, as transformers does.
+    mask = g.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
+    inverted = g.op("Sub", [g.const("one_f32", np.array(1.0, np.float32)), mask])
+    minimum = g.const("float_min", np.array(np.finfo(np.float32).min, np.float32))
+    axes = g.const("axes_1_2", np.array([1, 2], np.int64))
+    padding_bias = g.op("Unsqueeze", [g.op("Mul", [inverted, minimum]), axes])
+    bias = g.op("Add", [padding_bias, ATTENTION_BIAS], "mask_bias")
+
+    split_heads = g.const("split_heads_shape", np.array([0, 0, heads, head_size], np.int64))
+    merge_heads = g.const("merge_heads_shape", np.array([0, 0, h], np.int64))
+    scale = g.const("attention_scale", np.array(1 / math.sqrt(head_size), np.float32))
+    layers = _bert_layers(w, c) if c.model_type == "bert" else _distilbert_layers(w, c)
+    for n, layer in enumerate(layers):
+        name = f"layer.{n}"
+
+        q = _project_heads(g, hidden, layer.query, f"{name}.query", split_heads, [0, 2, 1, 3])
+        k = _project_heads(g, hidden, layer.key, f"{name}.key", split_heads, [0, 2, 3, 1])
+        v = _project_heads(g, hidden, layer.value, f"{name}.value", split_heads, [0, 2, 1, 3])
+        scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k]), scale]), bias])
+        probs = g.op("Softmax", [scores], f"attentions.{n}", axis=-1)
+        context = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
+        context = g.op("Reshape", [context, merge_heads])
+        attended = g.op("Add", [g.linear(context, *layer.attention_out, f"{name}.attention_out"), hidden])
+        attended = g.layer_norm(attended, *layer.attention_norm, c.layer_norm_eps, f"{name}.attention_norm")
+        inner = act(g, g.linear(attended, *layer.intermediate, f"{name}.intermediate"))
+        out = g.op("Add", [g.linear(inner, *layer.output, f"{name}.output"), attended])
+        hidden = g.layer_norm(out, *layer.output_norm, c.layer_norm_eps, f"{name}.output_norm",
+                              output=f"hidden_states.{n + 1}")
+
+    g.op("Identity", [hidden], "last_hidden_state")
+    g.add_output("last_hidden_state", ["batch", "sequence", h])
+    _add_head(g, w, c, hidden)
+    if internals:
+        for n in range(c.num_layers + 1):
+            g.add_output(f"hidden_states.{n}", ["batch", "sequence", h])
+        for n in range(c.num_layers):
+            g.add_output(f"attentions.{n}", ["batch", heads, "sequence", "sequence"])
+    return g.build(
+        c.architecture,
+        {"bertdesk.converter": __version__, "bertdesk.task": c.task, "bertdesk.model_type": c.model_type},
+    )
+
+
+def _project_heads(
+    g: GraphBuilder, x: str, weights: tuple[np.ndarray, np.ndarray], name: str, split_shape: str, perm: list[int]
+) -> str:
+    """A linear projection split into heads: (batch, heads, seq, head) or, for keys, (batch, heads, head, seq)."""
+    projected = g.linear(x, *weights, name)
+    return g.op("Transpose", [g.op("Reshape", [projected, split_shape])], perm=perm)
+
+
+def _add_head(g: GraphBuilder, w: _Weights, c: ModelConfig, hidden: str) -> None:
+    h = c.hidden_size
+    if c.task == TASK_QA:
+        logits = g.linear(hidden, *w.pair("qa_outputs", 2, h), "qa_outputs")
+        start, end = g.fresh("start"), g.fresh("end")
+        g.nodes.append(onnx.helper.make_node("Split", [logits], [start, end], axis=-1, num_outputs=2))
+        axes = g.const("last_axis", np.array([-1], np.int64))
+        g.op("Squeeze", [start, axes], "start_logits")
+        g.op("Squeeze", [end, axes], "end_logits")
+        g.add_output("start_logits", ["batch", "sequence"])
+        g.add_output("end_logits", ["batch", "sequence"])
+        return
+    one = g.const("one_1d", np.array([1], np.int64))
+    zero = g.const("zero_1d_head", np.array([0], np.int64))
+    cls_vector = g.op("Squeeze", [g.op("Slice", [hidden, zero, one, one]), one])
+    if c.task == TASK_CLASSIFICATION:
+        num_labels = _num_labels(w, c)
+        if c.model_type == "bert":
+            pooled = g.op("Tanh", [g.linear(cls_vector, *w.pair("pooler.dense", h, h), "pooler")])
+        else:
+            pooled = g.op("Relu", [g.linear(cls_vector, *w.pair("pre_classifier", h, h), "pre_classifier")])
+        g.op("Identity", [g.linear(pooled, *w.pair("classifier", num_labels, h), "classifier")], "logits")
+        g.add_output("logits", ["batch", num_labels])
+    elif c.task == TASK_ENCODER and c.model_type == "bert" and w.has("pooler.dense.weight"):
+        g.op("Tanh", [g.linear(cls_vector, *w.pair("pooler.dense", h, h), "pooler")], "pooler_output")
+        g.add_output("pooler_output", ["batch", h])
+
+
+def _num_labels(w: _Weights, c: ModelConfig) -> int:
+    key = w._key("classifier.weight")
+    if key is None:
+        raise CheckpointError("the checkpoint has no classifier.weight for its sequence-classification head")
+    num_labels = w.tensors[key].shape[0]
+    if c.labels and len(c.labels) != num_labels:
+        raise CheckpointError(f"config.json names {len(c.labels)} labels, the classifier has {num_labels} outputs")
+    return num_labels
+
+
+def _pooling(source: Path) -> dict:
+    """Sentence-embedding settings of a sentence-transformers folder (mean pooling, normalisation), if any."""
+    pooling: dict = {"pooling": "mean", "normalize": False, "pooling_source": "default"}
+    config = source / "1_Pooling" / "config.json"
+    if config.is_file():
+        try:
+            raw = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return pooling
+        if raw.get("pooling_mode_cls_token"):
+            pooling["pooling"] = "cls"
+        elif raw.get("pooling_mode_mean_tokens"):
+            pooling["pooling"] = "mean"
+        pooling["pooling_source"] = "sentence-transformers"
+    modules = source / "modules.json"
+    if modules.is_file():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            pooling["normalize"] = any("Normalize" in m.get("type", "") for m in json.loads(modules.read_text()))
+    return pooling
+
+
+def convert_checkpoint(
+    source: str | Path,
+    out: str | Path,
+    *,
+    internals: bool = False,
+    force: bool = False,
+    handle: JobHandle | None = None,
+    extra_metadata: dict | None = None,
+) -> Path:
+    """Convert the Hugging Face checkpoint folder `source` into a bundle folder `out`; returns `out`.
+
+    The bundle is written beside `out` and renamed into place, so a crash never leaves half a bundle.
+    """
+    handle = ensure_handle(handle)
+    source, out = Path(source), Path(out)
+    config = read_config(source / "config.json", error=CheckpointError)
+    if not (source / "tokenizer.json").is_file():
+        raise CheckpointError(f"{source} has no tokenizer.json (a fast tokenizer file is needed)")
+    tokenizer = load_tokenizer(source / "tokenizer.json")
+    occupied = any(out.iterdir()) if out.is_dir() else out.exists()
+    if occupied and not force:
+        raise CheckpointError(f"{out} already exists; pass --force to replace it")
+    handle.progress(0.05, "reading weights")
+    tensors = read_checkpoint(source)
+    handle.check()
+    largest_id = tokenizer.get_vocab_size(with_added_tokens=True) - 1
+    if largest_id >= config.vocab_size:
+        raise CheckpointError(
+            f"the tokenizer has ids up to {largest_id} but the model embeds only {config.vocab_size} tokens"
+        )
+    handle.progress(0.3, "building the graph")
+    model = build_graph(config, tensors, internals=internals)
+    handle.check()
+    handle.progress(0.7, "writing the bundle")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        weight_bytes = sum(t.nbytes for t in tensors.values())
+        onnx.save_model(
+            model,
+            str(staging / "model.onnx"),
+            save_as_external_data=weight_bytes > _EXTERNAL_DATA_BYTES,
+            location="model.onnx.data",
+        )
+        shutil.copy2(source / "config.json", staging / "config.json")
+        for name in TOKENIZER_FILES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, staging / name)
+        metadata = {
+            "format": 1,
+            "converter": f"bertdesk {__version__}",
+            "source": str(source.resolve()),
+            "task": config.task,
+            "internals": internals,
+            **_pooling(source),
+            **(extra_metadata or {}),
+        }
+        (staging / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+        handle.check()
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    handle.progress(1.0, "converted")
+    return out

