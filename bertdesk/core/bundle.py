@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -227,6 +228,13 @@ class Bundle:
         self._lock = threading.Lock()
         self._session: ort.InferenceSession | None = None
         self._internals_session: ort.InferenceSession | None = None
+
+    @functools.cached_property
+    def model_tokenizer(self) -> Tokenizer:
+        """The tokenizer as the model needs it: truncated (longest first, as transformers does) at max length."""
+        tokenizer = Tokenizer.from_str(self.tokenizer.to_str())
+        tokenizer.enable_truncation(max_length=self.info.max_positions, strategy="longest_first")
+        return tokenizer
 
     def _options(self) -> ort.SessionOptions:
         options = ort.SessionOptions()

@@ -244,7 +244,8 @@ def _add_head(g: GraphBuilder, w: _Weights, c: ModelConfig, hidden: str) -> None
     if c.task == TASK_QA:
         logits = g.linear(hidden, *w.pair("qa_outputs", 2, h), "qa_outputs")
         start, end = g.fresh("start"), g.fresh("end")
-        g.nodes.append(onnx.helper.make_node("Split", [logits], [start, end], axis=-1, num_outputs=2))
+        sizes = g.const("qa_split", np.array([1, 1], np.int64))
+        g.nodes.append(onnx.helper.make_node("Split", [logits, sizes], [start, end], name="qa_split_node", axis=-1))
         axes = g.const("last_axis", np.array([-1], np.int64))
         g.op("Squeeze", [start, axes], "start_logits")
         g.op("Squeeze", [end, axes], "end_logits")

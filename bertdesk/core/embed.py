@@ -1,0 +1,164 @@
+"""Texts → vectors: batched encoding, per-layer token vectors, pooled sentence vectors, long texts in windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.jobs import JobHandle, ensure_handle
+
+POOLINGS = ("mean", "cls")
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    """Padded model inputs for a batch, with each row's pieces."""
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    pieces: list[list[str]]
+    truncated: list[bool]
+
+
+def encode(bundle: Bundle, texts: list[str], pairs: list[str] | None = None) -> EncodedBatch:
+    """Tokenize `texts` (with `pairs` as segment B) as the model needs them: truncated and padded to the longest."""
+    if not texts:
+        raise BertdeskError("no text given")
+    if any(not isinstance(t, str) for t in texts):
+        raise BertdeskError("every input must be text")
+    tokenizer = bundle.model_tokenizer
+    inputs = list(zip(texts, pairs, strict=True)) if pairs is not None else texts
+    encodings = tokenizer.encode_batch(inputs)
+    width = max(len(e.ids) for e in encodings)
+    shape = (len(encodings), width)
+    ids, mask, types = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
+    return EncodedBatch(ids, mask, types, [e.tokens for e in encodings], [bool(e.overflowing) for e in encodings])
+
+
+def resolve_layer(bundle: Bundle, layer: int | None) -> int:
+    """A hidden-state index in 0..L (0 = the embeddings' output); None and -1 mean the last layer."""
+    count = bundle.info.num_layers
+    if layer is None:
+        return count
+    index = layer + count + 1 if layer < 0 else layer
+    if not 0 <= index <= count:
+        raise BertdeskError(f"layer {layer} does not exist: this model has layers 0 (embeddings) to {count}")
+    return index
+
+
+def hidden_states(bundle: Bundle, batch: EncodedBatch, layer: int, handle: JobHandle | None = None) -> np.ndarray:
+    """(batch, seq, hidden) vectors after `layer` (a resolved index)."""
+    internals = layer != bundle.info.num_layers
+    out = bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, internals=internals, handle=handle)
+    return out["hidden_states"][layer] if internals else out["last_hidden_state"]
+
+
+def pool(vectors: np.ndarray, attention_mask: np.ndarray, how: str) -> np.ndarray:
+    """Sentence vectors from token vectors: the mean over real tokens, or the [CLS] vector."""
+    if how == "cls":
+        return vectors[:, 0, :]
+    if how == "mean":
+        weights = attention_mask[..., None].astype(vectors.dtype)
+        return (vectors * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    raise BertdeskError(f"unknown pooling {how!r} (choose {' or '.join(POOLINGS)})")
+
+
+def embed_texts(
+    bundle: Bundle,
+    texts: list[str],
+    *,
+    layer: int | None = None,
+    pooling: str | None = None,
+    normalize: bool | None = None,
+    batch_size: int = 32,
+    handle: JobHandle | None = None,
+) -> np.ndarray:
+    """One vector per text, (n, hidden). Pooling and normalisation default to the bundle's native ones."""
+    handle = ensure_handle(handle)
+    pooling = pooling or bundle.info.pooling
+    normalize = bundle.info.normalize if normalize is None else normalize
+    index = resolve_layer(bundle, layer)
+    vectors = []
+    for start in range(0, len(texts), batch_size):
+        handle.check()
+        batch = encode(bundle, texts[start : start + batch_size])
+        vectors.append(pool(hidden_states(bundle, batch, index, handle), batch.attention_mask, pooling))
+        handle.progress(min(1.0, (start + batch_size) / len(texts)), f"embedded {min(len(texts), start + batch_size)}")
+    result = np.concatenate(vectors) if vectors else np.zeros((0, bundle.info.hidden_size), np.float32)
+    if normalize:
+        result = result / np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
+    return result
+
+
+def token_vectors(
+    bundle: Bundle, text: str, *, layer: int | None = None, handle: JobHandle | None = None
+) -> tuple[list[str], np.ndarray]:
+    """The model-visible pieces of `text` and their (seq, hidden) vectors after `layer`."""
+    batch = encode(bundle, [text])
+    return batch.pieces[0], hidden_states(bundle, batch, resolve_layer(bundle, layer), handle)[0]
+
+
+@dataclass(frozen=True)
+class LongTextEmbedding:
+    """A text longer than the model's window, embedded window by window."""
+
+    num_tokens: int
+    window_vectors: np.ndarray  # (windows, hidden), mean-pooled
+    window_token_counts: np.ndarray
+    vector: np.ndarray  # token-weighted mean of the windows
+
+    @property
+    def num_windows(self) -> int:
+        """How many windows the text was cut into."""
+        return len(self.window_vectors)
+
+
+def embed_long_text(
+    bundle: Bundle, text: str, *, batch_size: int = 8, handle: JobHandle | None = None
+) -> LongTextEmbedding:
+    """Tokenize a text of any length and embed it in consecutive windows of the model's maximum length."""
+    handle = ensure_handle(handle)
+    handle.progress(0.0, "tokenizing")
+    encoding = bundle.tokenizer.encode(text, add_special_tokens=False)
+    handle.check()
+    ids = np.asarray(encoding.ids, dtype=np.int64)
+    cls_id, sep_id = _special_id(bundle, "[CLS]"), _special_id(bundle, "[SEP]")
+    span = bundle.info.max_positions - 2
+    windows = [ids[i : i + span] for i in range(0, len(ids), span)] or [ids]
+    vectors, counts = [], []
+    for start in range(0, len(windows), batch_size):
+        handle.check()
+        group = windows[start : start + batch_size]
+        width = max(len(w) for w in group) + 2
+        input_ids = np.zeros((len(group), width), np.int64)
+        mask = np.zeros_like(input_ids)
+        for row, window in enumerate(group):
+            input_ids[row, : len(window) + 2] = [cls_id, *window, sep_id]
+            mask[row, : len(window) + 2] = 1
+        out = bundle.run(input_ids, mask, handle=handle)["last_hidden_state"]
+        vectors.append(pool(out, mask, "mean"))
+        counts.extend(int(m.sum()) for m in mask)
+        done = min(len(windows), start + batch_size)
+        handle.progress(done / len(windows), f"embedded window {done} of {len(windows)}")
+    window_vectors = np.concatenate(vectors)
+    weights = np.asarray(counts, np.float32)
+    return LongTextEmbedding(
+        num_tokens=len(ids),
+        window_vectors=window_vectors,
+        window_token_counts=np.asarray(counts),
+        vector=(window_vectors * weights[:, None]).sum(axis=0) / weights.sum(),
+    )
+
+
+def _special_id(bundle: Bundle, token: str) -> int:
+    token_id = bundle.tokenizer.token_to_id(token)
+    if token_id is None:
+        raise BertdeskError(f"{bundle.info.name}'s vocabulary has no {token} token")
+    return token_id
