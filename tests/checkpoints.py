@@ -34,11 +34,12 @@ def tiny_vocab() -> list[str]:
     return list(dict.fromkeys(tokens))
 
 
-def save_tokenizer(folder: Path) -> None:
-    """A lower-casing BERT WordPiece tokenizer over `tiny_vocab()` as tokenizer.json + vocab.txt."""
+def save_tokenizer(folder: Path, size: int | None = None) -> None:
+    """A lower-casing BERT WordPiece tokenizer over `tiny_vocab()` (its first `size` tokens) as tokenizer.json +
+    vocab.txt."""
     from tokenizers.implementations import BertWordPieceTokenizer
 
-    vocab = {token: i for i, token in enumerate(tiny_vocab())}
+    vocab = {token: i for i, token in enumerate(tiny_vocab()[:size])}
     tokenizer = BertWordPieceTokenizer(vocab, lowercase=True)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(folder / "tokenizer.json"))

@@ -126,10 +126,11 @@ def _distilbert_layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
 
 def _activation(name: str) -> Callable[[GraphBuilder, str], str]:
     def gelu_erf(g: GraphBuilder, x: str) -> str:
-        half = g.op("Mul", [x, g.const(g.fresh("half"), np.array(0.5, np.float32))])
-        scaled = g.op("Mul", [x, g.const(g.fresh("inv_sqrt2"), np.array(1 / math.sqrt(2), np.float32))])
+        # Written as x * (1 + erf(x / sqrt 2)) * 0.5, the form onnxruntime's Gelu fusion recognises.
+        scaled = g.op("Div", [x, g.const(g.fresh("sqrt2"), np.array(math.sqrt(2), np.float32))])
         one = g.const(g.fresh("one"), np.array(1.0, np.float32))
-        return g.op("Mul", [half, g.op("Add", [g.op("Erf", [scaled]), one])])
+        gated = g.op("Mul", [x, g.op("Add", [g.op("Erf", [scaled]), one])])
+        return g.op("Mul", [gated, g.const(g.fresh("half"), np.array(0.5, np.float32))])
 
     def gelu_tanh(g: GraphBuilder, x: str) -> str:
         cube = g.op("Mul", [g.op("Mul", [x, x]), x])
