@@ -9,6 +9,7 @@ import numpy as np
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.tokenizer import encode_one
 
 POOLINGS = ("mean", "cls")
 
@@ -126,7 +127,7 @@ def embed_long_text(
     """Tokenize a text of any length and embed it in consecutive windows of the model's maximum length."""
     handle = ensure_handle(handle)
     handle.progress(0.0, "tokenizing")
-    encoding = bundle.tokenizer.encode(text, add_special_tokens=False)
+    encoding = encode_one(bundle.tokenizer, text, add_special_tokens=False)
     handle.check()
     ids = np.asarray(encoding.ids, dtype=np.int64)
     cls_id, sep_id = _special_id(bundle, "[CLS]"), _special_id(bundle, "[SEP]")

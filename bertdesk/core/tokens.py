@@ -12,6 +12,7 @@ from typing import Any
 from tokenizers import Tokenizer
 
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.tokenizer import encode_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def tokenize(
     if tokenizer.truncation is not None or tokenizer.padding is not None:
         raise ValueError("tokenize() needs a tokenizer with padding and truncation off (see load_tokenizer)")
 
-    encoding = tokenizer.encode(text, pair)
+    encoding = encode_one(tokenizer, text, pair)
     segments = encoding.sequence_ids
     kept = _kept_lengths(segments.count(0), segments.count(1), max_length - num_special)
     unk_id = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", None) or "[UNK]")
