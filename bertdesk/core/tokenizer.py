@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tokenizers import Encoding, Tokenizer
 
 from bertdesk.core.errors import BundleError
+
+# bertdesk's worker threads and onnxruntime own the cores. Left parallel, `tokenizers` starts a global rayon pool on
+# first use whose threads never end (and, on Linux, carry the name of whichever worker thread started them).
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def load_tokenizer(path: str | Path) -> Tokenizer:
