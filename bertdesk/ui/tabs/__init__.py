@@ -1,0 +1,1 @@
+"""The analysis tabs of the main window: one `AnalysisTab` per task."""
