@@ -1,0 +1,494 @@
+"""The main window: the analysis tabs, the model picker, progress and cancel, errors, and saved settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QMoveEvent,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bertdesk import __version__
+from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.jobs import JobHandle
+from bertdesk.ui.error_log import log_path
+from bertdesk.ui.message_bar import MessageBar
+from bertdesk.ui.model_info import ModelInfoPanel
+from bertdesk.ui.model_picker import ModelPicker
+from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.tabs.placeholder import AskPlaceholder, ClassifyPlaceholder, SimilarityPlaceholder
+from bertdesk.ui.tabs.tokens import TokensTab
+from bertdesk.ui.workers import JobRunner
+
+logger = logging.getLogger(__name__)
+
+#: Text files larger than this are refused when dropped or opened.
+MAX_TEXT_FILE_BYTES = 20_000_000
+#: Settings are written this long after the last change.
+SAVE_DELAY_MS = 500
+
+
+def make_tabs() -> list[AnalysisTab]:
+    """The four analysis tabs, in order."""
+    return [TokensTab(), SimilarityPlaceholder(), ClassifyPlaceholder(), AskPlaceholder()]
+
+
+def tab_key(tab: AnalysisTab) -> str:
+    """The name a tab goes by in the settings file and on the command line: "tokens", "similarity", ..."""
+    return tab.title.lower()
+
+
+def _installed_bundles() -> list[BundleInfo]:
+    problems: list[str] = []
+    infos = list_bundles(errors=problems)
+    for problem in problems:
+        logger.warning("Skipped a model folder: %s", problem)
+    return infos
+
+
+def read_text_file(path: Path) -> str:
+    """The text of a UTF-8 file, or a `BertdeskError` saying why it cannot be used as input."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise BertdeskError(f"{path.name} is not a file.")
+        if size > MAX_TEXT_FILE_BYTES:
+            limit = MAX_TEXT_FILE_BYTES // 1_000_000
+            raise BertdeskError(f"{path.name} is {size / 1e6:.0f} MB; bertdesk opens text files up to {limit} MB.")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BertdeskError(f"Could not read {path.name}: {exc.strerror}.") from exc
+    if b"\x00" in data[:65536]:
+        raise BertdeskError(f"{path.name} looks like a binary file, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BertdeskError(f"{path.name} is not UTF-8 text (bad byte at position {exc.start}).") from exc
+
+
+class MainWindow(QMainWindow):
+    """The bertdesk window.
+
+    `store` keeps settings and inputs across restarts (None: nothing is read or written); `model` (a bundle
+    name or folder) overrides the saved model choice.
+    """
+
+    def __init__(self, store: SettingsStore | None = None, *, model: str | None = None) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self.setWindowTitle("bertdesk")
+        self.setAcceptDrops(True)
+        self.bundle: Bundle | None = None
+        self._store = store
+        self._requested_model: str | None = None
+        self._progress: dict[JobRunner, tuple[float, str] | None] = {}
+        self._started_at: dict[JobRunner, float] = {}
+        self._last_run_ms: dict[JobRunner, float] = {}
+        self._progress_text = ""
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_settings)
+
+        self.tabs = make_tabs()
+        self.messages = MessageBar(self)
+        self.messages.log_requested.connect(self.show_log)
+        self._tab_widget = QTabWidget(self)
+        self._tab_widget.setDocumentMode(True)
+        for index, tab in enumerate(self.tabs):
+            self._tab_widget.addTab(tab, tab.title)
+            self._tab_widget.setTabToolTip(index, f"{tab.title} (Ctrl+{index + 1})")
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.messages)
+        layout.addWidget(self._tab_widget, 1)
+        self.setCentralWidget(central)
+
+        self.model_info = ModelInfoPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_info)
+        self.model_picker = ModelPicker(self)
+        self.model_picker.model_requested.connect(self.load_model)
+        self._model_runner = JobRunner(self)
+        self._build_actions()
+        self._build_status_bar()
+
+        for runner in [self._model_runner, *(tab.runner for tab in self.tabs)]:
+            self._watch(runner)
+        self._model_runner.finished.connect(self._on_model_loaded)
+        self._model_runner.errored.connect(self._on_model_failed)
+        for tab in self.tabs:
+            tab.state_changed.connect(self.schedule_save)
+            tab.status_message.connect(self._show_status)
+        self._tab_widget.currentChanged.connect(self._on_tab_changed)
+        self.model_info.visibilityChanged.connect(self.schedule_save)
+
+        self.resize(1200, 780)
+        saved_model = self._restore_settings()
+        self.load_model(model if model is not None else saved_model)
+
+    # Building
+
+    def _build_actions(self) -> None:
+        self.paste_action = QAction("Paste and analyze", self)
+        self.paste_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        self.paste_action.setToolTip("Put the clipboard's text into the current tab and analyze it (Ctrl+Shift+V)")
+        self.paste_action.triggered.connect(self.paste_and_analyze)
+        open_action = QAction("Open text file…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.setToolTip("Load a UTF-8 text file into the current tab (you can also drop one on the window)")
+        open_action.triggered.connect(self._choose_text_file)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        info_action = self.model_info.toggleViewAction()
+        info_action.setText("About this model")
+        info_action.setShortcut(QKeySequence("F9"))
+        info_action.setToolTip("Show or hide the model's architecture numbers (F9)")
+
+        files = self.menuBar().addMenu("&File")
+        files.addActions([open_action, self.paste_action])
+        files.addSeparator()
+        files.addAction(quit_action)
+        view = self.menuBar().addMenu("&View")
+        for index, tab in enumerate(self.tabs):
+            action = QAction(tab.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self._tab_widget.setCurrentIndex(i))
+            view.addAction(action)
+        view.addSeparator()
+        view.addAction(info_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Show log file", self.show_log)
+        help_menu.addAction("About bertdesk", self._about)
+
+        toolbar = QToolBar("Model", self)
+        toolbar.setObjectName("toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        model_label = QLabel("&Model: ", toolbar)
+        model_label.setBuddy(self.model_picker)
+        model_label.setToolTip(self.model_picker.toolTip())
+        toolbar.addWidget(model_label)
+        toolbar.addWidget(self.model_picker)
+        toolbar.addSeparator()
+        toolbar.addAction(self.paste_action)
+        toolbar.addAction(info_action)
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.model_label = QLabel("No model", bar)
+        self.model_label.setToolTip("The model in use")
+        self.time_label = QLabel("", bar)
+        self.time_label.setToolTip("How long the current tab's last analysis took")
+        self.progress_bar = QProgressBar(bar)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setToolTip("Progress of the running job")
+        self.cancel_button = QPushButton("Cancel", bar)
+        self.cancel_button.setToolTip("Stop the running job (Esc)")
+        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_button.clicked.connect(self.cancel_job)
+        for widget in (self.model_label, self.time_label, self.progress_bar, self.cancel_button):
+            bar.addPermanentWidget(widget)
+        self._refresh_progress()
+
+    # Model
+
+    @Slot(str)
+    def load_model(self, name_or_path: str | None) -> None:
+        """Load a bundle (None: the default model, installed on first use) off the GUI thread, then hand it to
+        every tab."""
+        self._requested_model = name_or_path
+        if self.bundle is None:
+            pending = "Installing or loading the default model…" if name_or_path is None else "Loading model…"
+            self.model_picker.show_pending(pending)
+
+        def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
+            bundle = open_model(name_or_path, handle=handle)
+            handle.check()
+            return bundle, _installed_bundles()
+
+        self._model_runner.submit(job, "load model")
+
+    def _on_model_loaded(self, result: tuple[Bundle | None, list[BundleInfo]]) -> None:
+        bundle, infos = result
+        if bundle is None:  # only the list, after a failed load with no model in use
+            self.model_picker.set_bundles(infos, None)
+            if not infos:
+                self.model_picker.show_pending("No model installed")
+            return
+        self.bundle = bundle
+        if all(info.path != bundle.info.path for info in infos):
+            infos = [*infos, bundle.info]
+        self.model_picker.set_bundles(infos, bundle.info.path)
+        self.model_info.show_info(bundle.info)
+        self.model_label.setText(bundle.info.name)
+        self.setWindowTitle(bundle.info.name)
+        self.model_label.setToolTip(f"The model in use: {bundle.info.summary()}\n{bundle.info.path}")
+        self._show_status(f"Model {bundle.info.name} loaded.")
+        for tab in self.tabs:
+            tab.bundles_changed(infos)
+            tab.set_bundle(bundle)
+        self.schedule_save()
+
+    def _on_model_failed(self, message: str) -> None:
+        if self.bundle is None and self._requested_model is not None:
+            self.messages.show_error(f"{message} — using the default model instead.")
+            self.load_model(None)
+            return
+        self.messages.show_error(message, offer_log="log file" in message)
+        if self.bundle is not None:
+            self.model_picker.select(self.bundle.info.path)
+        else:
+            self._model_runner.submit(lambda handle: (None, _installed_bundles()), "list models")
+
+    # Input
+
+    @Slot()
+    def paste_and_analyze(self) -> None:
+        """Put the clipboard's text into the current tab and run it."""
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self._show_status("The clipboard holds no text.")
+            return
+        self.current_tab().set_input_text(text)
+
+    def open_text_file(self, path: Path) -> bool:
+        """Load a text file into the current tab; a file that is not usable text is refused with a message."""
+        try:
+            text = read_text_file(path)
+        except BertdeskError as exc:
+            self.messages.show_error(str(exc))
+            return False
+        self.current_tab().set_input_text(text)
+        self._show_status(f"Loaded {path.name} ({len(text):,} characters).")
+        return True
+
+    def _choose_text_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open text file", "", "Text files (*.txt *.md);;All files (*)")
+        if name:
+            self.open_text_file(Path(name))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        mime = event.mimeData()
+        if mime.hasText() or any(url.isLocalFile() for url in mime.urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        mime = event.mimeData()
+        paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        if len(paths) > 1:
+            self.messages.show_error("Drop one text file at a time.")
+        elif paths:
+            self.open_text_file(paths[0])
+        elif mime.hasText():
+            self.current_tab().set_input_text(mime.text())
+        event.acceptProposedAction()
+
+    # Tabs and jobs
+
+    def current_tab(self) -> AnalysisTab:
+        """The tab on show."""
+        return self.tabs[self._tab_widget.currentIndex()]
+
+    def select_tab(self, key: str) -> AnalysisTab:
+        """Show the tab named `key` ("tokens", "similarity", "classify", "ask")."""
+        for index, tab in enumerate(self.tabs):
+            if tab_key(tab) == key:
+                self._tab_widget.setCurrentIndex(index)
+                return tab
+        raise BertdeskError(f"No tab named {key!r}; the tabs are {', '.join(map(tab_key, self.tabs))}.")
+
+    def is_busy(self) -> bool:
+        """True while a model loads or any tab has a run scheduled or under way."""
+        return self._model_runner.is_running() or any(tab.is_busy() for tab in self.tabs)
+
+    @Slot()
+    def cancel_job(self) -> None:
+        """Cancel the job on show in the status bar: a model load, else the current tab's analysis."""
+        runner = self._shown_runner()
+        if runner.is_running():
+            runner.cancel()
+            self._show_status("Cancelled.")
+
+    def _shown_runner(self) -> JobRunner:
+        return self._model_runner if self._model_runner.is_running() else self.current_tab().runner
+
+    def _watch(self, runner: JobRunner) -> None:
+        def started() -> None:
+            self._progress[runner] = None
+            self._started_at[runner] = time.perf_counter()
+            self._refresh_progress()
+
+        def progress(fraction: float, text: str) -> None:
+            self._progress[runner] = (fraction, text)
+            self._refresh_progress()
+
+        def finished(_value: object) -> None:
+            self._last_run_ms[runner] = (time.perf_counter() - self._started_at.pop(runner)) * 1000
+            ended()
+
+        def errored(message: str) -> None:
+            if runner is not self._model_runner:
+                self.messages.show_error(message, offer_log="log file" in message)
+            ended()
+
+        def ended() -> None:
+            self._progress.pop(runner, None)
+            self._started_at.pop(runner, None)
+            if self._progress_text and self.statusBar().currentMessage() == self._progress_text:
+                self.statusBar().clearMessage()
+            self._refresh_progress()
+
+        runner.started.connect(started)
+        runner.progress.connect(progress)
+        runner.finished.connect(finished)
+        runner.errored.connect(errored)
+        runner.cancelled.connect(ended)
+
+    def _refresh_progress(self) -> None:
+        """Show the progress of the shown runner's job, and the current tab's last run time."""
+        runner = self._shown_runner()
+        running = runner.is_running()
+        self.progress_bar.setVisible(running)
+        self.cancel_button.setVisible(running)
+        state = self._progress.get(runner)
+        if state is None:
+            self.progress_bar.setRange(0, 0)
+        else:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(round(state[0] * 1000))
+            if state[1]:
+                self._progress_text = state[1]
+                self.statusBar().showMessage(state[1])
+        tab_runner = self.current_tab().runner
+        elapsed = self._last_run_ms.get(tab_runner)
+        self.time_label.setText("" if elapsed is None else f"Last run: {elapsed:,.0f} ms")
+
+    def _on_tab_changed(self, _index: int) -> None:
+        self._refresh_progress()
+        self.schedule_save()
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # Help
+
+    @Slot()
+    def show_log(self) -> None:
+        """Open the log file in the desktop's text viewer."""
+        path = log_path()
+        if not path.exists():
+            self._show_status(f"No errors logged yet ({path}).")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About bertdesk",
+            f"<p><b>bertdesk {__version__}</b></p><p>Look inside a BERT model and use it, fully offline.</p>"
+            f"<p>Log file: {log_path()}</p>",
+        )
+
+    # Settings
+
+    @Slot()
+    def schedule_save(self) -> None:
+        """Write the settings shortly, once changes settle."""
+        if self._store is not None:
+            self._save_timer.start()
+
+    @Slot()
+    def save_settings(self) -> None:
+        """Write geometry, model, current tab and every tab's inputs now."""
+        if self._store is None:
+            return
+        self._save_timer.stop()
+        data = {
+            "window": {
+                "geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
+                "state": bytes(self.saveState().toBase64()).decode("ascii"),
+            },
+            "model": self.bundle.info.path if self.bundle is not None else self._requested_model,
+            "tab": tab_key(self.current_tab()),
+            "tabs": {tab_key(tab): tab.save_state() for tab in self.tabs},
+        }
+        try:
+            self._store.save(data)
+        except OSError as exc:
+            logger.error("Could not write the settings file", exc_info=exc)
+            self.messages.show_error(f"Could not save settings to {self._store.path}: {exc.strerror}.")
+
+    def _restore_settings(self) -> str | None:
+        """Apply saved settings; returns the saved model, if any."""
+        if self._store is None:
+            return None
+        data, problem = self._store.load()
+        if problem is not None:
+            self.messages.show_notice(problem)
+        window = data.get("window")
+        if isinstance(window, dict):
+            if isinstance(window.get("geometry"), str):
+                self.restoreGeometry(QByteArray.fromBase64(window["geometry"].encode("ascii")))
+            if isinstance(window.get("state"), str):
+                self.restoreState(QByteArray.fromBase64(window["state"].encode("ascii")))
+        tabs = data.get("tabs")
+        for index, tab in enumerate(self.tabs):
+            state = tabs.get(tab_key(tab)) if isinstance(tabs, dict) else None
+            if isinstance(state, dict):
+                try:
+                    tab.restore_state(state)
+                except Exception:
+                    logger.exception("Could not restore the %s tab's inputs", tab.title)
+                    self.messages.show_notice(f"The {tab.title} tab's saved inputs could not be restored.")
+            if data.get("tab") == tab_key(tab):
+                self._tab_widget.setCurrentIndex(index)
+        model = data.get("model")
+        return model if isinstance(model, str) else None
+
+    # Window events
+
+    def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 (Qt's name)
+        super().moveEvent(event)
+        self.schedule_save()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.schedule_save()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Save everything, then stop every job and wait for its thread."""
+        self.save_settings()
+        self._model_runner.shutdown()
+        for tab in self.tabs:
+            tab.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,72 @@
+"""The "About this model" panel: the architecture numbers of the bundle in use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QWidget
+
+from bertdesk.ui.model_picker import TASK_LABELS, format_size
+
+if TYPE_CHECKING:
+    from bertdesk.core.bundle import BundleInfo
+
+_ROWS = {
+    "name": ("Name", "The bundle's folder name."),
+    "task": ("Task", "What the model's head does: embeddings, classification or question answering."),
+    "architecture": ("Architecture", "The Hugging Face architecture the bundle was converted from."),
+    "model_type": ("Model type", "The family of the checkpoint (bert, distilbert, ...)."),
+    "num_layers": ("Layers", "Transformer layers, each with self-attention and a feed-forward block."),
+    "num_heads": ("Attention heads", "Attention heads in every layer."),
+    "hidden_size": ("Hidden size", "Width of every token's vector between layers."),
+    "vocab_size": ("Vocabulary", "Number of distinct tokens the tokenizer can produce."),
+    "max_positions": ("Max tokens", "The longest input the model accepts, special tokens included."),
+    "labels": ("Labels", "The classes a classification model chooses from."),
+    "has_internals": ("Internals", "Whether per-layer hidden states and attentions can be shown."),
+    "size_bytes": ("Size on disk", "Total size of the bundle's files."),
+    "path": ("Folder", "Where the bundle is stored."),
+}
+
+
+class ModelInfoPanel(QDockWidget):
+    """A dock listing the numbers of the current bundle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("About this model", parent)
+        self.setObjectName("model_info")
+        self.setToolTip("The architecture of the model in use")
+        body = QWidget(self)
+        form = QFormLayout(body)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._values: dict[str, QLabel] = {}
+        for key, (label, tip) in _ROWS.items():
+            value = QLabel("—", body)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setToolTip(tip)
+            name = QLabel(label + ":", body)
+            name.setToolTip(tip)
+            form.addRow(name, value)
+            self._values[key] = value
+        self.setWidget(body)
+
+    def show_info(self, info: BundleInfo | None) -> None:
+        """Show `info`, or dashes when no model is loaded."""
+        for key, label in self._values.items():
+            label.setText("—" if info is None else _format(key, getattr(info, key)))
+
+
+def _format(key: str, value: object) -> str:
+    if key == "task":
+        return TASK_LABELS.get(str(value), str(value))
+    if key == "size_bytes":
+        return format_size(int(value))
+    if key == "has_internals":
+        return "per-layer states and attentions" if value else "final output only"
+    if key == "labels":
+        names = value.values() if isinstance(value, dict) else value
+        return ", ".join(map(str, names)) if value else "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,79 @@
+"""Rendering the window offscreen to a PNG, with one tab on show and its sample input analysed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from bertdesk.core.errors import BertdeskError
+
+
+def sample_text(tab_name: str) -> str | None:
+    """The sample input for a tab ("tokens", ...), if it has one."""
+    samples = json.loads((files("bertdesk.resources") / "samples.json").read_text(encoding="utf-8"))
+    return samples.get(tab_name)
+
+
+def render_tab(
+    tab_name: str,
+    out_path: str | Path,
+    *,
+    bundle_dir: str | Path | None = None,
+    sample: bool = True,
+    size: tuple[int, int] = (1280, 800),
+    timeout_s: float = 600,
+) -> Path:
+    """Render the window with the tab `tab_name` on show to the PNG `out_path`; returns its path.
+
+    `bundle_dir` is the model (default: the default model, installed if missing); with `sample`, the tab's
+    sample text is analysed first. Saved settings are neither read nor written.
+    """
+    if QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from bertdesk.ui.app import make_application
+    from bertdesk.ui.main_window import MainWindow
+
+    app = make_application()
+    window = MainWindow(None, model=str(bundle_dir) if bundle_dir is not None else None)
+    try:
+        window.resize(*size)
+        tab = window.select_tab(tab_name.lower())
+        window.show()
+        _wait(app, lambda: not window.is_busy(), timeout_s)
+        if window.bundle is None:
+            raise BertdeskError(f"No model could be loaded: {window.messages.text()}")
+        text = sample_text(tab_name.lower()) if sample else None
+        if text is not None:
+            tab.set_input_text(text)
+            _wait(app, lambda: not window.is_busy(), timeout_s)
+        _process_events_for(app, 0.2)  # layouts and the status bar settle
+        out = Path(out_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise BertdeskError(f"Could not write the image {out}.")
+        return out
+    finally:
+        window.close()
+        window.deleteLater()
+
+
+def _wait(app: QApplication, done: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise BertdeskError(f"The window was still busy after {timeout_s:.0f} s.")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _process_events_for(app: QApplication, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)

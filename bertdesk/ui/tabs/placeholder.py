@@ -1,0 +1,47 @@
+"""Tabs not built yet: one line saying what each will do, and no pretence of working."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from bertdesk.ui.tabs.base import AnalysisTab
+
+
+class PlaceholderTab(AnalysisTab):
+    """A tab that only says what it will do; pasted or dropped text is declined with a status message."""
+
+    plan: ClassVar[str]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        label = QLabel(f"<p><b>{self.title}</b> is not built yet.</p><p>{self.plan}</p>")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+
+    def set_input_text(self, text: str) -> None:
+        """Decline the text: this tab cannot analyse anything yet."""
+        self.status_message.emit(f"The {self.title} tab is not built yet; the text was not used.")
+
+    def run_analysis(self) -> None:
+        """Nothing to run."""
+
+
+class SimilarityPlaceholder(PlaceholderTab):
+    title = "Similarity"
+    plan = "It will embed several sentences and show how close each pair is in the model's space."
+
+
+class ClassifyPlaceholder(PlaceholderTab):
+    title = "Classify"
+    plan = "It will run a sequence-classification model on a text and show the score of every label."
+
+
+class AskPlaceholder(PlaceholderTab):
+    title = "Ask"
+    plan = "It will answer a question from a passage with a question-answering model and highlight the answer."
