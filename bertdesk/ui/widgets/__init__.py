@@ -1,0 +1,1 @@
+"""Reusable Qt widgets of the bertdesk window: token views, tables, plots."""
