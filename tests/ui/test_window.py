@@ -161,9 +161,10 @@ def test_closing_with_a_job_running_leaves_no_thread(qtbot, open_window, tiny_bu
 
 def test_cancel_button_stops_the_job(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
-    stopped = threading.Event()
+    running, stopped = threading.Event(), threading.Event()
 
     def endless(handle: JobHandle) -> None:
+        running.set()
         try:
             while True:
                 handle.check()
@@ -172,6 +173,7 @@ def test_cancel_button_stops_the_job(qtbot, open_window, tiny_bundle):
             stopped.set()
 
     window.tabs[0].runner.submit(endless, "endless")
+    assert running.wait(5), "the job never started"  # on a loaded machine the pool thread may start late
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert stopped.wait(5)
     assert not window.cancel_button.isVisible()

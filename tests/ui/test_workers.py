@@ -187,10 +187,16 @@ def test_cancel_stops_a_long_onnxruntime_run(qtbot, runner, default_bundle_dir):
     rows = 64
     expected_s = per_row * rows
     in_run = threading.Event()
+    ended: list[str] = []
 
     def job(handle: JobHandle) -> None:
         in_run.set()
-        bundle.run(rng.integers(1000, 20000, size=(rows, 512)), handle=handle)
+        try:
+            bundle.run(rng.integers(1000, 20000, size=(rows, 512)), handle=handle)
+            ended.append("completed")
+        except JobCancelled:
+            ended.append("terminated")
+            raise
 
     runner.submit(job, "long batch")
     assert in_run.wait(5)
@@ -202,7 +208,7 @@ def test_cancel_stops_a_long_onnxruntime_run(qtbot, runner, default_bundle_dir):
     stopped_after = time.perf_counter() - cancelled_at
     print(f"\nlong run: expected {expected_s:.2f} s, stopped {stopped_after * 1000:.0f} ms after cancel")
     assert blocker.args == ["next"]
-    assert stopped_after < max(0.5, expected_s / 4)
+    assert ended == ["terminated"], "the single long onnxruntime run must end by termination, not by finishing"
 
 
 def test_warnings_of_a_job_go_to_the_log(qtbot, runner):
