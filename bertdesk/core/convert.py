@@ -84,44 +84,47 @@ class _Weights:
         return self.get(f"{name}.weight", weight_shape), self.get(f"{name}.bias", (out_features,))
 
 
-def _bert_layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
-    h, i = c.hidden_size, c.intermediate_size
-    layers = []
-    for n in range(c.num_layers):
-        p = f"encoder.layer.{n}."
-        layers.append(
-            LayerWeights(
-                query=w.pair(p + "attention.self.query", h, h),
-                key=w.pair(p + "attention.self.key", h, h),
-                value=w.pair(p + "attention.self.value", h, h),
-                attention_out=w.pair(p + "attention.output.dense", h, h),
-                attention_norm=w.pair(p + "attention.output.LayerNorm", h),
-                intermediate=w.pair(p + "intermediate.dense", i, h),
-                output=w.pair(p + "output.dense", h, i),
-                output_norm=w.pair(p + "output.LayerNorm", h),
-            )
-        )
-    return layers
+# Where each part of a layer lives in the checkpoint, per architecture: (layer prefix, {part: name}).
+_LAYER_NAMES = {
+    "bert": (
+        "encoder.layer.{n}.",
+        {
+            "query": "attention.self.query",
+            "key": "attention.self.key",
+            "value": "attention.self.value",
+            "attention_out": "attention.output.dense",
+            "attention_norm": "attention.output.LayerNorm",
+            "intermediate": "intermediate.dense",
+            "output": "output.dense",
+            "output_norm": "output.LayerNorm",
+        },
+    ),
+    "distilbert": (
+        "transformer.layer.{n}.",
+        {
+            "query": "attention.q_lin",
+            "key": "attention.k_lin",
+            "value": "attention.v_lin",
+            "attention_out": "attention.out_lin",
+            "attention_norm": "sa_layer_norm",
+            "intermediate": "ffn.lin1",
+            "output": "ffn.lin2",
+            "output_norm": "output_layer_norm",
+        },
+    ),
+}
 
 
-def _distilbert_layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
+def _layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
     h, i = c.hidden_size, c.intermediate_size
-    layers = []
-    for n in range(c.num_layers):
-        p = f"transformer.layer.{n}."
-        layers.append(
-            LayerWeights(
-                query=w.pair(p + "attention.q_lin", h, h),
-                key=w.pair(p + "attention.k_lin", h, h),
-                value=w.pair(p + "attention.v_lin", h, h),
-                attention_out=w.pair(p + "attention.out_lin", h, h),
-                attention_norm=w.pair(p + "sa_layer_norm", h),
-                intermediate=w.pair(p + "ffn.lin1", i, h),
-                output=w.pair(p + "ffn.lin2", h, i),
-                output_norm=w.pair(p + "output_layer_norm", h),
-            )
-        )
-    return layers
+    # (out, in) of each Linear; (width, None) for a LayerNorm
+    shapes = {"query": (h, h), "key": (h, h), "value": (h, h), "attention_out": (h, h), "attention_norm": (h, None),
+              "intermediate": (i, h), "output": (h, i), "output_norm": (h, None)}
+    prefix, names = _LAYER_NAMES[c.model_type]
+    return [
+        LayerWeights(**{part: w.pair(prefix.format(n=n) + name, *shapes[part]) for part, name in names.items()})
+        for n in range(c.num_layers)
+    ]
 
 
 def _activation(name: str) -> Callable[[GraphBuilder, str], str]:
@@ -200,8 +203,7 @@ def build_graph(config: ModelConfig, tensors: dict[str, np.ndarray], *, internal
     split_heads = g.const("split_heads_shape", np.array([0, 0, heads, head_size], np.int64))
     merge_heads = g.const("merge_heads_shape", np.array([0, 0, h], np.int64))
     scale = g.const("attention_scale", np.array(1 / math.sqrt(head_size), np.float32))
-    layers = _bert_layers(w, c) if c.model_type == "bert" else _distilbert_layers(w, c)
-    for n, layer in enumerate(layers):
+    for n, layer in enumerate(_layers(w, c)):
         name = f"layer.{n}"
 
         q = _project_heads(g, hidden, layer.query, f"{name}.query", split_heads, [0, 2, 1, 3])
