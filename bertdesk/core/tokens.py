@@ -12,6 +12,7 @@ from typing import Any
 from tokenizers import Tokenizer
 
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.tokenizer import encode_one
 
 
@@ -38,6 +39,7 @@ class Token:
 
 
 _TOKEN_FIELDS = tuple(f.name for f in fields(Token))
+_CHECK_EVERY = 4096  # tokens between cancellation checks: ~20 ms of the loop below
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,20 @@ class Tokenization:
 
 
 def tokenize(
-    tokenizer: Tokenizer, text: str, pair: str | None = None, *, max_length: int = 512
+    tokenizer: Tokenizer,
+    text: str,
+    pair: str | None = None,
+    *,
+    max_length: int = 512,
+    handle: JobHandle | None = None,
 ) -> Tokenization:
     """Tokenize `text` (and `pair`) without truncation, marking the tokens beyond `max_length`.
 
     `tokenizer` must have padding and truncation off, as `load_tokenizer` returns it. As in transformers, an
     empty `pair` means no pair, and truncation is transformers' default: a plain cut for one text,
-    "longest_first" for a pair.
+    "longest_first" for a pair. With a `handle`, progress is reported and a cancelled job stops between tokens.
     """
+    handle = ensure_handle(handle)
     if not isinstance(text, str):
         raise BertdeskError(f"The text to tokenize must be a string, not {type(text).__name__}.")
     if pair is not None and not isinstance(pair, str):
@@ -103,7 +111,9 @@ def tokenize(
     if tokenizer.truncation is not None or tokenizer.padding is not None:
         raise ValueError("tokenize() needs a tokenizer with padding and truncation off (see load_tokenizer)")
 
+    handle.progress(0.0, "tokenizing")
     encoding = encode_one(tokenizer, text, pair)
+    handle.check()
     segments = encoding.sequence_ids
     kept = _kept_lengths(segments.count(0), segments.count(1), max_length - num_special)
     unk_id = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", None) or "[UNK]")
@@ -125,6 +135,9 @@ def tokenize(
             strict=True,
         )
     ):
+        if index % _CHECK_EVERY == 0 and index:
+            handle.check()
+            handle.progress(index / len(encoding.ids), f"{index:,} of {len(encoding.ids):,} tokens")
         truncated = False
         if segment is not None:
             truncated = seen[segment] >= kept[segment]

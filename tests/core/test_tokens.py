@@ -202,3 +202,25 @@ def test_long_text_is_fast_and_complete(tiny: Tokenizer) -> None:
     assert len(result.model_tokens()) == 512 and result.model_tokens()[-1].piece == "[SEP]"
     assert result.model_tokens()[-1].position == 511 and result.tokens[-1].index == 140_001
     assert elapsed < 5, f"tokenizing 60,000 words took {elapsed:.1f} s"
+
+
+def test_a_cancelled_handle_stops_tokenizing_and_progress_rises(tiny: Tokenizer) -> None:
+    from bertdesk.core.errors import JobCancelled
+    from bertdesk.core.jobs import JobHandle
+
+    text = "hello world " * 10_000
+    seen: list[float] = []
+    tokenize(tiny, text, handle=JobHandle(lambda f, _t: seen.append(f)))
+    assert len(seen) > 3 and seen == sorted(seen)
+
+    calls = []
+
+    def cancel_midway(fraction: float, _text: str) -> None:
+        calls.append(fraction)
+        if fraction > 0.2:
+            handle.cancel()
+
+    handle = JobHandle(cancel_midway)
+    with pytest.raises(JobCancelled):
+        tokenize(tiny, text, handle=handle)
+    assert max(calls) < 0.5, "it must stop soon after the cancel, not finish the text"
