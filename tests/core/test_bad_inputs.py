@@ -252,3 +252,19 @@ def test_existing_output_needs_force(checkpoint: Path, tmp_path: Path) -> None:
         convert_checkpoint(checkpoint, out)
     assert convert_checkpoint(checkpoint, out, force=True) == out
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "no staging folder may be left behind"
+
+
+def test_descriptions_and_open_bundles_follow_the_files(tiny_bundle: Path, tmp_path: Path) -> None:
+    from bertdesk.core.bundle import MAX_OPEN_BUNDLES, describe_bundle, open_model
+
+    folder = Path(shutil.copytree(tiny_bundle, tmp_path / "b"))
+    assert describe_bundle(folder) is describe_bundle(folder)
+    assert open_model(folder) is open_model(str(folder))
+    first = open_model(folder)
+    _edit_config(folder, architectures=["BertModel"], id2label={"0": "changed"})
+    assert describe_bundle(folder) is not None and open_model(folder) is not first, "a changed bundle is reloaded"
+    others = [Path(shutil.copytree(tiny_bundle, tmp_path / f"o{i}")) for i in range(MAX_OPEN_BUNDLES)]
+    kept = open_model(folder)
+    for other in others:
+        open_model(other)
+    assert open_model(folder) is not kept, "only the last MAX_OPEN_BUNDLES bundles stay open"
