@@ -33,12 +33,13 @@ from PySide6.QtWidgets import (
 
 from bertdesk import __version__
 from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.model_info import ModelInfoPanel
-from bertdesk.ui.model_picker import ModelPicker
+from bertdesk.ui.model_picker import ModelPicker, bundle_line
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.placeholder import AskPlaceholder, ClassifyPlaceholder, SimilarityPlaceholder
@@ -47,9 +48,10 @@ from bertdesk.ui.workers import JobRunner
 
 logger = logging.getLogger(__name__)
 
-#: Text files larger than this are refused when dropped or opened.
-MAX_TEXT_FILE_BYTES = 20_000_000
-#: Settings are written this long after the last change.
+#: Text files larger than this are refused when dropped or opened: a 60,000-word text is about 0.4 MB, and showing
+#: 2 MB in a text box already takes a fraction of a second on the GUI thread.
+MAX_TEXT_FILE_BYTES = 2_000_000
+#: Settings are written at most this long after a change.
 SAVE_DELAY_MS = 500
 
 
@@ -71,6 +73,16 @@ def _installed_bundles() -> list[BundleInfo]:
     return infos
 
 
+def _base64_bytes(value: object) -> QByteArray | None:
+    """The bytes of a base64 string saved by `save_settings`; None for anything else (a hand-edited value)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return QByteArray.fromBase64(value.encode("ascii"))
+    except UnicodeEncodeError:
+        return None
+
+
 def read_text_file(path: Path) -> str:
     """The text of a UTF-8 file, or a `BertdeskError` saying why it cannot be used as input."""
     try:
@@ -79,7 +91,7 @@ def read_text_file(path: Path) -> str:
             raise BertdeskError(f"{path.name} is not a file.")
         if size > MAX_TEXT_FILE_BYTES:
             limit = MAX_TEXT_FILE_BYTES // 1_000_000
-            raise BertdeskError(f"{path.name} is {size / 1e6:.0f} MB; bertdesk opens text files up to {limit} MB.")
+            raise BertdeskError(f"{path.name} is {size / 1e6:.1f} MB; bertdesk opens text files up to {limit} MB.")
         data = path.read_bytes()
     except OSError as exc:
         raise BertdeskError(f"Could not read {path.name}: {exc.strerror}.") from exc
@@ -106,6 +118,8 @@ class MainWindow(QMainWindow):
         self.bundle: Bundle | None = None
         self._store = store
         self._requested_model: str | None = None
+        self._fallback_load = False
+        self._model_choice: str | None = None  # the model saved in the settings
         self._progress: dict[JobRunner, tuple[float, str] | None] = {}
         self._started_at: dict[JobRunner, float] = {}
         self._last_run_ms: dict[JobRunner, float] = {}
@@ -134,6 +148,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_info)
         self.model_picker = ModelPicker(self)
         self.model_picker.model_requested.connect(self.load_model)
+        self.model_picker.default_requested.connect(lambda: self.load_model(None))
         self._model_runner = JobRunner(self)
         self._build_actions()
         self._build_status_bar()
@@ -142,6 +157,7 @@ class MainWindow(QMainWindow):
             self._watch(runner)
         self._model_runner.finished.connect(self._on_model_loaded)
         self._model_runner.errored.connect(self._on_model_failed)
+        self._model_runner.cancelled.connect(self._on_model_cancelled)
         for tab in self.tabs:
             tab.state_changed.connect(self.schedule_save)
             tab.status_message.connect(self._show_status)
@@ -149,8 +165,8 @@ class MainWindow(QMainWindow):
         self.model_info.visibilityChanged.connect(self.schedule_save)
 
         self.resize(1200, 780)
-        saved_model = self._restore_settings()
-        self.load_model(model if model is not None else saved_model)
+        self._model_choice = self._restore_settings()
+        self.load_model(model if model is not None else self._model_choice)
 
     # Building
 
@@ -223,10 +239,11 @@ class MainWindow(QMainWindow):
     # Model
 
     @Slot(str)
-    def load_model(self, name_or_path: str | None) -> None:
+    def load_model(self, name_or_path: str | None, *, fallback: bool = False) -> None:
         """Load a bundle (None: the default model, installed on first use) off the GUI thread, then hand it to
-        every tab."""
+        every tab. A `fallback` load (after the chosen model failed) leaves the saved model choice as it is."""
         self._requested_model = name_or_path
+        self._fallback_load = fallback
         if self.bundle is None:
             pending = "Installing or loading the default model…" if name_or_path is None else "Loading model…"
             self.model_picker.show_pending(pending)
@@ -240,35 +257,46 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, result: tuple[Bundle | None, list[BundleInfo]]) -> None:
         bundle, infos = result
-        if bundle is None:  # only the list, after a failed load with no model in use
-            self.model_picker.set_bundles(infos, None)
-            if not infos:
-                self.model_picker.show_pending("No model installed")
+        if bundle is None:  # only the list, after a failed or cancelled load with no model in use
+            has_default = any(info.name == DEFAULT_MODEL_NAME for info in infos)
+            self.model_picker.set_bundles(infos, None, offer_default=not has_default)
+            self._show_status("No model is loaded: choose one in the Model list.")
             return
         self.bundle = bundle
+        if not self._fallback_load:
+            self._model_choice = bundle.info.path
         if all(info.path != bundle.info.path for info in infos):
             infos = [*infos, bundle.info]
         self.model_picker.set_bundles(infos, bundle.info.path)
         self.model_info.show_info(bundle.info)
         self.model_label.setText(bundle.info.name)
         self.setWindowTitle(bundle.info.name)
-        self.model_label.setToolTip(f"The model in use: {bundle.info.summary()}\n{bundle.info.path}")
+        self.model_label.setToolTip(f"The model in use: {bundle_line(bundle.info)}\n{bundle.info.path}")
         self._show_status(f"Model {bundle.info.name} loaded.")
         for tab in self.tabs:
-            tab.bundles_changed(infos)
-            tab.set_bundle(bundle)
+            tab.set_bundle(bundle, infos)
         self.schedule_save()
 
     def _on_model_failed(self, message: str) -> None:
         if self.bundle is None and self._requested_model is not None:
             self.messages.show_error(f"{message} — using the default model instead.")
-            self.load_model(None)
+            self.load_model(None, fallback=True)
             return
         self.messages.show_error(message, offer_log="log file" in message)
         if self.bundle is not None:
             self.model_picker.select(self.bundle.info.path)
         else:
-            self._model_runner.submit(lambda handle: (None, _installed_bundles()), "list models")
+            self._list_models()
+
+    def _on_model_cancelled(self) -> None:
+        if self.bundle is not None:
+            self.model_picker.select(self.bundle.info.path)
+        else:
+            self._list_models()
+
+    def _list_models(self) -> None:
+        """Fill the picker with the installed models while none is in use, so that one can be chosen."""
+        self._model_runner.submit(lambda handle: (None, _installed_bundles()), "list models")
 
     # Input
 
@@ -282,13 +310,15 @@ class MainWindow(QMainWindow):
         self.current_tab().set_input_text(text)
 
     def open_text_file(self, path: Path) -> bool:
-        """Load a text file into the current tab; a file that is not usable text is refused with a message."""
+        """Load a text file into the current tab; returns whether the tab took its text. A file that is not usable
+        text is refused with a message, as is any text by a tab not built yet."""
         try:
             text = read_text_file(path)
         except BertdeskError as exc:
             self.messages.show_error(str(exc))
             return False
-        self.current_tab().set_input_text(text)
+        if not self.current_tab().set_input_text(text):
+            return False
         self._show_status(f"Loaded {path.name} ({len(text):,} characters).")
         return True
 
@@ -423,8 +453,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def schedule_save(self) -> None:
-        """Write the settings shortly, once changes settle."""
-        if self._store is not None:
+        """Write the settings within SAVE_DELAY_MS (counted from the first change not yet saved)."""
+        if self._store is not None and not self._save_timer.isActive():
             self._save_timer.start()
 
     @Slot()
@@ -438,7 +468,7 @@ class MainWindow(QMainWindow):
                 "geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
                 "state": bytes(self.saveState().toBase64()).decode("ascii"),
             },
-            "model": self.bundle.info.path if self.bundle is not None else self._requested_model,
+            "model": self._model_choice,
             "tab": tab_key(self.current_tab()),
             "tabs": {tab_key(tab): tab.save_state() for tab in self.tabs},
         }
@@ -457,10 +487,11 @@ class MainWindow(QMainWindow):
             self.messages.show_notice(problem)
         window = data.get("window")
         if isinstance(window, dict):
-            if isinstance(window.get("geometry"), str):
-                self.restoreGeometry(QByteArray.fromBase64(window["geometry"].encode("ascii")))
-            if isinstance(window.get("state"), str):
-                self.restoreState(QByteArray.fromBase64(window["state"].encode("ascii")))
+            geometry, state = _base64_bytes(window.get("geometry")), _base64_bytes(window.get("state"))
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            if state is not None:
+                self.restoreState(state)
         tabs = data.get("tabs")
         for index, tab in enumerate(self.tabs):
             state = tabs.get(tab_key(tab)) if isinstance(tabs, dict) else None
@@ -488,6 +519,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Save everything, then stop every job and wait for its thread."""
         self.save_settings()
+        # Every job is told to stop before the first wait, so that they all wind down together.
+        self._model_runner.cancel_all()
+        for tab in self.tabs:
+            tab.stop()
         self._model_runner.shutdown()
         for tab in self.tabs:
             tab.shutdown()

@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME
+
 if TYPE_CHECKING:
     from bertdesk.core.bundle import BundleInfo
+
+#: The item data of the "install the default model" entry (a bundle's is its folder, never empty).
+_DEFAULT = ""
 
 TASK_LABELS = {
     "encoder": "embeddings",
@@ -26,17 +31,19 @@ def format_size(size_bytes: int) -> str:
     return f"{max(size_bytes, 0) / 1e3:.0f} KB"
 
 
-def describe_bundle(info: BundleInfo) -> str:
-    """One line for a bundle: name, task, shape and size."""
+def bundle_line(info: BundleInfo) -> str:
+    """One line for a bundle, wherever the window names one: name, task, shape and size."""
     task = TASK_LABELS.get(info.task, info.task)
     shape = f"{info.num_layers} layers · {info.num_heads} heads · {info.hidden_size} wide"
     return f"{info.name} — {task} · {shape} · {format_size(info.size_bytes)}"
 
 
 class ModelPicker(QComboBox):
-    """Lists the installed bundles; choosing one emits `model_requested` with its folder."""
+    """Lists the installed bundles; choosing one emits `model_requested` with its folder, and choosing the
+    entry offered by `set_bundles(..., offer_default=True)` emits `default_requested`."""
 
     model_requested = Signal(str)
+    default_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,32 +53,34 @@ class ModelPicker(QComboBox):
         self.setToolTip("The model every tab uses. Switching loads it in the background.")
         self.activated.connect(self._on_activated)
 
-    def set_bundles(self, infos: list[BundleInfo], current: str | None) -> None:
-        """Show `infos`, selecting the bundle whose folder is `current`."""
-        self.blockSignals(True)
+    def set_bundles(self, infos: list[BundleInfo], current: str | None, *, offer_default: bool = False) -> None:
+        """Show `infos`, selecting the bundle whose folder is `current`; `offer_default` adds an entry that
+        installs (or loads) the default model."""
         self.clear()
         for info in infos:
-            self.addItem(describe_bundle(info), info.path)
-            self.setItemData(self.count() - 1, f"{info.summary()}\n{info.path}", Qt.ItemDataRole.ToolTipRole)
-        self.blockSignals(False)
-        self.setEnabled(bool(infos))
+            line = bundle_line(info)
+            self.addItem(line, info.path)
+            self.setItemData(self.count() - 1, f"{line}\n{info.path}", Qt.ItemDataRole.ToolTipRole)
+        if offer_default:
+            self.addItem(f"Install the default model, {DEFAULT_MODEL_NAME}", _DEFAULT)
+            tip = "Download and convert the default model (once), then load it"
+            self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.setEnabled(self.count() > 0)
         self.select(current)
 
     def select(self, path: str | None) -> None:
         """Select the bundle whose folder is `path` (none if it is not listed)."""
-        self.blockSignals(True)
         self.setCurrentIndex(self.findData(path) if path is not None else -1)
-        self.blockSignals(False)
 
     def show_pending(self, text: str) -> None:
         """Show `text` ("Installing the default model…") in place of the list until `set_bundles`."""
-        self.blockSignals(True)
         self.clear()
         self.addItem(text)
         self.setEnabled(False)
-        self.blockSignals(False)
 
     def _on_activated(self, index: int) -> None:
         path = self.itemData(index)
-        if path is not None:
+        if path == _DEFAULT:
+            self.default_requested.emit()
+        elif path is not None:
             self.model_requested.emit(path)

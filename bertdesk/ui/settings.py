@@ -28,18 +28,17 @@ class SettingsStore:
         """The saved settings, and a message for the user if the file was unreadable (then `{}` is returned and
         the bad file is kept next to it)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}, None
         except OSError as exc:
             return {}, f"Could not read the settings file {self.path} ({exc.strerror}); starting with defaults."
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
-        except ValueError:
-            kept = self._keep_bad_copy()
-            return {}, f"The settings file was corrupt and was set aside as {kept.name}; starting with defaults."
+        except (ValueError, RecursionError):  # ValueError includes UnicodeDecodeError; RecursionError: too deep
+            return {}, self._keep_bad_copy()
         return data, None
 
     def save(self, data: dict) -> None:
@@ -57,7 +56,14 @@ class SettingsStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _keep_bad_copy(self) -> Path:
+    def _keep_bad_copy(self) -> str:
+        """Move the corrupt file aside; returns the message for the user."""
         kept = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(self.path, kept)
-        return kept
+        try:
+            os.replace(self.path, kept)
+        except OSError as exc:
+            return (
+                f"The settings file {self.path} was corrupt and could not be set aside ({exc.strerror}); "
+                "starting with defaults."
+            )
+        return f"The settings file was corrupt and was set aside as {kept.name}; starting with defaults."

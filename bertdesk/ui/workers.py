@@ -103,11 +103,15 @@ class JobRunner(QObject):
         """True while the current job has neither finished, failed nor been cancelled."""
         return self._current is not None
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel every job of this runner and wait up to `timeout_ms` for its threads to end."""
+    def cancel_all(self) -> None:
+        """Cancel every job of this runner, stale ones included, without waiting; nothing more is emitted."""
         self._current = None
         for job in self._jobs:
             job.handle.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel every job of this runner and wait up to `timeout_ms` for its threads to end."""
+        self.cancel_all()
         if not self._pool.waitForDone(timeout_ms):
             logger.warning("Jobs %s did not stop within %d ms", [job.description for job in self._jobs], timeout_ms)
 

@@ -55,6 +55,31 @@ def test_a_corrupt_file_is_kept_aside(tmp_path, content):
     assert not path.exists()
 
 
+@pytest.mark.parametrize("content", [b'{"tab": "caf\xe9"}', b"\xff\xfe{}", b"[" * 100_000])
+def test_a_file_that_is_not_utf8_or_too_deep_is_kept_aside(tmp_path, content):
+    path = tmp_path / "settings.json"
+    path.write_bytes(content)
+    data, problem = SettingsStore(path).load()
+    assert data == {}
+    assert problem is not None and "corrupt" in problem
+    kept = list(tmp_path.glob("settings.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == content
+
+
+def test_a_corrupt_file_that_cannot_be_moved_aside_still_gives_defaults(tmp_path, monkeypatch):
+    path = tmp_path / "settings.json"
+    path.write_text("{", encoding="utf-8")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    data, problem = SettingsStore(path).load()
+    assert data == {}
+    assert problem is not None and "could not be set aside (Permission denied)" in problem
+    assert path.read_text(encoding="utf-8") == "{"
+
+
 def test_save_writes_valid_json_every_time(tmp_path):
     store = SettingsStore(tmp_path / "settings.json")
     for i in range(20):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 import bertdesk.ui.tabs.tokens as tokens_module
 from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.errors import JobCancelled
 from bertdesk.core.tokens import Tokenization
 from bertdesk.ui.tabs.tokens import DETAIL_HINT, TokensTab
 from bertdesk.ui.widgets.token_colors import PieceKind, token_colors
@@ -41,7 +43,7 @@ def tab(qtbot, tiny: Bundle) -> TokensTab:
     widget.show()
     widget.set_bundle(tiny)
     yield widget
-    widget.runner.shutdown()
+    widget.shutdown()
 
 
 def wait_for(qtbot, tab: TokensTab, text: str, pair: str | None = None) -> Tokenization:
@@ -248,12 +250,13 @@ def test_the_caret_and_the_mouse_in_the_input_find_their_pieces(qtbot, tab: Toke
     view = tab.main_pane.view
     world, play, ing = (index_of(tokenization, p) for p in ("world", "play", "##ing"))
     tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow, timeout=20_000)  # focus is what this test is about
     tab.show_ids_check.setFocus()
-    qtbot.waitUntil(tab.show_ids_check.hasFocus)
+    qtbot.waitUntil(tab.show_ids_check.hasFocus, timeout=20_000)
     assert view.highlighted() == set()  # the caret counts only while the box has the focus
 
     tab.text_edit.setFocus()
-    qtbot.waitUntil(tab.text_edit.hasFocus)
+    qtbot.waitUntil(tab.text_edit.hasFocus, timeout=20_000)
     cursor = tab.text_edit.textCursor()
     cursor.setPosition(text.index("ing") + 1)
     tab.text_edit.setTextCursor(cursor)
@@ -272,7 +275,7 @@ def test_the_caret_and_the_mouse_in_the_input_find_their_pieces(qtbot, tab: Toke
     leave(tab.text_edit.viewport())
     assert view.highlighted() == {world, play}  # back to the selection
     tab.show_ids_check.setFocus()
-    qtbot.waitUntil(lambda: view.highlighted() == set())
+    qtbot.waitUntil(lambda: view.highlighted() == set(), timeout=20_000)
 
 
 def test_export_writes_csv_and_json_that_read_back(
@@ -311,7 +314,7 @@ def test_export_writes_csv_and_json_that_read_back(
 def test_state_is_saved_and_restored(qtbot, tab: TokensTab, tiny: Bundle, default_bundle_dir: Path) -> None:
     other = open_model(str(default_bundle_dir))
     infos = [tiny.info, other.info]
-    tab.bundles_changed(infos)
+    tab.set_bundle(tiny, infos)
     tab.set_input_text("what is the capital?")
     tab.pair_check.setChecked(True)
     tab.pair_edit.setPlainText("paris is the capital of france")
@@ -333,15 +336,14 @@ def test_state_is_saved_and_restored(qtbot, tab: TokensTab, tiny: Bundle, defaul
         assert restored.save_state()["text"] == "" and restored.save_state()["pair_mode"] is False
         restored.restore_state(state)  # before the bundles are listed: the comparison waits for them
         assert restored.save_state() == state
-        restored.set_bundle(tiny)
-        restored.bundles_changed(infos)
+        restored.set_bundle(tiny, infos)
         assert restored.compare_combo.currentText() == other.info.name
         assert restored.main_pane.view.show_ids() and restored.pair_edit.isVisibleTo(restored)
         assert restored.save_state() == state
         restored.restore_state({"compare": None})
         assert restored.compare_combo.currentIndex() == 0 and not restored.compare_pane.isVisibleTo(restored)
     finally:
-        restored.runner.shutdown()
+        restored.shutdown()
 
 
 def test_compare_shows_the_other_models_split_beside(
@@ -356,7 +358,7 @@ def test_compare_shows_the_other_models_split_beside(
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(tokens_module, "open_model", recording_open)
-    tab.bundles_changed([tiny.info, other.info])
+    tab.set_bundle(tiny, [tiny.info, other.info])
     assert [tab.compare_combo.itemText(i) for i in range(tab.compare_combo.count())] == [
         "No comparison",
         other.info.name,
@@ -406,3 +408,85 @@ def test_sixty_thousand_words_never_block_the_window(qtbot, tab: TokensTab) -> N
     assert tab.main_pane.note.isVisibleTo(tab)
     assert f"first {MAX_PIECES:,} of {tokenization.num_tokens:,} tokens" in tab.main_pane.note.text()
     assert tab.table.model.rowCount() == tokenization.num_tokens
+
+
+def test_a_stale_tokenization_stops_once_the_input_changes(qtbot, tab: TokensTab, monkeypatch) -> None:
+    real_tokenize = tokens_module.tokenize
+    inside, release = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def first_runs_until_released(tokenizer, text, pair=None, *, max_length, handle=None):
+        if text == "first":
+            inside.set()
+            try:
+                while True:
+                    released = release.wait(0.01)
+                    if handle is not None:
+                        handle.check()
+                    if released:
+                        break
+            except JobCancelled:
+                outcome.append("cancelled")
+                raise
+            outcome.append("ran to the end")
+        return real_tokenize(tokenizer, text, pair, max_length=max_length, handle=handle)
+
+    monkeypatch.setattr(tokens_module, "tokenize", first_runs_until_released)
+    tab.set_input_text("first")
+    qtbot.waitUntil(inside.is_set, timeout=10_000)
+    tab.set_input_text("second")
+    wait_for(qtbot, tab, "second")
+    release.set()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=10_000)
+    assert outcome == ["cancelled"]
+
+
+def test_the_comparison_follows_a_rewritten_bundle(qtbot, tab: TokensTab, tiny: Bundle, tiny_bundle, tmp_path) -> None:
+    folder = tmp_path / "tiny-copy"
+    shutil.copytree(tiny_bundle, folder)
+    tab.set_bundle(tiny, [tiny.info, open_model(str(folder)).info])
+    tab.compare_combo.setCurrentIndex(tab.compare_combo.findText("tiny-copy"))
+
+    def compared(text: str) -> Tokenization:
+        qtbot.waitUntil(
+            lambda: (tab.compare_tokenization() is not None and tab.compare_tokenization().text == text)
+            and not tab.runner.is_running(),
+            timeout=20000,
+        )
+        return tab.compare_tokenization()
+
+    tab.set_input_text("the cat")
+    assert compared("the cat").max_length == 64
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["max_position_embeddings"] = 32  # as if converted again with other settings
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    tab.set_input_text("the cat sat")
+    assert compared("the cat sat").max_length == 32
+
+
+def test_hover_links_do_not_copy_the_input_and_drop_once_it_changes(qtbot, tab: TokensTab, monkeypatch) -> None:
+    text = "hello world"
+    tab.set_input_text(text)
+    tokenization = wait_for(qtbot, tab, text)
+    view = tab.main_pane.view
+    hello, world = (tokenization.tokens[index_of(tokenization, p)] for p in ("hello", "world"))
+    move_mouse(view.viewport(), view.piece_rect(hello.index).center())  # works out the offsets of the input
+    assert tab.input_highlight() == (0, 0, 5)
+
+    copies: list[str] = []
+    for edit in (tab.text_edit, tab.pair_edit):
+        real = edit.toPlainText
+        monkeypatch.setattr(edit, "toPlainText", lambda real=real: copies.append("copy") or real())
+    move_mouse(view.viewport(), view.piece_rect(world.index).center())
+    assert tab.input_highlight() == (0, 6, 11)
+    caret = QTextCursor(tab.text_edit.document())
+    caret.setPosition(1)
+    move_mouse(tab.text_edit.viewport(), tab.text_edit.cursorRect(caret).center())
+    assert view.highlighted() == {hello.index}
+    assert copies == []  # 2.6 MB of text took 5-18 ms to copy, at every mouse move
+    monkeypatch.undo()
+
+    tab.text_edit.insertPlainText("say ")  # the pieces shown are now out of date until the next run
+    leave(tab.text_edit.viewport())
+    move_mouse(view.viewport(), view.piece_rect(world.index).center())
+    assert tab.input_highlight() is None

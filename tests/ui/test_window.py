@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QPlainTextEdit
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QLineEdit, QPlainTextEdit
 
 from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
@@ -85,10 +85,11 @@ def test_every_control_has_a_tooltip(open_window, tiny_bundle):
 
 def test_ctrl_number_switches_tabs(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    actions = {action.shortcut().toString(): action for action in window.findChildren(QAction)}
     for index in (3, 1, 0, 2):
-        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
+        action = actions[f"Ctrl+{index + 1}"]
+        assert action.text() == TAB_TITLES[index]
+        action.trigger()
         assert window.current_tab() is window.tabs[index]
 
 
@@ -106,6 +107,40 @@ def test_switching_model_reaches_every_tab(qtbot, open_window, tiny_bundle, tiny
     assert all(tab.bundle is window.bundle for tab in window.tabs)
     assert window.model_picker.currentData() == classifier
     assert "LABEL_A" in [label.text().split(",")[0] for label in window.model_info.findChildren(QLabel)]
+
+
+def test_a_model_switch_fills_the_comparison_list_once(
+    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path, monkeypatch
+):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
+    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    window = open_window(models / tiny_bundle.name)
+    tab = window.tabs[0]
+    fills: list[int] = []
+    real_fill = tab._fill_compare_combo
+    monkeypatch.setattr(tab, "_fill_compare_combo", lambda: fills.append(1) or real_fill())
+    window.model_picker.activated.emit(window.model_picker.findData(str(models / tiny_classifier_bundle.name)))
+    qtbot.waitUntil(lambda: window.bundle.info.name == tiny_classifier_bundle.name, timeout=30_000)
+    assert fills == [1]
+    assert [tab.compare_combo.itemText(i) for i in range(tab.compare_combo.count())] == [
+        "No comparison",
+        tiny_bundle.name,
+    ]
+
+
+def test_a_bundle_is_described_the_same_way_everywhere(
+    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path
+):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
+    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    window = open_window(models / tiny_bundle.name)
+    picker, combo = window.model_picker, window.tabs[0].compare_combo
+    classifier = picker.itemText(picker.findData(str(models / tiny_classifier_bundle.name)))
+    assert classifier.startswith(f"{tiny_classifier_bundle.name} — classification · 2 layers")
+    assert combo.itemData(combo.findText(tiny_classifier_bundle.name), Qt.ItemDataRole.ToolTipRole) == classifier
+    assert window.model_label.toolTip().startswith(f"The model in use: {picker.currentText()}\n")
 
 
 def test_window_opens_at_once_while_the_model_installs(qtbot, open_window, tiny_bundle, monkeypatch):
@@ -159,6 +194,31 @@ def test_closing_with_a_job_running_leaves_no_thread(qtbot, open_window, tiny_bu
     # the autouse no_leftover_threads fixture checks that the worker thread is gone
 
 
+def test_closing_cancels_every_job_before_waiting_for_any(qtbot, open_window, tiny_bundle, monkeypatch):
+    window = open_window(tiny_bundle)
+    handles: list[JobHandle] = []
+
+    def endless(handle: JobHandle) -> None:
+        handles.append(handle)
+        while True:
+            handle.check()
+            time.sleep(0.01)
+
+    for tab in window.tabs[:2]:
+        tab.runner.submit(endless, "endless")
+    qtbot.waitUntil(lambda: len(handles) == 2, timeout=10_000)
+    cancelled_at_first_wait: list[list[bool]] = []
+    real_wait = QThreadPool.waitForDone
+
+    def recording_wait(pool: QThreadPool, *args) -> bool:
+        cancelled_at_first_wait.append([handle.is_cancelled() for handle in handles])
+        return real_wait(pool, *args)
+
+    monkeypatch.setattr(QThreadPool, "waitForDone", recording_wait)
+    window.close()
+    assert cancelled_at_first_wait[0] == [True, True]
+
+
 def test_cancel_button_stops_the_job(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
     running, stopped = threading.Event(), threading.Event()
@@ -202,9 +262,8 @@ def test_status_bar_shows_the_last_run_time(qtbot, open_window, tiny_bundle):
 def test_paste_and_analyze(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
     QGuiApplication.clipboard().setText("the dog sat in paris")
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.paste_action.shortcut() == QKeySequence("Ctrl+Shift+V")
+    window.paste_action.trigger()
     assert "the dog sat in paris" in tab_text(window)
     wait_idle(qtbot, window)
     tokenization = window.tabs[0].tokenization()
@@ -251,9 +310,32 @@ def test_drop_of_a_huge_file_is_refused(qtbot, open_window, tiny_bundle, tmp_pat
     window = open_window(tiny_bundle)
     path = tmp_path / "huge.txt"
     with path.open("wb") as file:
-        file.truncate(main_window_module.MAX_TEXT_FILE_BYTES + 1)
+        file.truncate(2_500_000)  # six times a 60,000-word text
     assert not window.open_text_file(path)
-    assert "huge.txt" in window.messages.text() and "up to 20 MB" in window.messages.text()
+    assert window.messages.text() == "huge.txt is 2.5 MB; bertdesk opens text files up to 2 MB."
+
+
+@pytest.mark.parametrize("box", ["text_edit", "pair_edit"])
+def test_a_file_dropped_on_a_text_box_is_loaded_not_pasted_as_its_url(qtbot, open_window, tiny_bundle, tmp_path, box):
+    window = open_window(tiny_bundle)
+    tab = window.tabs[0]
+    tab.pair_check.setChecked(True)
+    path = tmp_path / "note.txt"
+    path.write_text("the river bank", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    mime.setText(QUrl.fromLocalFile(str(path)).toString())  # as file managers offer it
+    viewport = getattr(tab, box).viewport()
+    where = QPointF(viewport.rect().center())
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()  # by the window, which the box lets the drag through to
+    drop = QDropEvent(where, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, drop)
+    assert drop.isAccepted()
+    assert tab.text_edit.toPlainText() == "the river bank" and tab.pair_edit.toPlainText() == ""
+    assert window.statusBar().currentMessage() == "Loaded note.txt (14 characters)."
 
 
 def test_drop_of_plain_text(qtbot, open_window, tiny_bundle):
@@ -305,7 +387,12 @@ def test_a_corrupt_settings_file_is_set_aside(qtbot, open_window, tiny_bundle, u
 def test_malformed_settings_values_are_ignored(qtbot, open_window, tiny_bundle, user_folders):
     settings = user_folders / "settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
-    malformed = {"window": {"geometry": 3}, "tab": ["x"], "tabs": {"tokens": {"text": 7}}, "model": {}}
+    malformed = {
+        "window": {"geometry": "géométrie", "state": 3},
+        "tab": ["x"],
+        "tabs": {"tokens": {"text": 7}},
+        "model": {},
+    }
     settings.write_text(json.dumps(malformed), encoding="utf-8")
     window = open_window(tiny_bundle)
     assert window.current_tab().title == "Tokens"
@@ -327,8 +414,116 @@ def test_when_no_model_opens_the_installed_ones_can_still_be_chosen(
     qtbot.waitUntil(lambda: window.model_picker.isEnabled(), timeout=10_000)
     assert window.bundle is None
     assert "no network" in window.messages.text()
-    assert window.model_picker.count() == 1 and window.model_picker.currentIndex() == -1
+    assert window.model_picker.currentIndex() == -1
+    assert window.model_picker.itemData(0) == str(tmp_path / "models" / tiny_bundle.name)
+    assert window.model_picker.itemText(1).startswith("Install the default model")  # a retry, once online
     window.model_picker.activated.emit(0)
     qtbot.waitUntil(lambda: window.bundle is not None, timeout=10_000)
     assert window.bundle.info.name == tiny_bundle.name
     wait_idle(qtbot, window)
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_cancelling_the_first_install_leaves_a_model_to_choose(
+    qtbot, open_window, tiny_bundle, tmp_path, monkeypatch, installed
+):
+    if installed:
+        shutil.copytree(tiny_bundle, tmp_path / "models" / tiny_bundle.name)
+    calls: list[str | None] = []
+
+    def install_until_cancelled(name_or_path, *, handle: JobHandle):
+        calls.append(name_or_path)
+        if len(calls) == 1:
+            handle.progress(0.1, "downloading the default model")
+            while True:
+                handle.check()
+                time.sleep(0.01)
+        return open_model(str(tiny_bundle))  # the second try "installs" the tiny model
+
+    monkeypatch.setattr(main_window_module, "open_model", install_until_cancelled)
+    window = open_window(wait=False)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "downloading the default model", timeout=5000)
+    assert window.cancel_button.shortcut() == QKeySequence(Qt.Key.Key_Escape)
+    window.cancel_button.click()
+    qtbot.waitUntil(window.model_picker.isEnabled, timeout=10_000)
+    assert window.bundle is None
+    assert "choose one" in window.statusBar().currentMessage()
+    picker = window.model_picker
+    items = [picker.itemText(i) for i in range(picker.count())]
+    assert items[-1] == "Install the default model, all-MiniLM-L6-v2"
+    assert len(items) == (2 if installed else 1) and picker.currentIndex() == -1
+    picker.activated.emit(picker.count() - 1)
+    qtbot.waitUntil(lambda: window.bundle is not None, timeout=10_000)
+    assert calls == [None, None]
+    wait_idle(qtbot, window)
+
+
+def test_changes_without_a_pause_are_saved_within_the_delay(qtbot, open_window, tiny_bundle, monkeypatch):
+    window = open_window(tiny_bundle)
+    window.save_settings()  # nothing left to save
+    timer = window._save_timer
+    starts: list[int] = []
+    real_start = timer.start
+    monkeypatch.setattr(timer, "start", lambda: (starts.append(1), real_start()))
+    for text in ("the", "the cat", "the cat sat"):  # as a fast typist, each change before the save is due
+        window.tabs[0].set_input_text(text)
+    assert starts == [1] and timer.isActive()  # started by the first change, not pushed back by the others
+
+
+def test_a_saved_model_that_fails_at_start_stays_the_saved_choice(
+    qtbot, open_window, tiny_bundle, tmp_path, user_folders, monkeypatch
+):
+    shutil.copytree(tiny_bundle, tmp_path / "models" / tiny_bundle.name)
+    chosen = str(tmp_path / "models" / tiny_bundle.name)
+    unplugged = str(tmp_path / "usb-stick" / "my-model")
+    settings = user_folders / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"model": unplugged}), encoding="utf-8")
+
+    def default_is_tiny(name_or_path, *, handle: JobHandle):
+        return open_model(str(tiny_bundle) if name_or_path is None else name_or_path, handle=handle)
+
+    monkeypatch.setattr(main_window_module, "open_model", default_is_tiny)
+    window = open_window()
+    assert "default model" in window.messages.text()
+    window.save_settings()
+    assert json.loads(settings.read_text(encoding="utf-8"))["model"] == unplugged
+
+    window.model_picker.activated.emit(window.model_picker.findData(chosen))
+    qtbot.waitUntil(lambda: window.bundle.info.path == chosen and not window.is_busy(), timeout=10_000)
+    window.save_settings()
+    assert json.loads(settings.read_text(encoding="utf-8"))["model"] == chosen
+
+
+def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(qtbot, open_window, tiny_bundle, tmp_path):
+    window = open_window(tiny_bundle)
+    window.select_tab("classify")
+    path = tmp_path / "review.txt"
+    path.write_text("a good movie", encoding="utf-8")
+    assert not window.open_text_file(path)
+    assert window.statusBar().currentMessage() == "The Classify tab is not built yet; the text was not used."
+    assert not window.messages.isVisible()
+
+
+def test_cancelling_a_model_switch_shows_the_model_still_in_use(
+    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path, monkeypatch
+):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
+    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    window = open_window(models / tiny_bundle.name)
+    loading = threading.Event()
+
+    def slow_open_model(name_or_path, *, handle: JobHandle):
+        loading.set()
+        while True:
+            handle.check()
+            time.sleep(0.01)
+
+    monkeypatch.setattr(main_window_module, "open_model", slow_open_model)
+    picker = window.model_picker
+    picker.setCurrentIndex(picker.findData(str(models / tiny_classifier_bundle.name)))  # as a click does
+    picker.activated.emit(picker.currentIndex())
+    qtbot.waitUntil(loading.is_set, timeout=10_000)
+    window.cancel_button.click()
+    assert picker.currentData() == window.bundle.info.path == str(models / tiny_bundle.name)

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError, JobCancelled
@@ -95,23 +96,28 @@ def test_new_submit_cancels_the_running_job(qtbot, runner):
 
 def test_stale_results_and_errors_are_dropped(qtbot, runner):
     events = record(runner)
+    inside = [threading.Event(), threading.Event()]
     release = threading.Event()
 
     def stale_result(handle: JobHandle) -> str:
-        release.wait(5)
+        inside[0].set()
+        assert release.wait(10)
         return "stale"
 
     def stale_error(handle: JobHandle) -> None:
-        release.wait(5)
+        inside[1].set()
+        assert release.wait(10)
         raise BertdeskError("stale error")
 
     runner.submit(stale_result, "ignores cancellation")
+    assert inside[0].wait(10)
     runner.submit(stale_error, "ignores cancellation too")
-    with qtbot.waitSignal(runner.finished, timeout=5000):
-        runner.submit(lambda handle: "fresh", "fresh")
+    assert inside[1].wait(10)  # both stale jobs are under way, past any check of their handle
+    runner.submit(lambda handle: "fresh", "fresh")
     release.set()
-    runner.shutdown()
-    qtbot.wait(50)  # any queued signal of the stale jobs would be delivered now
+    qtbot.waitUntil(lambda: not runner.is_running(), timeout=10_000)
+    runner.shutdown()  # every job has ended, so any outcome of theirs is queued for the GUI thread...
+    QApplication.processEvents()  # ...and delivered here
     outcomes = [e for e in events if e[0] in ("finished", "errored", "cancelled")]
     assert outcomes == [("finished", "fresh")]
 
@@ -160,9 +166,10 @@ def test_a_job_that_raises_job_cancelled_is_reported_cancelled(qtbot, runner):
 
 
 def test_shutdown_waits_for_the_thread(qtbot, runner):
-    stopped = threading.Event()
+    running, stopped = threading.Event(), threading.Event()
 
     def job(handle: JobHandle) -> None:
+        running.set()
         try:
             wait_until_cancelled(handle)
         finally:
@@ -170,7 +177,7 @@ def test_shutdown_waits_for_the_thread(qtbot, runner):
             stopped.set()
 
     runner.submit(job)
-    time.sleep(0.05)
+    assert running.wait(10)
     runner.shutdown()
     assert stopped.is_set()
 

@@ -20,8 +20,8 @@ class AnalysisTab(QWidget):
     """One tab of the main window.
 
     Subclasses set `title`, build their inputs, and implement `run_analysis()` (submit a job to `self.runner`),
-    `set_input_text()`, `save_state()` and `restore_state()`. Text-changed handlers call `schedule_run()`; input
-    changes worth keeping emit `state_changed`.
+    `set_input_text()` (returning whether the text was used), `save_state()` and `restore_state()`. Text-changed
+    handlers call `schedule_run()`; input changes worth keeping emit `state_changed`.
     """
 
     title: ClassVar[str]
@@ -37,13 +37,17 @@ class AnalysisTab(QWidget):
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._run_if_ready)
 
-    def set_bundle(self, bundle: Bundle) -> None:
-        """The model was switched (or loaded for the first time): keep it and re-run on the current input."""
+    def set_bundle(self, bundle: Bundle, infos: list[BundleInfo] | None = None) -> None:
+        """The model was switched (or loaded for the first time): keep it and re-run on the current input.
+
+        `infos` lists the installed bundles (a tab offering a second model refreshes its choice); None: unchanged.
+        """
         self.bundle = bundle
         self.schedule_run(0)
 
-    def set_input_text(self, text: str) -> None:
-        """Replace the input with `text` (pasted or dropped) and run on it."""
+    def set_input_text(self, text: str) -> bool:
+        """Replace the input with `text` (pasted, dropped or opened) and run on it; False if the tab declined the
+        text (and said why with `status_message`)."""
         raise NotImplementedError
 
     def save_state(self) -> dict:
@@ -52,9 +56,6 @@ class AnalysisTab(QWidget):
 
     def restore_state(self, state: dict) -> None:
         """Restore inputs saved by `save_state()`; unknown or malformed keys are ignored."""
-
-    def bundles_changed(self, infos: list[BundleInfo]) -> None:
-        """The list of installed bundles changed (a tab offering a second model can refresh its choice)."""
 
     def schedule_run(self, delay_ms: int = DEBOUNCE_MS) -> None:
         """Run `run_analysis()` after `delay_ms` unless called again before; call it on every input change."""
@@ -68,12 +69,17 @@ class AnalysisTab(QWidget):
         """True while a run is scheduled or under way."""
         return self._debounce.isActive() or self.runner.is_running()
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop for good (the window is closing): drop any scheduled run, cancel the job and wait for its thread.
+    def stop(self) -> None:
+        """Drop any scheduled run and cancel every job, without waiting (the first half of `shutdown()`).
 
         A tab with more runners or timers of its own extends this.
         """
         self._debounce.stop()
+        self.runner.cancel_all()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Stop for good (the window is closing): `stop()`, then wait up to `timeout_ms` for the job's thread."""
+        self.stop()
         self.runner.shutdown(timeout_ms)
 
     def _run_if_ready(self) -> None:

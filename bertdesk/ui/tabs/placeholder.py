@@ -24,9 +24,10 @@ class PlaceholderTab(AnalysisTab):
         layout = QVBoxLayout(self)
         layout.addWidget(label)
 
-    def set_input_text(self, text: str) -> None:
+    def set_input_text(self, text: str) -> bool:
         """Decline the text: this tab cannot analyse anything yet."""
         self.status_message.emit(f"The {self.title} tab is not built yet; the text was not used.")
+        return False
 
     def run_analysis(self) -> None:
         """Nothing to run."""

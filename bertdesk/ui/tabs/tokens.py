@@ -27,7 +27,9 @@ from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.tokens import Tokenization, tokenize
+from bertdesk.ui.model_picker import bundle_line
 from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.widgets.text_box import TextBox
 from bertdesk.ui.widgets.token_legend import TokenLegend
 from bertdesk.ui.widgets.token_offsets import TokenLocator, Utf16Offsets
 from bertdesk.ui.widgets.token_pane import TokenPane
@@ -61,36 +63,32 @@ class _Result:
     bundle: Bundle
     tokenization: Tokenization
     locator: TokenLocator
-    compare_bundle: Bundle | None = None
+    compare_name: str = ""
     compare: Tokenization | None = None
     compare_locator: TokenLocator | None = None
     compare_error: str = ""
 
 
 def _tokenize_both(
-    handle: JobHandle,
-    bundle: Bundle,
-    text: str,
-    pair: str | None,
-    compare_path: str | None,
-    compare_bundle: Bundle | None,
+    handle: JobHandle, bundle: Bundle, text: str, pair: str | None, compare_path: str | None
 ) -> _Result:
-    """Tokenize with the tab's model and, if asked, with the comparison model (loaded here if not yet)."""
-    handle.progress(0.0, "tokenizing")
-    main = tokenize(bundle.tokenizer, text, pair, max_length=bundle.info.max_positions)
+    """Tokenize with the tab's model and, if asked, with the comparison model (`open_model` keeps it loaded)."""
+    main_handle = handle if compare_path is None else handle.sub(0.0, 0.5)
+    main = tokenize(bundle.tokenizer, text, pair, max_length=bundle.info.max_positions, handle=main_handle)
     locator = TokenLocator(main)
     if compare_path is None:
         return _Result(bundle, main, locator)
     handle.check()
     try:
-        if compare_bundle is None:
-            handle.progress(0.5, "loading the model to compare with")
-            compare_bundle = open_model(compare_path)
+        handle.progress(0.5, "loading the model to compare with")
+        other = open_model(compare_path)
         handle.check()
-        compare = tokenize(compare_bundle.tokenizer, text, pair, max_length=compare_bundle.info.max_positions)
+        compare = tokenize(
+            other.tokenizer, text, pair, max_length=other.info.max_positions, handle=handle.sub(0.5, 1.0)
+        )
     except BertdeskError as exc:
         return _Result(bundle, main, locator, compare_error=str(exc))
-    return _Result(bundle, main, locator, compare_bundle, compare, TokenLocator(compare))
+    return _Result(bundle, main, locator, other.info.name, compare, TokenLocator(compare))
 
 
 class _HoverFilter(QObject):
@@ -135,19 +133,23 @@ class TokensTab(AnalysisTab):
         self._compare_infos: list[BundleInfo] = []
         self._pending_compare: str | None = None  # a restored comparison not installed (yet)
         self._mouse_over_input = False
+        # Whether the latest run read the input as it is now, and whether the result shown did: the hover and
+        # caret links hold only for a current result (comparing the texts would copy them at every mouse move).
+        self._run_is_current = False
+        self._shown_is_current = False
         self._build()
         self._connect()
 
     # --- construction --------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.text_edit = QPlainTextEdit(self)
+        self.text_edit = TextBox(self)
         self.text_edit.setPlaceholderText("Type or paste text to see how the model splits it into tokens…")
         self.text_edit.setToolTip(
             "The text to tokenize (segment A in pair mode). Move the cursor or the mouse over it to find the "
             "pieces covering a character."
         )
-        self.pair_edit = QPlainTextEdit(self)
+        self.pair_edit = TextBox(self)
         self.pair_edit.setPlaceholderText(
             "Segment B: e.g. the context a question in segment A is asked about…"
         )
@@ -288,21 +290,19 @@ class TokensTab(AnalysisTab):
 
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 
-    def set_bundle(self, bundle: Bundle) -> None:
-        """Tokenize with `bundle`; the comparison list leaves it out."""
-        super().set_bundle(bundle)
+    def set_bundle(self, bundle: Bundle, infos: list[BundleInfo] | None = None) -> None:
+        """Tokenize with `bundle`; the comparison list offers the installed bundles (`infos`) but this one."""
+        super().set_bundle(bundle, infos)
+        if infos is not None:
+            self._compare_infos = list(infos)
         self.main_pane.set_title(bundle.info.name)
         self._update_explanation()
         self._fill_compare_combo()
 
-    def set_input_text(self, text: str) -> None:
+    def set_input_text(self, text: str) -> bool:
         """Replace the text (segment A) with `text`; it is tokenized after the usual short delay."""
         self.text_edit.setPlainText(text)
-
-    def bundles_changed(self, infos: list[BundleInfo]) -> None:
-        """Offer the installed bundles (other than the tab's own) for comparison."""
-        self._compare_infos = list(infos)
-        self._fill_compare_combo()
+        return True
 
     def save_state(self) -> dict:
         """Text, pair text, pair mode, ids shown and the model compared with."""
@@ -339,13 +339,9 @@ class TokensTab(AnalysisTab):
         if bundle is None:
             return
         text, pair = self._current_input()
+        self._run_is_current = True
         compare_path = self.compare_combo.currentData()
-        cached = self._result.compare_bundle if self._result is not None else None
-        if cached is not None and cached.info.path != compare_path:
-            cached = None
-        self.runner.submit(
-            lambda handle: _tokenize_both(handle, bundle, text, pair, compare_path, cached), "tokenize"
-        )
+        self.runner.submit(lambda handle: _tokenize_both(handle, bundle, text, pair, compare_path), "tokenize")
 
     # --- results -------------------------------------------------------------------------------------------
 
@@ -366,14 +362,15 @@ class TokensTab(AnalysisTab):
         if result.bundle is not self.bundle:
             return
         self._result = result
+        self._shown_is_current = self._run_is_current
         self.main_pane.set_title(result.bundle.info.name)
         self.main_pane.set_tokenization(result.tokenization)
         self.table.set_tokenization(result.tokenization, result.bundle.info.name)
         self.legend.set_pair_mode(result.tokenization.pair is not None)
         compare_shown = self.compare_combo.currentData() is not None
         self.compare_pane.setVisible(compare_shown)
-        if result.compare is not None and result.compare_bundle is not None:
-            self.compare_pane.set_title(result.compare_bundle.info.name)
+        if result.compare is not None:
+            self.compare_pane.set_title(result.compare_name)
             self.compare_pane.set_tokenization(result.compare)
         elif compare_shown:
             self.compare_pane.set_title(self.compare_combo.currentText())
@@ -396,12 +393,14 @@ class TokensTab(AnalysisTab):
         return self.text_edit.toPlainText(), pair or None
 
     def _input_changed(self) -> None:
+        self._run_is_current = self._shown_is_current = False
         self._offsets.clear()
         self._clear_input_highlight()
         self.schedule_run()
         self.state_changed.emit()
 
     def _pair_toggled(self, on: bool) -> None:
+        self._run_is_current = self._shown_is_current = False
         self._set_pair_mode(on)
         self.schedule_run()
         self.state_changed.emit()
@@ -448,7 +447,7 @@ class TokensTab(AnalysisTab):
             if info.path != own:
                 self.compare_combo.addItem(info.name, info.path)
                 self.compare_combo.setItemData(
-                    self.compare_combo.count() - 1, info.summary(), Qt.ItemDataRole.ToolTipRole
+                    self.compare_combo.count() - 1, bundle_line(info), Qt.ItemDataRole.ToolTipRole
                 )
         index = self.compare_combo.findText(wanted) if wanted else 0
         if index > 0:
@@ -474,9 +473,6 @@ class TokensTab(AnalysisTab):
 
     # --- hover and selection links -------------------------------------------------------------------------
 
-    def _is_current(self, tokenization: Tokenization) -> bool:
-        return (tokenization.text, tokenization.pair) == self._current_input()
-
     def _views(self) -> list[TokenView]:
         return [
             pane.view for pane in (self.main_pane, self.compare_pane) if pane.view.tokenization() is not None
@@ -498,7 +494,7 @@ class TokensTab(AnalysisTab):
             detail = f"{self.compare_combo.currentText()}: {detail}"
         self.detail.setText(detail)
         view.set_highlighted(())
-        if token.segment is None or token.end <= token.start or not self._is_current(tokenization):
+        if token.segment is None or token.end <= token.start or not self._shown_is_current:
             self._clear_input_highlight()
             return
         self._highlight_input(token.segment, token.start, token.end, scroll=False)
@@ -513,7 +509,7 @@ class TokensTab(AnalysisTab):
         token = tokenization.tokens[index]
         self.main_pane.view.set_highlighted({index}, ensure_visible=True)
         self.detail.setText(token_detail(tokenization, token))
-        if token.segment is not None and token.end > token.start and self._is_current(tokenization):
+        if token.segment is not None and token.end > token.start and self._shown_is_current:
             self._highlight_input(token.segment, token.start, token.end, scroll=True)
             if self.compare_pane.view.tokenization() is not None:
                 covering = self._covering(self.compare_pane.view, token.segment, token.start, token.end)
@@ -561,7 +557,7 @@ class TokensTab(AnalysisTab):
 
     def _covering(self, view: TokenView, segment: int, start: int, end: int | None) -> list[int]:
         result = self._result
-        if result is None or not self._is_current(result.tokenization):
+        if result is None or not self._shown_is_current:
             return []
         if view is self.main_pane.view:
             return result.locator.covering(segment, start, end)
