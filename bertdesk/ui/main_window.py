@@ -295,8 +295,20 @@ class MainWindow(QMainWindow):
             self._list_models()
 
     def _list_models(self) -> None:
-        """Fill the picker with the installed models while none is in use, so that one can be chosen."""
-        self._model_runner.submit(lambda handle: (None, _installed_bundles()), "list models")
+        """Fill the picker with the installed models while none is in use, so that one can be chosen.
+
+        A listing that fails offers no models rather than an error: the error handler lists again while no model
+        is in use, so a failing listing must not fail.
+        """
+
+        def listing(handle: JobHandle) -> tuple[None, list[BundleInfo]]:
+            try:
+                return None, _installed_bundles()
+            except Exception:  # an unreadable models folder, say: nothing to offer, nothing to retry
+                logger.exception("Could not list the installed models")
+                return None, []
+
+        self._model_runner.submit(listing, "list models")
 
     # Input
 

@@ -527,3 +527,26 @@ def test_cancelling_a_model_switch_shows_the_model_still_in_use(
     qtbot.waitUntil(loading.is_set, timeout=10_000)
     window.cancel_button.click()
     assert picker.currentData() == window.bundle.info.path == str(models / tiny_bundle.name)
+
+
+def test_a_failing_model_listing_is_not_retried_forever(qtbot, open_window, tiny_bundle, monkeypatch):
+    listings: list[int] = []
+
+    def unreadable_models_folder() -> list:
+        listings.append(1)
+        raise PermissionError("models folder is not readable")
+
+    def install_until_cancelled(name_or_path, *, handle: JobHandle):
+        while True:
+            handle.check()
+            time.sleep(0.01)
+
+    monkeypatch.setattr(main_window_module, "open_model", install_until_cancelled)
+    monkeypatch.setattr(main_window_module, "_installed_bundles", unreadable_models_folder)
+    window = open_window(wait=False)
+    qtbot.waitUntil(window.cancel_button.isVisible, timeout=5000)
+    window.cancel_button.click()
+    qtbot.waitUntil(window.model_picker.isEnabled, timeout=10_000)
+    qtbot.wait(300)
+    assert listings == [1], "one listing after the cancel, no retries"
+    assert window.bundle is None and window.model_picker.count() == 1  # only "Install the default model"
