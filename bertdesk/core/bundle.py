@@ -7,7 +7,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,35 +30,19 @@ _TASK_OUTPUTS = {
 }
 
 
-@dataclass(frozen=True)
-class BundleInfo:
-    """What a bundle is: its task, architecture numbers, size and abilities."""
+@dataclass(frozen=True, kw_only=True)
+class BundleInfo(ModelConfig):
+    """What a bundle is: its model's architecture numbers (the config) and the bundle's own facts."""
 
     name: str
     path: str
-    task: str
-    architecture: str
-    model_type: str
-    num_layers: int
-    num_heads: int
-    hidden_size: int
-    intermediate_size: int
-    vocab_size: int
-    max_positions: int
-    type_vocab_size: int
     size_bytes: int
-    labels: list[str]
-    problem_type: str | None
     has_internals: bool
     graph: str
     variants: list[str]
     pooling: str
     normalize: bool
     outputs: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return asdict(self)
 
     def summary(self) -> str:
         """One line: name, task, layers/heads/hidden, size."""
@@ -185,21 +169,10 @@ def inspect_bundle(
         o.startswith("attentions.") for o in outputs
     )
     info = BundleInfo(
+        **config.to_dict(),
         name=folder.name,
         path=str(folder.resolve()),
-        task=config.task,
-        architecture=config.architecture,
-        model_type=config.model_type,
-        num_layers=config.num_layers,
-        num_heads=config.num_heads,
-        hidden_size=config.hidden_size,
-        intermediate_size=config.intermediate_size,
-        vocab_size=config.vocab_size,
-        max_positions=config.max_positions,
-        type_vocab_size=config.type_vocab_size,
         size_bytes=_folder_size(folder),
-        labels=list(config.labels),
-        problem_type=config.problem_type,
         has_internals=has_internals,
         graph=str(graph_path.relative_to(folder)),
         variants=[str(p.relative_to(folder)) for p in variants],
