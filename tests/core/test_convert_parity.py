@@ -154,3 +154,17 @@ def test_fine_tuned_fixture_parity(shared_dir: Path, tmp_path: Path, fixture: st
     checkpoint = shared_dir / "fixtures" / fixture
     bundle_dir = convert_checkpoint(checkpoint, tmp_path / fixture, internals=True)
     _assert_parity(bundle_dir, checkpoint, "bert")
+
+
+def test_sharded_checkpoint(tmp_path: Path) -> None:
+    """A checkpoint saved in shards (model.safetensors.index.json + pieces) converts to the same numbers."""
+    import shutil
+
+    checkpoint = make_checkpoint(tmp_path / "ckpt", "bert", "qa")
+    sharded = tmp_path / "sharded"
+    reference_model(checkpoint).save_pretrained(sharded, safe_serialization=True, max_shard_size="40KB")
+    for name in ("tokenizer.json", "vocab.txt"):
+        shutil.copy(checkpoint / name, sharded / name)
+    assert (sharded / "model.safetensors.index.json").is_file() and not (sharded / "model.safetensors").exists()
+    assert len(list(sharded.glob("model-*.safetensors"))) > 1
+    _assert_parity(convert_checkpoint(sharded, tmp_path / "bundle", internals=True), checkpoint, "bert")
