@@ -42,6 +42,15 @@ def open_window(qtbot):
         window.close()
 
 
+@pytest.fixture
+def installed_models(tiny_bundle, tiny_classifier_bundle, tmp_path):
+    """The models folder (BERTDESK_MODELS, set by conftest) holding the tiny encoder and the tiny classifier."""
+    models = tmp_path / "models"
+    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
+    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    return models
+
+
 def wait_idle(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=30_000)
 
@@ -93,10 +102,8 @@ def test_ctrl_number_switches_tabs(qtbot, open_window, tiny_bundle):
         assert window.current_tab() is window.tabs[index]
 
 
-def test_switching_model_reaches_every_tab(qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path):
-    models = tmp_path / "models"
-    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
-    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+def test_switching_model_reaches_every_tab(qtbot, open_window, installed_models, tiny_bundle, tiny_classifier_bundle):
+    models = installed_models
     window = open_window(models / tiny_bundle.name)
     assert window.model_picker.count() == 2
     classifier = str(models / tiny_classifier_bundle.name)
@@ -110,11 +117,9 @@ def test_switching_model_reaches_every_tab(qtbot, open_window, tiny_bundle, tiny
 
 
 def test_a_model_switch_fills_the_comparison_list_once(
-    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path, monkeypatch
+    qtbot, open_window, installed_models, tiny_bundle, tiny_classifier_bundle, monkeypatch
 ):
-    models = tmp_path / "models"
-    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
-    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    models = installed_models
     window = open_window(models / tiny_bundle.name)
     tab = window.tabs[0]
     fills: list[int] = []
@@ -130,11 +135,9 @@ def test_a_model_switch_fills_the_comparison_list_once(
 
 
 def test_a_bundle_is_described_the_same_way_everywhere(
-    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path
+    qtbot, open_window, installed_models, tiny_bundle, tiny_classifier_bundle
 ):
-    models = tmp_path / "models"
-    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
-    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    models = installed_models
     window = open_window(models / tiny_bundle.name)
     picker, combo = window.model_picker, window.tabs[0].compare_combo
     classifier = picker.itemText(picker.findData(str(models / tiny_classifier_bundle.name)))
@@ -506,11 +509,9 @@ def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(qtbot, open
 
 
 def test_cancelling_a_model_switch_shows_the_model_still_in_use(
-    qtbot, open_window, tiny_bundle, tiny_classifier_bundle, tmp_path, monkeypatch
+    qtbot, open_window, installed_models, tiny_bundle, tiny_classifier_bundle, monkeypatch
 ):
-    models = tmp_path / "models"
-    shutil.copytree(tiny_bundle, models / tiny_bundle.name)
-    shutil.copytree(tiny_classifier_bundle, models / tiny_classifier_bundle.name)
+    models = installed_models
     window = open_window(models / tiny_bundle.name)
     loading = threading.Event()
 
