@@ -17,5 +17,9 @@ class IntrospectionError(BertdeskError):
     """An ONNX graph's internals (per-layer hidden states, attentions) cannot be exposed."""
 
 
+class StorageError(BertdeskError):
+    """A user path (models or data folder, output file, input file) cannot be read, created or written."""
+
+
 class JobCancelled(Exception):
     """A job stopped because it was cancelled; not an error to show to the user."""
