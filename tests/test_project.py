@@ -24,7 +24,11 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_core_imports_without_qt() -> None:
     """napari-style: import every core module with Qt made unimportable."""
-    modules = sorted(p.stem for p in (ROOT / "bertdesk" / "core").glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(p.relative_to(ROOT / "bertdesk" / "core").with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "bertdesk" / "core").rglob("*.py")
+        if p.name != "__init__.py" or p.parent.name != "core"
+    )
     code = (
         "import sys\n"
         "for name in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6', 'pyqtgraph', 'superqt', 'qtpy'):\n"
@@ -35,3 +39,11 @@ def test_core_imports_without_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert len(modules) >= 10
+
+
+def test_import_contracts() -> None:
+    """The import-linter contracts in pyproject.toml (the core imports no Qt, superqt, pyqtgraph or window code)."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout, result.stdout
