@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.checkpoints import make_checkpoint
+
+# Property-based tests: a bounded run in CI and the quick loop; `HYPOTHESIS_PROFILE=soak` for a long manual soak.
+settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True)
+settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
