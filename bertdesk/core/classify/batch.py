@@ -1,0 +1,244 @@
+"""Batches of any size: rows streamed from a TXT (one text per line) or CSV/TSV file, classified in bounded chunks
+sorted by length, results yielded in input order. Memory stays bounded by the chunk, whatever the file's size."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.classify.heads import HeadClassifier
+from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items, pad_encodings
+from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE, ZeroShotClassifier, ZeroShotLabel
+from bertdesk.core.errors import BertdeskError, StorageError
+from bertdesk.core.jobs import JobHandle, ensure_handle
+
+CHUNK_ROWS = 256  # rows read, tokenized and sorted by length together
+BATCH_ROWS = 32
+BATCH_TOKENS = 8192  # padded tokens per model run: long rows go in smaller batches
+TEXT_COLUMNS = ("text", "sentence", "sentence1", "content", "review", "text_a", "premise", "question", "document")
+PAIR_COLUMNS = ("pair", "text_pair", "text_b", "sentence2", "hypothesis", "context")
+_SAMPLE_BYTES = 65536
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """One input row: its number in the file (the line for TXT, the data row for CSV, from 1), text and pair."""
+
+    number: int
+    text: str
+    pair: str | None = None
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file from its first 64 KB: a BOM, else UTF-8 if it decodes, else charset-normalizer."""
+    try:
+        with path.open("rb") as f:
+            sample = f.read(_SAMPLE_BYTES)
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise BertdeskError(f"{path.name} looks like a binary file, not text")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < _SAMPLE_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+        if best is None:
+            raise BertdeskError(f"{path.name} is not text in any encoding bertdesk recognises") from None
+        return best.encoding
+
+
+def _open_text(path: Path) -> io.TextIOWrapper:
+    encoding = detect_encoding(path)
+    try:
+        return path.open(encoding=encoding, errors="replace", newline="")
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def scorer_for(
+    bundle: Bundle,
+    labels: list[str | ZeroShotLabel | tuple[str, str]] | None = None,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    temperature: float = DEFAULT_TEMPERATURE,
+    handle: JobHandle | None = None,
+) -> Scorer:
+    """The bundle's own classifier head, or, given labels, zero-shot classification against them."""
+    if labels:
+        return ZeroShotClassifier(bundle, labels, template=template, temperature=temperature, handle=handle)
+    return HeadClassifier(bundle)
+
+
+def is_table(path: Path) -> bool:
+    """A CSV/TSV file (by extension) rather than plain text, one text per line."""
+    return path.suffix.lower() in (".csv", ".tsv")
+
+
+def _delimiter(path: Path, sample: str) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _column(header: list[str], wanted: str | int | None, known: tuple[str, ...], what: str) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    if isinstance(wanted, int):
+        if not 0 <= wanted < len(header):
+            raise BertdeskError(f"there is no column {wanted} for the {what} (the file has {len(header)} columns)")
+        return wanted
+    if isinstance(wanted, str):
+        if wanted.strip().lower() not in lowered:
+            raise BertdeskError(f"there is no column {wanted!r} for the {what} (columns: {', '.join(header)})")
+        return lowered.index(wanted.strip().lower())
+    return next((lowered.index(name) for name in known if name in lowered), None)
+
+
+def read_rows(
+    path: str | Path, *, text_column: str | int | None = None, pair_column: str | int | None = None
+) -> Iterator[TextRow]:
+    """Stream the rows of a TXT file (every non-blank line is a text) or a CSV/TSV file.
+
+    A CSV's text column is `text_column` (a header name or a 0-based index) or the first header named like text
+    ("text", "sentence", "content", ...); its pair column is `pair_column` or one named "text_pair", "sentence2",
+    .... A CSV of one column without such a header is read as one text per row. Rows with blank text are skipped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StorageError(f"{path} is not a file")
+    if not is_table(path):
+        with _open_text(path) as f:
+            for number, line in enumerate(f, 1):
+                text = line.rstrip("\r\n")
+                if text.strip():
+                    yield TextRow(number, text)
+        return
+    with _open_text(path) as f:
+        sample = f.read(_SAMPLE_BYTES)
+        f.seek(0)
+        reader = csv.reader(f, delimiter=_delimiter(path, sample))
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            text_index = _column(header, text_column, TEXT_COLUMNS, "text")
+            pair_index = _column(header, pair_column, PAIR_COLUMNS, "pair text")
+            first: list[list[str]] = []
+            if text_index is None:
+                if len(header) != 1:
+                    raise BertdeskError(
+                        f"{path.name}: say which column holds the text (columns: {', '.join(header)})"
+                    )
+                text_index, first = 0, [header]
+            elif isinstance(text_column, int) and not any(h.strip().lower() in TEXT_COLUMNS for h in header):
+                first = [header]  # an index into a file without a header row: the first row is data
+            for number, record in enumerate(_chain(first, reader), 1):
+                text = record[text_index] if text_index < len(record) else ""
+                pair = record[pair_index] if pair_index is not None and pair_index < len(record) else None
+                if text.strip():
+                    yield TextRow(number, text, pair)
+        except csv.Error as exc:
+            raise BertdeskError(f"{path.name}, line {reader.line_num}: not valid CSV ({exc})") from exc
+
+
+def _chain(first: list[list[str]], rest: Iterable[list[str]]) -> Iterator[list[str]]:
+    yield from first
+    yield from rest
+
+
+def count_rows(path: str | Path, **columns: str | int | None) -> int:
+    """How many rows `read_rows` will yield (one streaming pass), for progress."""
+    return sum(1 for _ in read_rows(path, **columns))
+
+
+def _batches(lengths: list[int], batch_rows: int, batch_tokens: int) -> Iterator[list[int]]:
+    """Indices grouped by sorted length: at most `batch_rows` rows and `batch_tokens` padded tokens a batch."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batch: list[int] = []
+    for i in order:
+        if batch and (len(batch) >= batch_rows or lengths[i] * (len(batch) + 1) > batch_tokens):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+def classify_stream(
+    scorer: Scorer,
+    rows: Iterable[TextRow | str],
+    *,
+    total: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    batch_rows: int = BATCH_ROWS,
+    batch_tokens: int = BATCH_TOKENS,
+    handle: JobHandle | None = None,
+) -> Iterator[Classification]:
+    """Classify rows of any number, yielding each `Classification` (its `index` = the row's number) in input order.
+
+    Rows are read `chunk_rows` at a time, sorted by token count into batches, run, and put back in order, so memory
+    is bounded by the chunk. `total` (the number of rows, if known) makes progress a fraction; cancelling `handle`
+    raises `JobCancelled` between batches and stops the run under way.
+    """
+    handle = ensure_handle(handle)
+    done = 0
+    chunk: list[TextRow] = []
+    for number, row in enumerate(rows, 1):
+        chunk.append(row if isinstance(row, TextRow) else TextRow(number, row))
+        if len(chunk) >= chunk_rows:
+            yield from _classify_chunk(scorer, chunk, batch_rows, batch_tokens, handle)
+            done += len(chunk)
+            chunk = []
+            _progress(handle, done, total)
+    if chunk:
+        yield from _classify_chunk(scorer, chunk, batch_rows, batch_tokens, handle)
+        _progress(handle, done + len(chunk), total)
+
+
+def _progress(handle: JobHandle, done: int, total: int | None) -> None:
+    handle.progress(done / total if total else 0.0, f"{done} of {total} rows" if total else f"{done} rows")
+
+
+def _classify_chunk(
+    scorer: Scorer, chunk: list[TextRow], batch_rows: int, batch_tokens: int, handle: JobHandle
+) -> list[Classification]:
+    handle.check()
+    items = [(row.number, row.text, row.pair) for row in chunk]
+    encodings = encode_items(scorer, items)
+    results: list[Classification | None] = [None] * len(items)
+    for batch in _batches([len(e.ids) for e in encodings], batch_rows, batch_tokens):
+        handle.check()
+        batch_encodings = [encodings[i] for i in batch]
+        raw, probabilities = scorer.score(pad_encodings(batch_encodings), handle)
+        for i, result in zip(batch, classifications(scorer, [items[i] for i in batch], batch_encodings, raw,
+                                                     probabilities), strict=True):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+def classify_file(
+    scorer: Scorer,
+    path: str | Path,
+    *,
+    text_column: str | int | None = None,
+    pair_column: str | int | None = None,
+    handle: JobHandle | None = None,
+) -> Iterator[Classification]:
+    """Classify every row of a TXT or CSV/TSV file (see `read_rows`), streamed in order with progress."""
+    columns = {"text_column": text_column, "pair_column": pair_column}
+    total = count_rows(path, **columns)
+    yield from classify_stream(scorer, read_rows(path, **columns), total=total, handle=handle)
