@@ -8,11 +8,13 @@ Files are written atomically: a reader sees the old file or the new one, never h
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,10 +203,14 @@ def write_export(data: ExportData, path: str | Path) -> Path:
 
 
 def write_atomic(path: str | Path, payload: bytes) -> None:
-    """Write `payload` to `path` through a temporary file beside it and a rename; a StorageError if it cannot."""
+    """Write `payload` to `path` through a temporary file beside it and a rename; a StorageError if it cannot.
+
+    A new file gets the usual permissions (the umask applies); a replaced file keeps its own.
+    """
     path = Path(path)
+    tmp = path.with_name(f".{path.name}-{secrets.token_hex(4)}.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise StorageError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     try:
@@ -212,12 +218,14 @@ def write_atomic(path: str | Path, payload: bytes) -> None:
             file.write(payload)
             file.flush()
             os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise StorageError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

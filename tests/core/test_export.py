@@ -172,3 +172,17 @@ def test_export_imports_no_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_new_file_gets_the_umask_permissions_and_a_replaced_file_keeps_its_own(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.csv", b"x")
+        assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.csv"
+        kept.write_bytes(b"old")
+        kept.chmod(0o600)
+        write_atomic(kept, b"new")
+        assert kept.stat().st_mode & 0o777 == 0o600 and kept.read_bytes() == b"new"
+    finally:
+        os.umask(old_umask)
