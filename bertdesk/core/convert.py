@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +23,30 @@ from onnx import TensorProto
 from bertdesk import __version__
 from bertdesk.core.checkpoint import read_checkpoint
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config
-from bertdesk.core.errors import CheckpointError
+from bertdesk.core.errors import BundleError, CheckpointError, IntrospectionError, StorageError
+from bertdesk.core.filesafety import (
+    STAGING,
+    absolute,
+    check_separate,
+    helper_folder,
+    occupied,
+    prepare_parent,
+    remove_stale,
+    replace_folder,
+    storage_error,
+    target_lock,
+)
 from bertdesk.core.graph_builder import GraphBuilder
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.tokenizer import load_tokenizer
 
 BUNDLE_METADATA = "bertdesk.json"
+MADE_BY_KEY, MADE_BY = "made_by", "bertdesk"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+MANIFEST = "bertdesk-manifest.json"
+# Every file bertdesk writes into a bundle; a folder holding anything else is not replaced.
+BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE_METADATA, MANIFEST,
+                          MANIFEST + ".tmp", *TOKENIZER_FILES})
 ATTENTION_BIAS = "attention_bias"
 # Above this many bytes of weights the graph keeps them in a side file: protobuf cannot exceed 2 GiB.
 _EXTERNAL_DATA_BYTES = 1_500_000_000
@@ -74,8 +91,12 @@ class _Weights:
         if key is None:
             raise CheckpointError(f"the checkpoint has no weight {self.prefix + name!r}")
         array = self.tensors[key]
+        if array.dtype.kind != "f":
+            raise CheckpointError(f"weight {key!r} holds {array.dtype} values: bertdesk needs floating-point weights")
         if array.shape != shape:
             raise CheckpointError(f"weight {key!r} has shape {array.shape}, the config implies {shape}")
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"weight {key!r} holds NaN or infinite values: the checkpoint is damaged")
         return array
 
     def pair(self, name: str, out_features: int, in_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -121,10 +142,22 @@ def _layers(w: _Weights, c: ModelConfig) -> list[LayerWeights]:
     shapes = {"query": (h, h), "key": (h, h), "value": (h, h), "attention_out": (h, h), "attention_norm": (h, None),
               "intermediate": (i, h), "output": (h, i), "output_norm": (h, None)}
     prefix, names = _LAYER_NAMES[c.model_type]
+    _check_layer_count(w, c, prefix)
     return [
         LayerWeights(**{part: w.pair(prefix.format(n=n) + name, *shapes[part]) for part, name in names.items()})
         for n in range(c.num_layers)
     ]
+
+
+def _check_layer_count(w: _Weights, c: ModelConfig, layer_prefix: str) -> None:
+    """The config's layer count must be positive and match the layers in the weights: none may be dropped."""
+    if c.num_layers < 1:
+        raise CheckpointError(f"config.json gives {c.num_layers} layers: a model needs at least one")
+    pattern = re.compile(f"(?:{re.escape(w.prefix)})?" + re.escape(layer_prefix).replace(r"\{n\}", r"(\d+)"))
+    indices = {int(m[1]) for name in w.tensors if (m := pattern.match(name))}
+    present = max(indices) + 1 if indices else 0
+    if present != c.num_layers:
+        raise CheckpointError(f"config.json gives {c.num_layers} layers but the weights hold {present}")
 
 
 def _activation(name: str) -> Callable[[GraphBuilder, str], str]:
@@ -302,56 +335,75 @@ def _pooling(source: Path) -> dict:
     return pooling
 
 
-def convert_checkpoint(
-    source: str | Path,
-    out: str | Path,
-    *,
-    internals: bool = False,
-    force: bool = False,
-    handle: JobHandle | None = None,
-    extra_metadata: dict | None = None,
-) -> Path:
-    """Convert the Hugging Face checkpoint folder `source` into a bundle folder `out`; returns `out`.
-
-    The bundle is written beside `out` and renamed into place, so a crash never leaves half a bundle.
-    """
-    handle = ensure_handle(handle)
-    source, out = Path(source), Path(out)
+def _read_source(source: Path) -> ModelConfig:
     config = read_config(source / "config.json", error=CheckpointError)
     if not (source / "tokenizer.json").is_file():
         raise CheckpointError(f"{source} has no tokenizer.json (a fast tokenizer file is needed)")
     tokenizer = load_tokenizer(source / "tokenizer.json")
-    occupied = any(out.iterdir()) if out.is_dir() else out.exists()
-    if occupied and not force:
-        raise CheckpointError(f"{out} already exists; pass --force to replace it")
-    handle.progress(0.05, "reading weights")
-    tensors = read_checkpoint(source)
-    handle.check()
     largest_id = tokenizer.get_vocab_size(with_added_tokens=True) - 1
     if largest_id >= config.vocab_size:
         raise CheckpointError(
             f"the tokenizer has ids up to {largest_id} but the model embeds only {config.vocab_size} tokens"
         )
+    return config
+
+
+def foreign_content(folder: Path) -> str | None:
+    """Why `folder` is not a bundle bertdesk made and may not be replaced, or None if it is one.
+
+    A bundle of ours has a bertdesk.json naming bertdesk as its maker and only the files bertdesk writes, so
+    replacing it can lose nothing of the user's.
+    """
+    try:
+        metadata = json.loads((folder / BUNDLE_METADATA).read_text(encoding="utf-8"))
+        names = sorted(p.name for p in folder.iterdir())
+    except (OSError, ValueError):
+        return f"it has no readable {BUNDLE_METADATA}"
+    made_by = metadata.get(MADE_BY_KEY) if isinstance(metadata, dict) else None
+    # Bundles from before the made_by mark name bertdesk as their converter.
+    converter = metadata.get("converter") if isinstance(metadata, dict) else None
+    if made_by != MADE_BY and not (isinstance(converter, str) and converter.startswith("bertdesk ")):
+        return f"its {BUNDLE_METADATA} does not name bertdesk as its maker"
+    others = [name for name in names if name not in BUNDLE_FILES]
+    if others:
+        return "it also holds " + ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+    return None
+
+
+def write_bundle(
+    source: Path,
+    folder: Path,
+    *,
+    internals: bool = False,
+    handle: JobHandle | None = None,
+    extra_metadata: dict | None = None,
+) -> ModelConfig:
+    """Convert the checkpoint folder `source` into the bundle files in the existing, empty `folder`."""
+    handle = ensure_handle(handle)
+    config = _read_source(source)
+    handle.progress(0.05, "reading weights")
+    tensors = read_checkpoint(source)
+    handle.check()
     handle.progress(0.3, "building the graph")
     model = build_graph(config, tensors, internals=internals)
     handle.check()
     handle.progress(0.7, "writing the bundle")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         weight_bytes = sum(t.nbytes for t in tensors.values())
         onnx.save_model(
             model,
-            str(staging / "model.onnx"),
+            str(folder / "model.onnx"),
             save_as_external_data=weight_bytes > _EXTERNAL_DATA_BYTES,
             location="model.onnx.data",
         )
-        shutil.copy2(source / "config.json", staging / "config.json")
+        # copyfile, not copy2: the bundle's files get the user's umask, not the source's modes.
+        shutil.copyfile(source / "config.json", folder / "config.json")
         for name in TOKENIZER_FILES:
             if (source / name).is_file():
-                shutil.copy2(source / name, staging / name)
+                shutil.copyfile(source / name, folder / name)
         metadata = {
             "format": 1,
+            MADE_BY_KEY: MADE_BY,
             "converter": f"bertdesk {__version__}",
             "source": str(source.resolve()),
             "task": config.task,
@@ -359,13 +411,68 @@ def convert_checkpoint(
             **_pooling(source),
             **(extra_metadata or {}),
         }
-        (staging / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-        handle.check()
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        (folder / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise storage_error(f"cannot write the bundle into {folder.parent}", exc) from exc
+    return config
+
+
+def check_bundle_runs(folder: Path) -> None:
+    """Load the bundle in `folder` as the app will and run one tiny input: a bundle that cannot run is refused."""
+    from bertdesk.core.bundle import Bundle
+
+    try:
+        bundle = Bundle(folder, threads=1)
+        ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
+        outputs = bundle.run(np.array([ids]), internals=bundle.info.has_internals)
+    except (BundleError, IntrospectionError) as exc:
+        raise CheckpointError(f"the converted model does not load: {exc}") from exc
+    except Exception as exc:  # onnxruntime raises its own untyped errors for graphs that fail at run time
+        raise CheckpointError(f"the converted model fails on a test input: {exc}") from exc
+    if not all(np.isfinite(value).all() for value in outputs.values()):
+        raise CheckpointError("the converted model gives NaN or infinite values on a test input")
+
+
+def convert_checkpoint(
+    source: str | Path,
+    out: str | Path,
+    *,
+    internals: bool = False,
+    force: bool = False,
+    handle: JobHandle | None = None,
+) -> Path:
+    """Convert the Hugging Face checkpoint folder `source` into a bundle folder `out`; returns its absolute path.
+
+    The bundle is written beside `out`, checked to load and run, and swapped into place, so a crash leaves the
+    old bundle or the new one. `force` replaces only a bundle bertdesk made, never the source or a folder
+    holding it; conversions to the same `out` take turns.
+    """
+    handle = ensure_handle(handle)
+    source = Path(source)
+    target = absolute(out)
+    _read_source(source)  # a bad checkpoint is refused before anything is written
+    check_separate(source, target)
+    prepare_parent(target)
+    _check_replaceable(target, force)
+    with target_lock(target):
+        remove_stale(target)
+        _check_replaceable(target, force)  # again: another conversion may have written it while we waited
+        with helper_folder(target, STAGING) as staging:
+            write_bundle(source, staging, internals=internals, handle=handle.sub(0.0, 0.9))
+            handle.progress(0.9, "checking that the bundle runs")
+            check_bundle_runs(staging)
+            handle.check()
+            replace_folder(staging, target)
     handle.progress(1.0, "converted")
-    return out
+    return target
+
+
+def _check_replaceable(target: Path, force: bool) -> None:
+    if not occupied(target):
+        return
+    if not force:
+        raise CheckpointError(f"{target} already exists; pass --force to replace it")
+    reason = foreign_content(target)
+    if reason:
+        raise StorageError(f"{target} is not a bundle bertdesk made ({reason}): --force replaces only those, "
+                           "so nothing was changed")
