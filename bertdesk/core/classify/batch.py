@@ -53,10 +53,14 @@ def detect_encoding(path: Path) -> str:
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(sample).best()
+        matches = from_bytes(sample)
+        best = matches.best()
         if best is None:
             raise BertdeskError(f"{path.name} is not text in any encoding bertdesk recognises") from None
-        return best.encoding
+        # Short Western European samples decode almost equally well in several code pages; the guess between them
+        # is arbitrary, and cp1252 is by far the most common of them.
+        western = next((m for m in matches if m.encoding == "cp1252"), None)
+        return "cp1252" if western is not None and western.chaos <= best.chaos + 0.2 else best.encoding
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
