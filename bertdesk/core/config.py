@@ -1,12 +1,17 @@
-"""A model's `config.json`, read into the numbers bertdesk needs for BERT and DistilBERT alike."""
+"""A model's `config.json`, read into the numbers bertdesk needs for BERT and DistilBERT alike.
+
+Every field is checked for its type and range, so a hand-edited or hostile config gets one clear sentence: JSON
+`true` is not a number, `"6"` is not a layer count, and `1e20` positions are not a model.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bertdesk.core.errors import BertdeskError
+from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError
 
 SUPPORTED_MODEL_TYPES = ("bert", "distilbert")
 TASK_ENCODER = "encoder"
@@ -18,6 +23,16 @@ _TASK_BY_ARCHITECTURE_SUFFIX = {
     "ForQuestionAnswering": TASK_QA,
     "ForSequenceClassification": TASK_CLASSIFICATION,
 }
+# Inclusive bounds of the whole-number fields: far beyond any real BERT, small enough to never overflow.
+_LIMITS = {
+    "layers": (1, 1024),
+    "heads": (1, 4096),
+    "width": (1, 1 << 20),
+    "vocab": (1, (1 << 31) - 1),
+    "positions": (1, 1 << 24),
+    "segments": (1, 1024),
+}
+_FOLDER_NOUNS = {CheckpointError: "checkpoint folder", BundleError: "model bundle folder"}
 
 
 @dataclass(frozen=True)
@@ -49,95 +64,179 @@ class ModelConfig:
         return asdict(self)
 
 
+def describe_value(value: object) -> str:
+    """A short description of a JSON value for an error message: `"6" (text)`, `true`, `a list`, `Infinity`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f"{shown!r} (text)"
+    if isinstance(value, float):
+        return "Infinity" if value == math.inf else "-Infinity" if value == -math.inf else repr(value)
+    if isinstance(value, int):
+        digits = str(value) if abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+        return digits
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _name(value: object) -> str:
+    """A name from a config as Python shows it ('gpt2'), or what the value is when it is no short name."""
+    return repr(value) if isinstance(value, str) and len(value) <= 60 else describe_value(value)
+
+
+def read_json(path: Path, error: type[BertdeskError] = BertdeskError) -> object:
+    """The JSON value in the file at `path`; raise `error` saying what is wrong: missing, unreadable, not JSON."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise error(f"{path.parent} has no {path.name}") from exc
+    except PermissionError as exc:
+        raise error(f"cannot read {path}: permission denied") from exc
+    except IsADirectoryError as exc:
+        raise error(f"{path} is a folder, not a file") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path} is not valid JSON: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise error(f"{path} is not usable JSON: it is nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, and numbers with more digits than Python converts
+        raise error(f"{path} is not valid JSON: {exc}") from exc
+
+
 def read_config(path: Path, error: type[BertdeskError] = BertdeskError) -> ModelConfig:
     """Parse `config.json` at `path`; raise `error` with a clear sentence when it is missing or unusable."""
-    if not path.is_file():
-        raise error(f"{path.parent} has no config.json")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise error(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise error(f"{path} does not hold a JSON object")
-    return parse_config(raw, error=error, where=str(path))
+    if path.parent.is_file():
+        raise error(f"{path.parent} is a file, not a {_FOLDER_NOUNS.get(error, 'model folder')}")
+    if not path.parent.is_dir():
+        raise error(f"{path.parent} is not a folder")
+    return parse_config(read_json(path, error), error=error, where=str(path))
 
 
 def parse_config(raw: dict, *, error: type[BertdeskError] = BertdeskError, where: str = "config.json") -> ModelConfig:
-    """Turn a Hugging Face config dict into a `ModelConfig`."""
+    """Turn a Hugging Face config dict into a `ModelConfig`; any field of the wrong type or range raises `error`."""
+    if not isinstance(raw, dict):
+        raise error(f"{where} does not hold a JSON object (it holds {describe_value(raw)})")
     model_type = raw.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:
-        raise error(
-            f"{where}: unknown architecture model_type={model_type!r}; bertdesk supports "
-            + ", ".join(SUPPORTED_MODEL_TYPES)
-        )
-    architectures = raw.get("architectures") or []
-    architecture = architectures[0] if architectures else ("BertModel" if model_type == "bert" else "DistilBertModel")
+        supported = ", ".join(SUPPORTED_MODEL_TYPES)
+        raise error(f"{where}: unknown architecture model_type={_name(model_type)}; bertdesk supports {supported}")
+    architecture = _architecture(raw, model_type, error, where)
     prefix = "Bert" if model_type == "bert" else "DistilBert"
     suffix = architecture[len(prefix):] if architecture.startswith(prefix) else None
     task = _TASK_BY_ARCHITECTURE_SUFFIX.get(suffix or "")
     if task is None:
-        raise error(f"{where}: unknown architecture {architecture!r} for model_type {model_type!r}")
+        raise error(f"{where}: unknown architecture {_name(architecture)} for model_type {model_type!r}")
 
-    def number(*names: str, default: object = None) -> object:
-        for name in names:
-            if name in raw:
-                return raw[name]
-        if default is None:
-            raise error(f"{where}: missing {' / '.join(names)}")
-        return default
+    def whole(*names: str, limits: str, default: int | None = None) -> int:
+        name, value = _field(raw, names, default, error, where)
+        low, high = _LIMITS[limits]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise error(f"{where}: {name} must be a whole number, not {describe_value(value)}")
+        if not low <= value <= high:
+            raise error(f"{where}: {name} is {describe_value(value)}; it must lie between {low} and {high}")
+        return value
 
-    try:
-        if model_type == "bert":
-            if raw.get("position_embedding_type", "absolute") != "absolute":
-                raise error(f"{where}: position_embedding_type {raw['position_embedding_type']!r} is not supported")
-            config = ModelConfig(
-                model_type=model_type,
-                architecture=architecture,
-                task=task,
-                num_layers=int(number("num_hidden_layers")),
-                num_heads=int(number("num_attention_heads")),
-                hidden_size=int(number("hidden_size")),
-                intermediate_size=int(number("intermediate_size")),
-                vocab_size=int(number("vocab_size")),
-                max_positions=int(number("max_position_embeddings", default=512)),
-                type_vocab_size=int(number("type_vocab_size", default=2)),
-                hidden_act=str(number("hidden_act", default="gelu")),
-                layer_norm_eps=float(number("layer_norm_eps", default=1e-12)),
-                labels=_labels(raw, task),
-                problem_type=raw.get("problem_type"),
-            )
-        else:
-            config = ModelConfig(
-                model_type=model_type,
-                architecture=architecture,
-                task=task,
-                num_layers=int(number("n_layers", "num_hidden_layers")),
-                num_heads=int(number("n_heads", "num_attention_heads")),
-                hidden_size=int(number("dim", "hidden_size")),
-                intermediate_size=int(number("hidden_dim", "intermediate_size")),
-                vocab_size=int(number("vocab_size")),
-                max_positions=int(number("max_position_embeddings", default=512)),
-                type_vocab_size=0,
-                hidden_act=str(number("activation", "hidden_act", default="gelu")),
-                layer_norm_eps=1e-12,
-                labels=_labels(raw, task),
-                problem_type=raw.get("problem_type"),
-            )
-    except (TypeError, ValueError) as exc:
-        raise error(f"{where}: a size field is not a number ({exc})") from exc
-    if config.num_heads <= 0 or config.hidden_size % config.num_heads:
+    def text(*names: str, default: str) -> str:
+        name, value = _field(raw, names, default, error, where)
+        if not isinstance(value, str) or not value:
+            raise error(f"{where}: {name} must be a name, not {describe_value(value)}")
+        return value
+
+    if model_type == "bert":
+        position_type = raw.get("position_embedding_type")
+        if position_type not in (None, "absolute"):
+            raise error(f"{where}: position_embedding_type {_name(position_type)} is not supported")
+        names = {"layers": ("num_hidden_layers",), "heads": ("num_attention_heads",), "width": ("hidden_size",),
+                 "inner": ("intermediate_size",), "act": ("hidden_act",)}
+        type_vocab_size = whole("type_vocab_size", limits="segments", default=2)
+        layer_norm_eps = _epsilon(raw, error, where)
+    else:
+        names = {"layers": ("n_layers", "num_hidden_layers"), "heads": ("n_heads", "num_attention_heads"),
+                 "width": ("dim", "hidden_size"), "inner": ("hidden_dim", "intermediate_size"),
+                 "act": ("activation", "hidden_act")}
+        type_vocab_size, layer_norm_eps = 0, 1e-12
+    config = ModelConfig(
+        model_type=model_type,
+        architecture=architecture,
+        task=task,
+        num_layers=whole(*names["layers"], limits="layers"),
+        num_heads=whole(*names["heads"], limits="heads"),
+        hidden_size=whole(*names["width"], limits="width"),
+        intermediate_size=whole(*names["inner"], limits="width"),
+        vocab_size=whole("vocab_size", limits="vocab"),
+        max_positions=whole("max_position_embeddings", limits="positions", default=512),
+        type_vocab_size=type_vocab_size,
+        hidden_act=text(*names["act"], default="gelu"),
+        layer_norm_eps=layer_norm_eps,
+        labels=_labels(raw, error, where) if task == TASK_CLASSIFICATION else [],
+        problem_type=_problem_type(raw, error, where),
+    )
+    if config.hidden_size % config.num_heads:
         raise error(f"{where}: hidden size {config.hidden_size} is not divisible by {config.num_heads} heads")
     return config
 
 
-def _labels(raw: dict, task: str) -> list[str]:
-    if task != TASK_CLASSIFICATION:
+def _field(
+    raw: dict, names: tuple[str, ...], default: object, error: type[BertdeskError], where: str
+) -> tuple[str, object]:
+    """(name, value) of the first of `names` in `raw`; the first name and `default` when none is there."""
+    for name in names:
+        if name in raw:
+            return name, raw[name]
+    if default is None:
+        raise error(f"{where}: missing {' / '.join(names)}")
+    return names[0], default
+
+
+def _architecture(raw: dict, model_type: str, error: type[BertdeskError], where: str) -> str:
+    architectures = raw.get("architectures")
+    if architectures is None or architectures == []:
+        return "BertModel" if model_type == "bert" else "DistilBertModel"
+    if not isinstance(architectures, list):
+        raise error(f"{where}: architectures must be a list of class names, not {describe_value(architectures)}")
+    if not isinstance(architectures[0], str):
+        raise error(f"{where}: architectures must list class names, not {describe_value(architectures[0])}")
+    return architectures[0]
+
+
+def _epsilon(raw: dict, error: type[BertdeskError], where: str) -> float:
+    value = raw.get("layer_norm_eps", 1e-12)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise error(f"{where}: layer_norm_eps must be a small positive number, not {describe_value(value)}")
+    return float(value)
+
+
+def _problem_type(raw: dict, error: type[BertdeskError], where: str) -> str | None:
+    value = raw.get("problem_type")
+    if value is not None and not isinstance(value, str):
+        raise error(f"{where}: problem_type must be a name or null, not {describe_value(value)}")
+    return value
+
+
+def _labels(raw: dict, error: type[BertdeskError], where: str) -> list[str]:
+    """The class names of `id2label` in id order; none when the config names none."""
+    id2label = raw.get("id2label")
+    if id2label is None:
         return []
-    id2label = raw.get("id2label") or {}
-    try:
-        ordered = sorted(((int(k), str(v)) for k, v in id2label.items()))
-    except (TypeError, ValueError):
-        return []
-    if [i for i, _ in ordered] != list(range(len(ordered))):
-        return []
-    return [label for _, label in ordered]
+    if not isinstance(id2label, dict):
+        raise error(f"{where}: id2label must be an object mapping ids to label names, not {describe_value(id2label)}")
+    labels: dict[int, str] = {}
+    for key, value in id2label.items():
+        digits = str(key) if type(key) is int else key  # JSON keys are text; a dict built in Python may use ints
+        if not (isinstance(digits, str) and digits.isascii() and digits.isdigit() and len(digits) <= 9):
+            raise error(f"{where}: id2label key {describe_value(key)} is not a label id (0, 1, 2 …)")
+        if not isinstance(value, str):
+            raise error(f"{where}: id2label[{digits}] must be a label name, not {describe_value(value)}")
+        labels[int(digits)] = value
+    if sorted(labels) != list(range(len(labels))):
+        raise error(f"{where}: id2label must number its labels 0 to {len(labels) - 1}, without gaps or repeats")
+    return [labels[i] for i in range(len(labels))]
