@@ -1,0 +1,331 @@
+"""Extractive question answering over contexts of any length: windows batched through the model, answers merged.
+
+The answers are those of transformers 4.57.6 `pipeline("question-answering")` on the same weights and settings
+(text, character offsets, scores); windows are batched (across questions too) instead of run one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.config import TASK_QA
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.qa.decode import AnswerMerger, select_spans
+from bertdesk.core.qa.results import QAResult, WindowDetail
+from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_template
+
+#: Tokens per model batch: about 21 windows of 384.
+BATCH_TOKENS = 8192
+#: Questions tokenized and answered together by the batch variant before their results are handed out.
+QUESTIONS_PER_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class QAOptions:
+    """The pipeline's settings; `max_seq_len` is capped at the model's positions."""
+
+    top_k: int = 1
+    max_seq_len: int = 384
+    doc_stride: int = 128
+    max_answer_len: int = 15
+    max_question_len: int = 64
+    handle_impossible_answer: bool = False
+    null_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "max_seq_len", "max_answer_len", "max_question_len"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise BertdeskError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if isinstance(self.doc_stride, bool) or not isinstance(self.doc_stride, int) or self.doc_stride < 0:
+            raise BertdeskError(f"doc_stride must be a whole number of at least 0, got {self.doc_stride!r}")
+        if self.null_threshold is not None and not np.isfinite(self.null_threshold):
+            raise BertdeskError(f"null_threshold must be a finite number, got {self.null_threshold!r}")
+
+    @property
+    def with_null(self) -> bool:
+        """Whether the null answer competes: asked for, or implied by a threshold."""
+        return self.handle_impossible_answer or self.null_threshold is not None
+
+
+@dataclass
+class _Question:
+    """One question over one context, cut into windows, with the model's logits as they arrive."""
+
+    question: str
+    context: str
+    windows: list[Window]
+    logits: list[tuple[np.ndarray, np.ndarray] | None]
+
+
+def _check_bundle(bundle: Bundle) -> None:
+    if bundle.info.task != TASK_QA:
+        raise BertdeskError(
+            f"{bundle.info.name} is a {bundle.info.task} model, not a question-answering one: convert a QA model, "
+            "or use sentence retrieval"
+        )
+
+
+def _check_text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise BertdeskError(f"the {what} must be text")
+    if not value.strip():
+        raise BertdeskError(f"the {what} is empty")
+    return value
+
+
+def _prepare(bundle: Bundle, pairs: list[tuple[str, str]], options: QAOptions) -> list[_Question]:
+    """Tokenize every question and context in one call (which releases the GIL) and cut the windows."""
+    checked = [(_check_text(q, "question"), _check_text(c, "context")) for q, c in pairs]
+    texts = [q for q, _ in checked] + [c for _, c in checked]
+    encodings = bundle.tokenizer.encode_batch(texts, add_special_tokens=False)
+    template = pair_template(bundle.tokenizer)
+    cls_id = bundle.tokenizer.token_to_id("[CLS]")
+    max_seq_len = min(options.max_seq_len, bundle.info.max_positions)
+    prepared = []
+    for i, (question, context) in enumerate(checked):
+        question_tokens = TokenizedText.from_encoding(encodings[i], options.max_question_len)
+        context_tokens = TokenizedText.from_encoding(encodings[len(checked) + i])
+        if not len(context_tokens):
+            raise BertdeskError("the context has no words to answer from")
+        windows = make_windows(
+            template, question_tokens, context_tokens, max_seq_len=max_seq_len, doc_stride=options.doc_stride,
+            cls_id=cls_id,
+        )
+        prepared.append(_Question(question, context, windows, [None] * len(windows)))
+    return prepared
+
+
+def _batches(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
+    """Consecutive groups of at most `batch_tokens` padded tokens (one window at least)."""
+    group: list[Window] = []
+    width = 0
+    for window in windows:
+        new_width = max(width, len(window))
+        if group and new_width * (len(group) + 1) > batch_tokens:
+            yield group
+            group, new_width = [], len(window)
+        group.append(window)
+        width = new_width
+    if group:
+        yield group
+
+
+def _run(bundle: Bundle, group: list[Window], handle: JobHandle) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Start and end logits of each window, run as one padded batch."""
+    width = max(len(w) for w in group)
+    ids = np.zeros((len(group), width), np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for row, window in enumerate(group):
+        n = len(window)
+        ids[row, :n], types[row, :n], mask[row, :n] = window.input_ids, window.token_type_ids, 1
+    out = bundle.run(ids, mask, types, handle=handle)
+    return [(out["start_logits"][row, : len(w)], out["end_logits"][row, : len(w)]) for row, w in enumerate(group)]
+
+
+class _Decoder:
+    """The pipeline's post-processing for one question, fed its windows in context order."""
+
+    def __init__(self, item: _Question, options: QAOptions) -> None:
+        self._item, self._options = item, options
+        self._merger = AnswerMerger(item.context)
+        self._details: list[WindowDetail] = []
+        context = item.windows[0].context
+        self._offsets = [(int(a), int(b)) for a, b in context.offsets]
+
+    def add(self, window: Window, start_logits: np.ndarray, end_logits: np.ndarray) -> None:
+        """Decode the next window's spans and merge them."""
+        options = self._options
+        spans = select_spans(start_logits, end_logits, window.p_mask, options.top_k * 2 + 10, options.max_answer_len)
+        self._merger.add(window, spans)
+        self._details.append(_detail(window, spans.start_probs, spans.end_probs, spans.null_score))
+
+    def result(self) -> QAResult:
+        """The ranking over the windows added so far."""
+        options, total = self._options, len(self._item.windows)
+        return QAResult(
+            question=self._item.question,
+            answers=self._merger.ranked(options.top_k, options.with_null, options.null_threshold or 0.0),
+            windows=list(self._details),
+            windows_done=len(self._details),
+            windows_total=total,
+            context_offsets=self._offsets,
+            complete=len(self._details) == total,
+        )
+
+
+def _decode_all(item: _Question, options: QAOptions) -> QAResult:
+    decoder = _Decoder(item, options)
+    for window, logits in zip(item.windows, item.logits, strict=True):
+        assert logits is not None
+        decoder.add(window, *logits)
+    return decoder.result()
+
+
+def _detail(window: Window, start_probs: np.ndarray, end_probs: np.ndarray, null_score: float) -> WindowDetail:
+    first, last = window.context_position, window.context_position + window.token_end - window.token_start
+    offsets = window.context.offsets
+    return WindowDetail(
+        index=window.index,
+        token_start=window.token_start,
+        token_end=window.token_end,
+        char_start=int(offsets[window.token_start, 0]),
+        char_end=int(offsets[window.token_end - 1, 1]),
+        context_position=window.context_position,
+        input_ids=window.input_ids.tolist(),
+        token_type_ids=window.token_type_ids.tolist(),
+        null_score=null_score,
+        start_probs=start_probs[first:last],
+        end_probs=end_probs[first:last],
+    )
+
+
+def iter_answer_question(
+    bundle: Bundle,
+    question: str,
+    context: str,
+    *,
+    top_k: int = 1,
+    max_seq_len: int = 384,
+    doc_stride: int = 128,
+    max_answer_len: int = 15,
+    max_question_len: int = 64,
+    handle_impossible_answer: bool = False,
+    null_threshold: float | None = None,
+    batch_tokens: int = BATCH_TOKENS,
+    handle: JobHandle | None = None,
+) -> Iterator[QAResult]:
+    """`answer_question`, yielding a partial result after each batch of windows; the last one is complete.
+
+    A partial result ranks the answers of the windows seen so far, in context order.
+    """
+    handle = ensure_handle(handle)
+    _check_bundle(bundle)
+    options = QAOptions(
+        top_k, max_seq_len, doc_stride, max_answer_len, max_question_len, handle_impossible_answer, null_threshold
+    )
+    handle.progress(0.0, "tokenizing")
+    item = _prepare(bundle, [(question, context)], options)[0]
+    decoder = _Decoder(item, options)
+    done = 0
+    total = len(item.windows)
+    for group in _batches(item.windows, batch_tokens):
+        handle.check()
+        for window, logits in zip(group, _run(bundle, group, handle), strict=True):
+            decoder.add(window, *logits)
+        done += len(group)
+        handle.progress(done / total, f"window {done} of {total}")
+        yield decoder.result()
+
+
+def answer_question(
+    bundle: Bundle,
+    question: str,
+    context: str,
+    *,
+    top_k: int = 1,
+    max_seq_len: int = 384,
+    doc_stride: int = 128,
+    max_answer_len: int = 15,
+    max_question_len: int = 64,
+    handle_impossible_answer: bool = False,
+    null_threshold: float | None = None,
+    handle: JobHandle | None = None,
+) -> QAResult:
+    """Answer `question` from `context` (any length) with a question-answering bundle: the best `top_k` answers.
+
+    Settings as in transformers' pipeline: windows of `max_seq_len` tokens (capped at the model's positions)
+    overlapping by `doc_stride`, answers of at most `max_answer_len` tokens. The question is cut to
+    `max_question_len` tokens (the pipeline's fast-tokenizer path ignores that limit; it only differs for longer
+    questions). `handle_impossible_answer` lets the null answer (empty text) compete with its lowest per-window score;
+    `null_threshold` implies it and ranks the null answer as if its score were lower by the threshold.
+    """
+    *_, result = iter_answer_question(
+        bundle, question, context, top_k=top_k, max_seq_len=max_seq_len, doc_stride=doc_stride,
+        max_answer_len=max_answer_len, max_question_len=max_question_len,
+        handle_impossible_answer=handle_impossible_answer, null_threshold=null_threshold, handle=handle,
+    )
+    return result
+
+
+def iter_answer_questions(
+    bundle: Bundle,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    top_k: int = 1,
+    max_seq_len: int = 384,
+    doc_stride: int = 128,
+    max_answer_len: int = 15,
+    max_question_len: int = 64,
+    handle_impossible_answer: bool = False,
+    null_threshold: float | None = None,
+    batch_tokens: int = BATCH_TOKENS,
+    handle: JobHandle | None = None,
+) -> Iterator[QAResult]:
+    """One complete result per (question, context) pair, in order, with windows batched across questions.
+
+    Pairs are taken `QUESTIONS_PER_CHUNK` at a time, so a long stream of pairs runs in bounded memory and results
+    come out as each chunk finishes; progress counts chunks started and windows within the chunk.
+    """
+    handle = ensure_handle(handle)
+    _check_bundle(bundle)
+    options = QAOptions(
+        top_k, max_seq_len, doc_stride, max_answer_len, max_question_len, handle_impossible_answer, null_threshold
+    )
+    chunk: list[tuple[str, str]] = []
+    chunks_done = 0
+    for pair in pairs:
+        chunk.append(pair)
+        if len(chunk) == QUESTIONS_PER_CHUNK:
+            yield from _answer_chunk(bundle, chunk, options, batch_tokens, handle, chunks_done)
+            chunk, chunks_done = [], chunks_done + 1
+    if chunk:
+        yield from _answer_chunk(bundle, chunk, options, batch_tokens, handle, chunks_done)
+
+
+def _answer_chunk(
+    bundle: Bundle, pairs: list[tuple[str, str]], options: QAOptions, batch_tokens: int, handle: JobHandle,
+    chunk_index: int,
+) -> Iterator[QAResult]:
+    handle.check()
+    items = _prepare(bundle, pairs, options)
+    owners = [(item, window) for item in items for window in item.windows]
+    owners.sort(key=lambda pair: len(pair[1]), reverse=True)  # equal lengths together: little padding
+    done = 0
+    for group in _batches([w for _, w in owners], batch_tokens):
+        handle.check()
+        members = owners[done : done + len(group)]
+        for (item, window), logits in zip(members, _run(bundle, group, handle), strict=True):
+            item.logits[window.index] = logits
+        done += len(group)
+        handle.progress(done / len(owners), f"{chunk_index * QUESTIONS_PER_CHUNK + len(pairs)} questions, "
+                        f"window {done} of {len(owners)}")
+    for item in items:
+        yield _decode_all(item, options)
+
+
+def answer_questions(
+    bundle: Bundle,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    top_k: int = 1,
+    max_seq_len: int = 384,
+    doc_stride: int = 128,
+    max_answer_len: int = 15,
+    max_question_len: int = 64,
+    handle_impossible_answer: bool = False,
+    null_threshold: float | None = None,
+    handle: JobHandle | None = None,
+) -> list[QAResult]:
+    """`answer_question` for many (question, context) pairs, with windows batched across questions."""
+    return list(iter_answer_questions(
+        bundle, pairs, top_k=top_k, max_seq_len=max_seq_len, doc_stride=doc_stride, max_answer_len=max_answer_len,
+        max_question_len=max_question_len, handle_impossible_answer=handle_impossible_answer,
+        null_threshold=null_threshold, handle=handle,
+    ))
