@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPalette
 
 #: Longest label drawn, in average character widths; longer ones end in "…".
-MAX_LABEL_CHARS = 16
+MAX_LABEL_CHARS = 20
 #: Tick length and the gap between a tick and its label, in pixels.
 TICK_LENGTH = 4
 TEXT_GAP = 3
