@@ -169,7 +169,7 @@ class Heatmap(QWidget):
         return (row, col) if 0 <= row < rows and 0 <= col < cols else None
 
     def cell_center(self, row: int, col: int) -> QPointF:
-        """Where the centre of a cell is drawn, in the plot widget's coordinates (for tests and tours)."""
+        """Where a cell's centre is drawn, in the plot view's viewport coordinates (where mouse events go)."""
         scene = self._plot.getViewBox().mapViewToScene(QPointF(col, row))
         return QPointF(self._graphics.mapFromScene(scene))
 
