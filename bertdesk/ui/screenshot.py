@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
 from bertdesk.core.errors import BertdeskError
-
-
-def sample_text(tab_name: str) -> str | None:
-    """The sample input for a tab ("tokens", ...), if it has one."""
-    samples = json.loads((files("bertdesk.resources") / "samples.json").read_text(encoding="utf-8"))
-    return samples.get(tab_name)
+from bertdesk.ui.samples import sample_text
 
 
 def render_tab(

@@ -18,9 +18,11 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui import main_window as main_window_module
 from bertdesk.ui.main_window import MainWindow
+from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 
 TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask"]
+SAMPLE = sample_text("tokens")
 
 
 @pytest.fixture
@@ -289,13 +291,13 @@ def test_drop_a_text_file(qtbot, open_window, tiny_bundle, tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     send_drop(window, mime)
     assert "hello world, the river bank" in tab_text(window)
-    assert "note.txt" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == "Loaded note.txt (27 characters, UTF-8)."
     assert not window.messages.isVisible()
 
 
 @pytest.mark.parametrize(
     ("content", "complaint"),
-    [(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"), (b"caf\xe9 au lait", "not UTF-8")],
+    [(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"), (b"\xff\xfe\x00\xd8", "not (bad bytes")],
 )
 def test_drop_of_a_binary_file_is_refused(qtbot, open_window, tiny_bundle, tmp_path, content, complaint):
     window = open_window(tiny_bundle)
@@ -329,16 +331,18 @@ def test_a_file_dropped_on_a_text_box_is_loaded_not_pasted_as_its_url(qtbot, ope
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     mime.setText(QUrl.fromLocalFile(str(path)).toString())  # as file managers offer it
     viewport = getattr(tab, box).viewport()
-    where = QPointF(viewport.rect().center())
+    where = viewport.rect().center()
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()  # by the window, which the box lets the drag through to
-    drop = QDropEvent(where, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    drop = QDropEvent(QPointF(where), Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(viewport, drop)
     assert drop.isAccepted()
-    assert tab.text_edit.toPlainText() == "the river bank" and tab.pair_edit.toPlainText() == ""
-    assert window.statusBar().currentMessage() == "Loaded note.txt (14 characters)."
+    other = "pair_edit" if box == "text_edit" else "text_edit"
+    assert getattr(tab, box).toPlainText() == "the river bank"  # the box it was dropped on
+    assert getattr(tab, other).toPlainText() == ("" if box == "text_edit" else SAMPLE)
+    assert window.statusBar().currentMessage() == "Loaded note.txt (14 characters, UTF-8)."
 
 
 def test_drop_of_plain_text(qtbot, open_window, tiny_bundle):

@@ -45,9 +45,10 @@ class AnalysisTab(QWidget):
         self.bundle = bundle
         self.schedule_run(0)
 
-    def set_input_text(self, text: str) -> bool:
+    def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
         """Replace the input with `text` (pasted, dropped or opened) and run on it; False if the tab declined the
-        text (and said why with `status_message`)."""
+        text (and said why with `status_message`). `into` is the widget the text was dropped on, if any: a tab
+        with several inputs fills that one, else the one last focused. The replacement can be undone."""
         raise NotImplementedError
 
     def save_state(self) -> dict:

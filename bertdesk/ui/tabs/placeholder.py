@@ -24,7 +24,7 @@ class PlaceholderTab(AnalysisTab):
         layout = QVBoxLayout(self)
         layout.addWidget(label)
 
-    def set_input_text(self, text: str) -> bool:
+    def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
         """Decline the text: this tab cannot analyse anything yet."""
         self.status_message.emit(f"The {self.title} tab is not built yet; the text was not used.")
         return False

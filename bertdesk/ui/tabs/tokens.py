@@ -29,10 +29,11 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.tokens import Tokenization, tokenize
 from bertdesk.ui.model_picker import bundle_line
 from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.widgets.normalization import normalization_note
 from bertdesk.ui.widgets.text_box import TextBox
 from bertdesk.ui.widgets.token_legend import TokenLegend
 from bertdesk.ui.widgets.token_offsets import TokenLocator, Utf16Offsets
-from bertdesk.ui.widgets.token_pane import TokenPane
+from bertdesk.ui.widgets.token_pane import TokenPane, word_count
 from bertdesk.ui.widgets.token_table import TokenTable
 from bertdesk.ui.widgets.token_view import TokenView, token_detail
 
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 DETAIL_HINT = "Hover a piece for its id, characters, type id, position and attention mask."
 NO_COMPARE = "No comparison"
+NO_MODEL_YET = "No model yet: the pieces appear once a model is loaded."
+COMPARE_TOOLTIP = (
+    "Split the same text with another installed model, side by side: different vocabularies split words differently."
+)
 
 WORDPIECE_EXPLANATION = (
     "<b>How BERT splits text (WordPiece).</b> The text is normalised (lower-cased by uncased models) and "
@@ -63,10 +68,14 @@ class _Result:
     bundle: Bundle
     tokenization: Tokenization
     locator: TokenLocator
+    words: int
+    normalization: str
     compare_name: str = ""
     compare: Tokenization | None = None
     compare_locator: TokenLocator | None = None
     compare_error: str = ""
+    compare_words: int = 0
+    compare_normalization: str = ""
 
 
 def _tokenize_both(
@@ -76,8 +85,9 @@ def _tokenize_both(
     main_handle = handle if compare_path is None else handle.sub(0.0, 0.5)
     main = tokenize(bundle.tokenizer, text, pair, max_length=bundle.info.max_positions, handle=main_handle)
     locator = TokenLocator(main)
+    shown = (word_count(main), normalization_note(bundle.tokenizer, main))
     if compare_path is None:
-        return _Result(bundle, main, locator)
+        return _Result(bundle, main, locator, *shown)
     handle.check()
     try:
         handle.progress(0.5, "loading the model to compare with")
@@ -87,8 +97,18 @@ def _tokenize_both(
             other.tokenizer, text, pair, max_length=other.info.max_positions, handle=handle.sub(0.5, 1.0)
         )
     except BertdeskError as exc:
-        return _Result(bundle, main, locator, compare_error=str(exc))
-    return _Result(bundle, main, locator, other.info.name, compare, TokenLocator(compare))
+        return _Result(bundle, main, locator, *shown, compare_error=str(exc))
+    return _Result(
+        bundle,
+        main,
+        locator,
+        *shown,
+        compare_name=other.info.name,
+        compare=compare,
+        compare_locator=TokenLocator(compare),
+        compare_words=word_count(compare),
+        compare_normalization=normalization_note(other.tokenizer, compare),
+    )
 
 
 class _HoverFilter(QObject):
@@ -133,6 +153,7 @@ class TokensTab(AnalysisTab):
         self._compare_infos: list[BundleInfo] = []
         self._pending_compare: str | None = None  # a restored comparison not installed (yet)
         self._mouse_over_input = False
+        self._cancelled = False  # the latest run was cancelled: the result shown stays out of date
         # Whether the latest run read the input as it is now, and whether the result shown did: the hover and
         # caret links hold only for a current result (comparing the texts would copy them at every mouse move).
         self._run_is_current = False
@@ -161,6 +182,7 @@ class TokensTab(AnalysisTab):
             edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
             edit.setTabChangesFocus(True)
         self._filters = [_HoverFilter(edit, self._input_hovered) for edit in (self.text_edit, self.pair_edit)]
+        self._last_box: TextBox = self.text_edit  # where loaded text goes in pair mode
 
         self.pair_check = QCheckBox("Pair", self)
         self.pair_check.setToolTip(
@@ -173,10 +195,8 @@ class TokensTab(AnalysisTab):
         )
         self.compare_combo = QComboBox(self)
         self.compare_combo.addItem(NO_COMPARE, None)
-        self.compare_combo.setToolTip(
-            "Split the same text with another installed model, side by side: different vocabularies split "
-            "words differently."
-        )
+        self.compare_combo.setToolTip(COMPARE_TOOLTIP)
+        self.compare_combo.setEnabled(False)
         self.compare_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         compare_label = QLabel("Compare with:", self)
         compare_label.setBuddy(self.compare_combo)
@@ -189,7 +209,7 @@ class TokensTab(AnalysisTab):
         self._busy_timer.timeout.connect(lambda: self.busy.setText("Tokenizing…"))
 
         self.main_pane = TokenPane(self)
-        self.main_pane.set_message("Open a model to see how it splits text.")
+        self.main_pane.set_message(NO_MODEL_YET)
         self.compare_pane = TokenPane(self)
         self.compare_pane.hide()
         self.detail = QLabel(DETAIL_HINT, self)
@@ -280,10 +300,10 @@ class TokensTab(AnalysisTab):
         self.main_pane.view.clicked.connect(self.table.select)
         self.table.current_changed.connect(self._row_selected)
         self.table.exported.connect(lambda path: self.status_message.emit(f"Tokens exported to {path}"))
-        self.runner.started.connect(self._busy_timer.start)
+        self.runner.started.connect(self._run_started)
         self.runner.finished.connect(self._show_result)
         self.runner.errored.connect(self._show_error)
-        self.runner.cancelled.connect(self._not_busy)
+        self.runner.cancelled.connect(self._run_cancelled)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
@@ -296,12 +316,26 @@ class TokensTab(AnalysisTab):
         if infos is not None:
             self._compare_infos = list(infos)
         self.main_pane.set_title(bundle.info.name)
+        if self._result is None:
+            self.main_pane.set_message("Tokenizing…")
         self._update_explanation()
         self._fill_compare_combo()
+        self._update_stale()
 
-    def set_input_text(self, text: str) -> bool:
-        """Replace the text (segment A) with `text`; it is tokenized after the usual short delay."""
-        self.text_edit.setPlainText(text)
+    def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
+        """Replace the text of segment B if it was dropped on (`into`) or last focused in pair mode, else segment
+        A's, as one step Ctrl+Z undoes; it is tokenized after the usual short delay."""
+        edit = self.text_edit
+        if self.pair_check.isChecked():
+            dropped_on = next(
+                (box for box in (self.text_edit, self.pair_edit) if into is box or box.isAncestorOf(into)), None
+            ) if into is not None else None
+            edit = dropped_on or self._last_box
+        cursor = QTextCursor(edit.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
         return True
 
     def save_state(self) -> dict:
@@ -356,6 +390,29 @@ class TokensTab(AnalysisTab):
     def _not_busy(self) -> None:
         self._busy_timer.stop()
         self.busy.setText("")
+        self._update_stale()
+
+    def _run_started(self) -> None:
+        self._cancelled = False
+        self._busy_timer.start()
+        self._update_stale()
+
+    def _run_cancelled(self) -> None:
+        self._cancelled = True
+        self._not_busy()
+
+    def _update_stale(self) -> None:
+        """Mark the result shown as out of date while it does not match the input, the model or the comparison."""
+        reason = ""
+        if self._result is not None:
+            if self.runner.is_running():
+                reason = "tokenizing again…"
+            elif self._cancelled:
+                reason = "the run was cancelled; edit the text to run again"
+            elif not self._shown_is_current or self._result.bundle is not self.bundle:
+                reason = "the input changed"
+        for pane in (self.main_pane, self.compare_pane):
+            pane.set_stale(reason)
 
     def _show_result(self, result: _Result) -> None:
         self._not_busy()
@@ -363,15 +420,18 @@ class TokensTab(AnalysisTab):
             return
         self._result = result
         self._shown_is_current = self._run_is_current
+        self._update_stale()
         self.main_pane.set_title(result.bundle.info.name)
-        self.main_pane.set_tokenization(result.tokenization)
+        self.main_pane.set_tokenization(result.tokenization, words=result.words, normalization=result.normalization)
         self.table.set_tokenization(result.tokenization, result.bundle.info.name)
         self.legend.set_pair_mode(result.tokenization.pair is not None)
         compare_shown = self.compare_combo.currentData() is not None
         self.compare_pane.setVisible(compare_shown)
         if result.compare is not None:
             self.compare_pane.set_title(result.compare_name)
-            self.compare_pane.set_tokenization(result.compare)
+            self.compare_pane.set_tokenization(
+                result.compare, words=result.compare_words, normalization=result.compare_normalization
+            )
         elif compare_shown:
             self.compare_pane.set_title(self.compare_combo.currentText())
             self.compare_pane.set_message(result.compare_error or "Loading…")
@@ -379,8 +439,8 @@ class TokensTab(AnalysisTab):
         self._caret_moved()
 
     def _show_error(self, message: str) -> None:
-        self._not_busy()
         self._result = None
+        self._not_busy()
         self.main_pane.set_message(message)
         self.table.set_tokenization(None)
         self.compare_pane.set_message("")
@@ -397,10 +457,12 @@ class TokensTab(AnalysisTab):
         self._offsets.clear()
         self._clear_input_highlight()
         self.schedule_run()
+        self._update_stale()
         self.state_changed.emit()
 
     def _pair_toggled(self, on: bool) -> None:
         self._run_is_current = self._shown_is_current = False
+        self._update_stale()
         self._set_pair_mode(on)
         self.schedule_run()
         self.state_changed.emit()
@@ -453,6 +515,11 @@ class TokensTab(AnalysisTab):
         if index > 0:
             self._pending_compare = None
         self.compare_combo.setCurrentIndex(max(index, 0))
+        others = self.compare_combo.count() > 1
+        self.compare_combo.setEnabled(others)
+        self.compare_combo.setToolTip(
+            COMPARE_TOOLTIP if others else f"{COMPARE_TOOLTIP} Install another model to compare with."
+        )
         self.compare_combo.blockSignals(False)
         if self.compare_combo.currentData() != previous:
             self._apply_compare()
@@ -539,6 +606,8 @@ class TokensTab(AnalysisTab):
         self._highlight_pieces(self._segment_of(edit), start, end)
 
     def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if new in (self.text_edit, self.pair_edit):
+            self._last_box = new
         if old in (self.text_edit, self.pair_edit) or new in (self.text_edit, self.pair_edit):
             self._caret_moved()
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from bertdesk.core.tokens import Tokenization
 from bertdesk.ui.widgets.token_colors import is_dark
 from bertdesk.ui.widgets.token_view import MAX_PIECES, TokenView
 
 COUNTS_TOOLTIP = (
-    "Characters and words of the input (words as the tokenizer's pre-tokenizer splits them), tokens "
-    "including "
-    "[CLS] and [SEP], input tokens per word, and how many pieces are [UNK]."
+    "Characters and words of the input (words as the tokenizer's pre-tokenizer splits them, punctuation not "
+    "counted), tokens including [CLS] and [SEP], input tokens per word, and how many pieces are [UNK]."
 )
 LIMIT_TOOLTIP = (
     "The model has one learned position embedding per position, so it reads at most this many tokens; "
@@ -22,11 +21,30 @@ LIMIT_TOOLTIP = (
 )
 
 
-def counts_text(tokenization: Tokenization) -> str:
-    """'312 characters · 54 words · 71 tokens · 1.24 tokens per word · 0 [UNK]'."""
+def word_count(tokenization: Tokenization) -> int:
+    """The pre-tokenizer's words that hold a letter or a digit: "Hello, world!" has two, not four."""
+    sources = (tokenization.text, tokenization.pair or "")
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    for token in tokenization.tokens:
+        if token.word is None or token.segment is None:
+            continue
+        key = (token.segment, token.word)
+        start, end = spans.get(key, (token.start, token.end))
+        spans[key] = (min(start, token.start), max(end, token.end))
+    return sum(
+        any(char.isalnum() for char in sources[segment][start:end]) for (segment, _), (start, end) in spans.items()
+    )
+
+
+def counts_text(tokenization: Tokenization, words: int | None = None) -> str:
+    """'312 characters · 54 words · 71 tokens · 1.24 tokens per word · 0 [UNK]'; `words` is `word_count()`,
+    computed here if not given."""
+    words = word_count(tokenization) if words is None else words
+    input_tokens = sum(token.segment is not None for token in tokenization.tokens)
+    per_word = input_tokens / words if words else 0.0
     return (
-        f"{tokenization.num_chars:,} characters · {tokenization.num_words:,} words · "
-        f"{tokenization.num_tokens:,} tokens · {tokenization.tokens_per_word:.2f} tokens per word · "
+        f"{tokenization.num_chars:,} characters · {words:,} words · "
+        f"{tokenization.num_tokens:,} tokens · {per_word:.2f} tokens per word · "
         f"{tokenization.num_unknown:,} [UNK]"
     )
 
@@ -47,6 +65,9 @@ class TokenPane(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.stale = QLabel(self)
+        self.stale.setToolTip("The pieces shown were made from an earlier input or model.")
+        self._stale_reason = ""
         self.counts = QLabel(self)
         self.counts.setToolTip(COUNTS_TOOLTIP)
         self.counts.setWordWrap(True)
@@ -55,6 +76,12 @@ class TokenPane(QWidget):
         self.limit.setToolTip(LIMIT_TOOLTIP)
         self.limit.setWordWrap(True)
         self.limit.setTextFormat(Qt.TextFormat.RichText)
+        self.normalization = QLabel(self)
+        self.normalization.setWordWrap(True)
+        self.normalization.setToolTip(
+            "The tokenizer normalises the text before splitting it; the pieces show the normalised text."
+        )
+        self.normalization.hide()
         self.view = TokenView(self)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
@@ -62,15 +89,19 @@ class TokenPane(QWidget):
             "Only the first chips are drawn to keep the window fast; the table lists every token."
         )
         self.note.hide()
-        for label in (self.title, self.counts, self.limit, self.note):
+        for label in (self.stale, self.counts, self.limit, self.normalization, self.note):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title)
+        title_row.addWidget(self.stale, 1)
+        layout.addLayout(title_row)
         layout.addWidget(self.counts)
         layout.addWidget(self.limit)
+        layout.addWidget(self.normalization)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.note)
 
@@ -78,15 +109,34 @@ class TokenPane(QWidget):
         """The name above the view (the model's)."""
         self.title.setText(title)
 
-    def set_tokenization(self, tokenization: Tokenization | None) -> None:
-        """Show `tokenization` with its counts (None clears the view and the lines)."""
+    def set_stale(self, reason: str) -> None:
+        """Mark the tokens shown as out of date ("" to unmark): they are greyed and the title says `reason`."""
+        self._stale_reason = reason
+        self.view.set_faded(bool(reason))
+        if reason:
+            color = "#fbbf24" if is_dark(self.palette()) else "#b45309"
+            self.stale.setText(f'<span style="color:{color};">— out of date: {escape(reason)}</span>')
+        else:
+            self.stale.setText("")
+
+    def stale_reason(self) -> str:
+        """Why the tokens shown are out of date, or "" when they are current."""
+        return self._stale_reason
+
+    def set_tokenization(
+        self, tokenization: Tokenization | None, *, words: int | None = None, normalization: str = ""
+    ) -> None:
+        """Show `tokenization` with its counts (None clears the view and the lines); `words` is its
+        `word_count()` if known, `normalization` a note on how the tokenizer changed the text ("" for none)."""
         self.view.set_tokenization(tokenization)
+        self.normalization.setText(normalization)
+        self.normalization.setVisible(bool(normalization) and tokenization is not None)
         if tokenization is None:
             self.counts.setText("")
             self.limit.setText("")
             self.note.hide()
             return
-        self.counts.setText(counts_text(tokenization))
+        self.counts.setText(counts_text(tokenization, words))
         limit, warning = limit_text(tokenization)
         if warning:
             color = "#f87171" if is_dark(self.palette()) else "#b91c1c"

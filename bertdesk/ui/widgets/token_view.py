@@ -88,6 +88,7 @@ class TokenView(QAbstractScrollArea):
         self._placeholder = ""
         self._show_ids = False
         self._hovered = -1
+        self._faded = False
         self._highlighted: frozenset[int] = frozenset()
         self._colors: TokenColors = token_colors(self.palette())
         self._rects: list[QRect] = []  # content coordinates, one per drawn token
@@ -122,6 +123,16 @@ class TokenView(QAbstractScrollArea):
         if show != self._show_ids:
             self._show_ids = show
             self._relayout()
+
+    def set_faded(self, faded: bool) -> None:
+        """Draw the chips faded: they no longer match the input."""
+        if faded != self._faded:
+            self._faded = faded
+            self.viewport().update()
+
+    def is_faded(self) -> bool:
+        """True while the chips are drawn faded (out of date)."""
+        return self._faded
 
     def show_ids(self) -> bool:
         """True when ids are shown under the pieces."""
@@ -331,6 +342,8 @@ class TokenView(QAbstractScrollArea):
             return
         offset = self.verticalScrollBar().value()
         painter.translate(0, -offset)
+        if self._faded:
+            painter.setOpacity(0.45)
         visible = event.rect().translated(0, offset)
         pitch = self._row_pitch()
         first_row = max(0, (visible.top() - MARGIN) // pitch)
