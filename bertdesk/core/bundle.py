@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -16,13 +16,35 @@ import onnxruntime as ort
 from google.protobuf.message import DecodeError
 from tokenizers import Tokenizer
 
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config
+from bertdesk.core.config import (
+    TASK_CLASSIFICATION,
+    TASK_ENCODER,
+    TASK_QA,
+    ModelConfig,
+    describe_value,
+    read_config,
+    read_json,
+)
 from bertdesk.core.convert import ATTENTION_BIAS, BUNDLE_METADATA
-from bertdesk.core.errors import BundleError, JobCancelled
+from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
+from bertdesk.core.introspect import count_heads, count_layers
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.tokenizer import load_tokenizer
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
+POOLINGS = ("mean", "cls")
+# What onnxruntime raises from session creation and runs: its own exception classes (plain Exception subclasses,
+# one per status code) and, from its Python layer, these.
+_ORT_ERRORS = (
+    *(
+        cls
+        for cls in vars(ort.capi.onnxruntime_pybind11_state).values()
+        if isinstance(cls, type) and issubclass(cls, Exception)
+    ),
+    RuntimeError,
+    ValueError,
+    TypeError,
+)
 _TASK_OUTPUTS = {
     TASK_QA: ("start_logits", "end_logits"),
     TASK_CLASSIFICATION: ("logits",),
@@ -74,10 +96,22 @@ def _choose_graph(folder: Path, variant: str | None) -> tuple[Path, list[Path]]:
     raise BundleError(f"{folder} has no graph variant {variant!r} (it has: {names})")
 
 
+def ort_message(exc: BaseException) -> str:
+    """The first line of an onnxruntime error without its "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION :" prefix."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    line = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", lines[0])
+    # "… Status Message: /onnxruntime_src/…/reshape_helper.h:84 onnxruntime::…(…) size != 0 was false. The input
+    # tensor cannot be reshaped …": the failed check's source location and C++ signature say nothing to a user.
+    line = re.sub(r"Status Message: \S+:\d+ .*? was false\. ", "", line)
+    return line[:400]
+
+
 def _load_graph(path: Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(path), load_external_data=False)
-    except (DecodeError, OSError, ValueError, RuntimeError) as exc:
+    except PermissionError as exc:
+        raise BundleError(f"cannot read {path}: permission denied") from exc
+    except (DecodeError, OSError, ValueError, RuntimeError, RecursionError) as exc:
         raise BundleError(f"{path} is not a readable ONNX graph (corrupt or truncated file): {exc}") from exc
     if not model.graph.node:
         raise BundleError(f"{path} is not a readable ONNX graph (it has no nodes)")
@@ -99,29 +133,78 @@ def _check_external_data(model: onnx.ModelProto, graph_path: Path, folder: Path)
             raise BundleError(f"{graph_path}: external data file {location!r} for weight {tensor.name!r} is missing")
 
 
-def _embedding_rows(model: onnx.ModelProto) -> int | None:
+def _embedding_shape(model: onnx.ModelProto) -> tuple[int, int] | None:
+    """(rows, width) of the word embedding table: the initializer the graph gathers input_ids from."""
     initializers = {t.name: t for t in model.graph.initializer}
     for node in model.graph.node:
         if node.op_type == "Gather" and len(node.input) == 2 and node.input[1] == "input_ids":
             table = initializers.get(node.input[0])
             if table is not None and len(table.dims) == 2:
-                return int(table.dims[0])
+                return int(table.dims[0]), int(table.dims[1])
     return None
 
 
-def _metadata(folder: Path) -> dict:
+def _position_rows(model: onnx.ModelProto) -> int | None:
+    """Rows of the learned position embedding table, found by the name every BERT exporter gives it."""
+    for table in model.graph.initializer:
+        if table.name.endswith(("position_embeddings", "position_embeddings.weight")) and len(table.dims) == 2:
+            return int(table.dims[0])
+    return None
+
+
+def _output_width(model: onnx.ModelProto, name: str) -> int | None:
+    """The fixed last dimension of graph output `name`, if the graph states one."""
+    for output in model.graph.output:
+        if output.name == name and output.type.tensor_type.shape.dim:
+            width = output.type.tensor_type.shape.dim[-1].dim_value
+            return int(width) if width > 0 else None
+    return None
+
+
+def _check_against_graph(config: ModelConfig, model: onnx.ModelProto, folder: Path) -> None:
+    """Raise BundleError where config.json's numbers disagree with the graph's own (layers, widths, tables)."""
+
+    def differ(what: str, said: int, found: int | None, graph_says: str) -> None:
+        if found is not None and found != said:
+            raise BundleError(f"{folder}: config.json says {what} {said}, but {graph_says.format(found)}")
+
+    embedding = _embedding_shape(model) or (None, None)
+    differ("vocab_size", config.vocab_size, embedding[0], "the graph's word embedding has {} rows")
+    differ("hidden_size", config.hidden_size, embedding[1], "the graph's word embedding is {} wide")
+    differ("hidden_size", config.hidden_size, _output_width(model, "last_hidden_state"), "its vectors are {} wide")
+    differ("max_position_embeddings", config.max_positions, _position_rows(model),
+           "the graph's position embedding has {} rows")
+    differ("num_hidden_layers", config.num_layers, count_layers(model), "the graph has {} layers")
+    differ("num_attention_heads", config.num_heads, count_heads(model, config.hidden_size),
+           "the graph splits attention into {} heads")
+
+
+def _metadata(folder: Path) -> tuple[str, bool]:
+    """(pooling, normalize) from the bundle's bertdesk.json; mean pooling without normalisation when it has none."""
     path = folder / BUNDLE_METADATA
     if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
-    return data if isinstance(data, dict) else {}
+        return "mean", False
+    data = read_json(path, BundleError)
+    if not isinstance(data, dict):
+        raise BundleError(f"{path} does not hold a JSON object (it holds {describe_value(data)})")
+    pooling, normalize = data.get("pooling", "mean"), data.get("normalize", False)
+    if pooling not in POOLINGS:
+        raise BundleError(f"{path}: pooling must be {' or '.join(POOLINGS)}, not {describe_value(pooling)}")
+    if not isinstance(normalize, bool):
+        raise BundleError(f"{path}: normalize must be true or false, not {describe_value(normalize)}")
+    return pooling, normalize
 
 
 def _folder_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """Bytes of the files under `folder`; symbolic links are not followed, unreadable parts are left out."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def inspect_bundle(
@@ -129,6 +212,15 @@ def inspect_bundle(
 ) -> tuple[BundleInfo, ModelConfig, Tokenizer, onnx.ModelProto]:
     """Validate a bundle folder and describe it; raises BundleError saying exactly what is wrong."""
     folder = Path(folder)
+    try:
+        return _inspect(folder, variant)
+    except PermissionError as exc:
+        raise BundleError(f"cannot read {exc.filename or folder}: permission denied") from exc
+    except OSError as exc:
+        raise BundleError(f"cannot read {exc.filename or folder}: {exc.strerror or exc}") from exc
+
+
+def _inspect(folder: Path, variant: str | None) -> tuple[BundleInfo, ModelConfig, Tokenizer, onnx.ModelProto]:
     if not folder.is_dir():
         raise BundleError(f"{folder} is not a folder")
     config = read_config(folder / "config.json", error=BundleError)
@@ -155,16 +247,14 @@ def inspect_bundle(
             f"{', '.join(outputs)}; expected {', '.join(expected)}"
         )
 
-    rows = _embedding_rows(model)
-    if rows is not None and rows != config.vocab_size:
-        raise BundleError(f"{folder}: config.json says vocab_size {config.vocab_size}; the embedding has {rows} rows")
+    _check_against_graph(config, model, folder)
     tokenizer_size = tokenizer.get_vocab_size(with_added_tokens=True)
     if tokenizer_size > config.vocab_size:
         raise BundleError(
             f"{folder}: the tokenizer has {tokenizer_size} tokens but the model embeds only {config.vocab_size}"
         )
 
-    meta = _metadata(folder)
+    pooling, normalize = _metadata(folder)
     has_internals = any(o.startswith("hidden_states.") for o in outputs) and any(
         o.startswith("attentions.") for o in outputs
     )
@@ -176,8 +266,8 @@ def inspect_bundle(
         has_internals=has_internals,
         graph=str(graph_path.relative_to(folder)),
         variants=[str(p.relative_to(folder)) for p in variants],
-        pooling=str(meta.get("pooling", "mean")),
-        normalize=bool(meta.get("normalize", False)),
+        pooling=pooling,
+        normalize=normalize,
         outputs=outputs,
     )
     return info, config, tokenizer, model
@@ -215,7 +305,9 @@ class Bundle:
         options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3  # the overridable attention_bias initializer warns at every load
+        # Fatal only: the overridable attention_bias initializer warns at every load, and a failed run is logged on
+        # stderr before it is raised (and reported by us in one line).
+        options.log_severity_level = 4
         return options
 
     def session(self) -> ort.InferenceSession:
@@ -226,8 +318,10 @@ class Bundle:
                     self._session = ort.InferenceSession(
                         str(self.graph_path), self._options(), providers=["CPUExecutionProvider"]
                     )
-                except Exception as exc:  # onnxruntime raises its own untyped errors for unloadable graphs
-                    raise BundleError(f"{self.graph_path}: onnxruntime cannot load the graph: {exc}") from exc
+                except _ORT_ERRORS as exc:
+                    raise BundleError(
+                        f"{self.graph_path}: onnxruntime cannot load the graph: {ort_message(exc)}"
+                    ) from exc
             return self._session
 
     def _session_with_internals(self) -> ort.InferenceSession:
@@ -237,11 +331,20 @@ class Bundle:
             if self._internals_session is None:
                 from bertdesk.core.introspect import expose_internals
 
-                model = onnx.load(str(self.graph_path))
+                try:
+                    model = onnx.load(str(self.graph_path))
+                except (DecodeError, OSError, ValueError, RuntimeError, RecursionError) as exc:
+                    raise BundleError(f"{self.graph_path} cannot be read again to show its internals: {exc}") from exc
                 exposed, _ = expose_internals(model, self.config.num_layers)
-                self._internals_session = ort.InferenceSession(
-                    exposed.SerializeToString(), self._options(), providers=["CPUExecutionProvider"]
-                )
+                try:
+                    self._internals_session = ort.InferenceSession(
+                        exposed.SerializeToString(), self._options(), providers=["CPUExecutionProvider"]
+                    )
+                except _ORT_ERRORS as exc:
+                    raise BundleError(
+                        f"{self.graph_path}: onnxruntime cannot run the graph with its internals exposed: "
+                        f"{ort_message(exc)}"
+                    ) from exc
             return self._internals_session
 
     def run(
@@ -262,7 +365,7 @@ class Bundle:
         (broadcastable to batch x heads x seq x seq) is added to every layer's attention scores: a causal mask, say.
         """
         input_ids = np.asarray(input_ids, dtype=np.int64)
-        if input_ids.ndim != 2 or input_ids.shape[1] == 0:
+        if input_ids.ndim != 2 or 0 in input_ids.shape:
             raise BundleError(f"input_ids must be a non-empty (batch, sequence) array, got shape {input_ids.shape}")
         batch, seq = input_ids.shape
         if seq > self.info.max_positions:
@@ -297,21 +400,18 @@ class Bundle:
             result["attentions"] = np.stack([result.pop(n) for n in attention_names])
         return result
 
-    @staticmethod
     def _run(
-        session: ort.InferenceSession, names: list[str], feed: dict[str, np.ndarray], handle: JobHandle | None
+        self, session: ort.InferenceSession, names: list[str], feed: dict[str, np.ndarray], handle: JobHandle | None
     ) -> list[np.ndarray]:
-        if handle is None:
-            return session.run(names, feed)
         try:
+            if handle is None:
+                return session.run(names, feed)
             with handle.run_options() as options:
                 return session.run(names, feed, options)
-        except JobCancelled:
-            raise
-        except Exception:
-            if handle.is_cancelled():
+        except _ORT_ERRORS as exc:
+            if handle is not None and handle.is_cancelled():
                 raise JobCancelled() from None
-            raise
+            raise BundleError(f"{self.info.name}: the model failed while running: {ort_message(exc)}") from exc
 
 
 def _layer_index(name: str) -> int:
@@ -373,13 +473,20 @@ def list_bundles(models: Path | None = None, errors: list[str] | None = None) ->
     from bertdesk.core.paths import models_dir
 
     models = models or models_dir()
+    try:
+        folders = sorted(p for p in models.iterdir() if not p.name.startswith(".") and p.is_dir())
+    except OSError as exc:
+        raise StorageError(f"cannot read the models folder {models}: {exc.strerror or exc}") from exc
     infos = []
-    for folder in sorted(p for p in models.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in folders:
         try:
             infos.append(describe_bundle(folder))
-        except BundleError as exc:
+        except BertdeskError as exc:
             if errors is not None:
                 errors.append(str(exc))
+        except Exception as exc:  # a hostile folder can raise anything; it must never hide the good ones
+            if errors is not None:
+                errors.append(f"{folder} cannot be read as a model bundle ({type(exc).__name__}: {exc})")
     return infos
 
 

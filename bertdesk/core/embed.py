@@ -6,12 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundle import POOLINGS, Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.tokenizer import encode_one
-
-POOLINGS = ("mean", "cls")
 
 
 @dataclass(frozen=True)

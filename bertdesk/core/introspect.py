@@ -13,7 +13,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 import onnx
-from onnx import helper, shape_inference
+from onnx import helper, numpy_helper, shape_inference
 
 from bertdesk.core.errors import IntrospectionError
 
@@ -40,6 +40,8 @@ _FUSED_OPS = (
     "Gelu",
     "QuickGelu",
 )
+# Fused ops that each compute one layer's whole attention.
+_FUSED_LAYER_OPS = {"Attention", "MultiHeadAttention", "PackedAttention", "PackedMultiHeadAttention", "QAttention"}
 # Ops that can compute query @ key^T; the backward search from a Softmax stops at them and at Gemm.
 _MATMULS = {"MatMul", "FusedMatMul", "Einsum"}
 _SMALL_INITIALIZER = 1024  # elements; larger ones are weights, smaller ones shapes and scalars
@@ -86,14 +88,32 @@ def expose_internals(model: onnx.ModelProto, num_layers: int) -> tuple[onnx.Mode
             f"This ONNX graph has been optimized for onnxruntime (it contains the fused op {fused}), so its per-layer "
             "attentions and hidden states cannot be read; use an unoptimized export."
         )
+    producers = {name: node.op_type for node in graph.node for name in node.output}
+    expected_ops = {name: "LayerNormalization" for name in internals.hidden_states} | {
+        name: "Softmax" for name in internals.attentions
+    }
+    if all(producers.get(name) == op for name, op in expected_ops.items()):
+        # Written by bertdesk's converter without --attentions: the tensors are there under these names already.
+        existing = {out.name for out in graph.output}
+        for name in wanted:
+            if name not in existing:
+                graph.output.add(name=name).type.tensor_type.elem_type = onnx.TensorProto.FLOAT
+        return result, internals
     taken = _tensor_names(graph) & set(wanted)
+    foreign = sorted(name for name in taken if producers.get(name) != expected_ops[name])
+    if foreign:
+        raise IntrospectionError(
+            f"This ONNX graph already has tensors named {', '.join(foreign[:4])}{' …' if len(foreign) > 4 else ''}, "
+            "made by other ops than bertdesk's converter uses for them, so bertdesk cannot add its own outputs "
+            "under those names."
+        )
     if taken:
         raise IntrospectionError(
-            f"This ONNX graph already has tensors named {', '.join(sorted(taken))}, so bertdesk cannot add its own "
-            "outputs under those names."
+            f"This ONNX graph has bertdesk's per-layer tensors for fewer than the {num_layers} layers its "
+            f"config.json says (it lacks {sorted(set(wanted) - taken, key=wanted.index)[0]})."
         )
 
-    nodes = _topological(list(graph.node))
+    nodes = _topological([node for node in graph.node if _well_formed(node)])
     constants = _constants(graph, nodes)
     attentions = _attention_softmaxes(nodes, constants)
     if len(attentions) != num_layers:
@@ -116,6 +136,47 @@ def expose_internals(model: onnx.ModelProto, num_layers: int) -> tuple[onnx.Mode
         else:
             output.type.tensor_type.elem_type = fallback
     return result, internals
+
+
+def count_layers(model: onnx.ModelProto) -> int | None:
+    """How many encoder layers the graph has: its fused attention ops, else its attention Softmax ops; None when
+    the graph has neither (it computes attention some other way)."""
+    fused = [node for node in model.graph.node if node.op_type in _FUSED_LAYER_OPS and _domain(node) in ("", _MS)]
+    if fused:
+        return len(fused)
+    nodes = _topological([node for node in model.graph.node if _well_formed(node)])
+    return len(_attention_softmaxes(nodes, _constants(model.graph, nodes))) or None
+
+
+def count_heads(model: onnx.ModelProto, hidden_size: int) -> int | None:
+    """The attention heads of the graph, where it says: a fused attention op's num_heads, or a Reshape to a constant
+    (batch, sequence, heads, head size) shape; None when the graph computes its head split at run time."""
+    for node in model.graph.node:
+        if node.op_type in _FUSED_LAYER_OPS:
+            heads = next((a.i for a in node.attribute if a.name == "num_heads"), 0)
+            if heads > 0:
+                return heads
+    shapes = {
+        init.name: init
+        for init in model.graph.initializer
+        if list(init.dims) == [4] and init.data_type == onnx.TensorProto.INT64
+        and init.data_location != onnx.TensorProto.EXTERNAL
+    }
+    for node in model.graph.node:
+        if node.op_type == "Reshape" and len(node.input) == 2 and node.input[1] in shapes:
+            try:
+                heads, head_size = (int(v) for v in numpy_helper.to_array(shapes[node.input[1]])[2:])
+            except ValueError:  # its data does not hold four numbers
+                continue
+            if heads > 0 and head_size > 0 and heads * head_size == hidden_size:
+                return heads
+    return None
+
+
+def _well_formed(node: onnx.NodeProto) -> bool:
+    """Whether the node has the inputs and output the structural search reads (a damaged graph may lack them)."""
+    needed = {"Softmax": 1, "Sub": 2, "Div": 2, "Mul": 2, "ReduceMean": 1, "LayerNormalization": 1}.get(node.op_type, 0)
+    return len(node.input) >= needed and len(node.output) >= 1 and bool(node.output[0])
 
 
 def _domain(node: onnx.NodeProto) -> str:
