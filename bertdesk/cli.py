@@ -6,20 +6,111 @@ User errors print one line on stderr and exit with code 2; nothing the user did 
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import functools
+import io
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn, TextIO
 
-from bertdesk.core.errors import BertdeskError, JobCancelled
+from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.jobs import JobHandle
 
+EXIT_INTERNAL_ERROR = 1  # a bug in bertdesk, not something the user can fix by changing the input
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what any Unix tool whose reader went away reports
+SCREENSHOT_PIXELS = (100, 8192)  # the range of --width and --height
 
 
-def _text(value: str) -> str:
-    """A text argument; `-` reads standard input."""
-    return sys.stdin.read() if value == "-" else value
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (no usage block) and exits with code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"bertdesk: error: {_one_line(message)} (see `{self.prog} --help`)\n")
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and other invisible control characters escaped, so it prints as one line."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _fail(message: str) -> None:
+    print(f"bertdesk: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _argument(value: str, what: str) -> str:
+    """A text argument as typed; `-` reads standard input. Undecodable bytes in argv are a user error."""
+    if value == "-":
+        return _stdin_text()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = ord(value[exc.start])
+        detail = f"byte 0x{bad - 0xDC00:02x}" if 0xDC80 <= bad <= 0xDCFF else f"U+{bad:04X}"
+        raise BertdeskError(
+            f"{what} is not valid UTF-8 ({detail} at character {exc.start + 1}); pass UTF-8 text, or pipe the text "
+            "in with - to have its encoding detected"
+        ) from None
+    return value
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+@functools.cache
+def _stdin_text() -> str:
+    """Standard input as text, read once (every `-` argument gets the same text), its encoding detected."""
+    stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else None
+    data = stream.read() if stream is not None else b""
+    text, encoding = _decode_text(data, "standard input")
+    if encoding not in ("utf-8", "ascii"):
+        print(f"bertdesk: note: standard input is not UTF-8; read it as {encoding}", file=sys.stderr)
+    return text
+
+
+def _decode_text(data: bytes, source: str) -> tuple[str, str]:
+    """Decode text of unknown encoding; returns it and the encoding used.
+
+    UTF-8 and byte-order-marked UTF-16/32 are taken as they are; anything else is detected with charset-normalizer,
+    Windows-1252 winning over the legacy encodings that read the bytes as well (it is the likeliest of them for
+    Western text). Bytes that are no text in any encoding raise `BertdeskError` naming `source`.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding.removesuffix("-sig")
+            except UnicodeDecodeError:
+                break
+    nuls = data.count(0)
+    if nuls * 4 < len(data):  # UTF-16 without a byte-order mark also decodes as UTF-8, NULs and all
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(data) if nuls or not m.encoding.startswith(("utf_16", "utf_32"))]
+    if not matches:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            raise BertdeskError(f"{source} is not text (binary data, or an encoding bertdesk cannot recognise); "
+                                "pass UTF-8 text") from None
+    best = matches[0]
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    if any("cp1252" in m.could_be_from_charset for m in tied):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return str(best), best.encoding
 
 
 def _stderr_progress() -> JobHandle:
@@ -36,11 +127,17 @@ def _open(args: argparse.Namespace):
 
 
 def _emit(args: argparse.Namespace, data: object, human: Callable[[], str]) -> None:
+    """Print the result: JSON (written at once, ASCII-escaped unless stdout is UTF-8) or the human summary."""
     if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        try:
+            text = json.dumps(data, ensure_ascii=codecs.lookup(encoding).name != "utf-8", allow_nan=False)
+        except ValueError:  # allow_nan: NaN and infinities are not JSON
+            raise BertdeskError("the model produced NaN or infinite values (its weights may be broken); "
+                                "there is no valid JSON to print") from None
+        sys.stdout.write(text + "\n")
     else:
-        print(human())
+        sys.stdout.write(human() + "\n")
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -65,9 +162,10 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
     """Tokens, ids, offsets, type ids, masks, truncation."""
     from bertdesk.core.tokens import tokenize
 
+    text = _argument(args.text, "the text")
+    pair = _argument(args.pair, "--pair") if args.pair is not None else None
     bundle = _open(args)
-    pair = _text(args.pair) if args.pair is not None else None
-    result = tokenize(bundle.tokenizer, _text(args.text), pair, max_length=bundle.info.max_positions)
+    result = tokenize(bundle.tokenizer, text, pair, max_length=bundle.info.max_positions)
 
     def human() -> str:
         pieces = " ".join(t.piece for t in result.model_tokens())
@@ -81,8 +179,8 @@ def cmd_embed(args: argparse.Namespace) -> None:
     """Sentence vectors."""
     from bertdesk.core.embed import embed_texts, resolve_layer
 
+    texts = [_argument(t, f"text {n}") for n, t in enumerate(args.texts, 1)]
     bundle = _open(args)
-    texts = [_text(t) for t in args.texts]
     vectors = embed_texts(bundle, texts, layer=args.layer, pooling=args.pool)
     pooling = args.pool or bundle.info.pooling
     data = {
@@ -101,11 +199,14 @@ def cmd_similarity(args: argparse.Namespace) -> None:
     """Token x token or sentence x sentence cosine similarity."""
     from bertdesk.core.similarity import sentence_similarity, token_similarity
 
-    bundle = _open(args)
     if args.tokens is not None:
-        result = token_similarity(bundle, _text(args.tokens), layer=args.layer)
+        text = _argument(args.tokens, "--tokens")
+        bundle = _open(args)
+        result = token_similarity(bundle, text, layer=args.layer)
     else:
-        result = sentence_similarity(bundle, [_text(s) for s in args.sentences], layer=args.layer, pooling=args.pool)
+        sentences = [_argument(s, f"sentence {n}") for n, s in enumerate(args.sentences, 1)]
+        bundle = _open(args)
+        result = sentence_similarity(bundle, sentences, layer=args.layer, pooling=args.pool)
 
     def human() -> str:
         width = max(len(label) for label in result.labels[:40])
@@ -140,15 +241,43 @@ def cmd_setup(args: argparse.Namespace) -> None:
 
 def cmd_screenshot(args: argparse.Namespace) -> None:
     """Render a tab offscreen to a PNG."""
+    from bertdesk.core.bundle import describe_bundle, resolve_bundle
+
+    bundle_dir = None
+    if args.model is not None:  # checked here: the window would fall back to the default model
+        bundle_dir = resolve_bundle(args.model)
+        describe_bundle(bundle_dir)
+    _check_output_file(args.out)
     from bertdesk.ui.screenshot import render_tab
 
-    path = render_tab(args.tab, args.out, bundle_dir=args.model, size=(args.width, args.height))
+    path = render_tab(args.tab, args.out, bundle_dir=bundle_dir, size=(args.width, args.height))
     _emit(args, {"path": str(path)}, lambda: f"saved {path}")
+
+
+def _check_output_file(path: Path) -> None:
+    """Refuse, before a slow render, a PNG path that can never be written."""
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder; give the name of the PNG file to write")
+    if path.suffix.lower() != ".png":
+        raise StorageError(f"{path}: the image is written as PNG; give a file name ending in .png")
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise StorageError(f"{path} cannot be written: {folder} is a file, not a folder")
+
+
+def _pixels(value: str) -> int:
+    low, high = SCREENSHOT_PIXELS
+    number = int(value)
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high} pixels")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="bertdesk", description=__doc__.splitlines()[0])
+    parser = _ArgumentParser(prog="bertdesk", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func: Callable, help_text: str, model: bool = True) -> argparse.ArgumentParser:
@@ -189,22 +318,167 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("screenshot", cmd_screenshot, "render a tab offscreen to a PNG with sample input")
     sub.add_argument("--tab", required=True, choices=["tokens", "similarity", "classify", "ask"])
     sub.add_argument("out", type=Path, help="PNG file to write")
-    sub.add_argument("--width", type=int, default=1280)
-    sub.add_argument("--height", type=int, default=800)
+    sub.add_argument("--width", type=_pixels, default=1280, help="window width in pixels (100 to 8192)")
+    sub.add_argument("--height", type=_pixels, default=800, help="window height in pixels (100 to 8192)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    """Run one command; returns the process exit code.
+
+    Exit codes: 0 done; 2 a user error (one line on stderr); 1 an internal error, a bug (one line naming the log
+    that holds the traceback); 130 interrupted; 141 the reader of stdout went away (`| head`).
+    """
+    _tolerant_streams()
+    with _stdout_for_results():
+        try:
+            code = _run(argv)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     try:
         args.func(args)
+    except BrokenPipeError:
+        raise
     except BertdeskError as exc:
-        print(f"bertdesk: error: {exc}", file=sys.stderr)
+        _debug_traceback()
+        _fail(str(exc))
         return EXIT_USER_ERROR
     except JobCancelled:
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("bertdesk: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # a user path that cannot be read or written, a full disk
+        _debug_traceback()
+        _fail(_describe_os_error(exc))
+        return EXIT_USER_ERROR
+    except MemoryError:
+        _debug_traceback()
+        _fail("not enough memory for this input; give a shorter text or fewer texts")
+        return EXIT_USER_ERROR
+    except RecursionError:
+        _debug_traceback()
+        _fail("an input file (JSON) is nested too deeply to read")
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        return _internal_error(exc, args.command)
     return 0
+
+
+def _describe_os_error(exc: OSError) -> str:
+    if exc.filename is None:
+        return exc.strerror or str(exc)
+    names = f"{exc.filename} -> {exc.filename2}" if exc.filename2 is not None else f"{exc.filename}"
+    return f"{exc.strerror or type(exc).__name__}: {names}"
+
+
+def _debug() -> bool:
+    return os.environ.get("BERTDESK_DEBUG", "") not in ("", "0")
+
+
+def _debug_traceback() -> None:
+    if _debug():
+        traceback.print_exc()
+
+
+def _internal_error(exc: Exception, command: str) -> int:
+    """A bug, not the user's doing: one line naming where the traceback went (the log), exit code 1.
+
+    Exit code 1 rather than 2 lets a script (and the contract tests) tell "change your input" from "report this".
+    """
+    if _debug():
+        traceback.print_exc()
+        where = "the traceback is above"
+    else:
+        log = _log_traceback(command)
+        where = f"the traceback is in {log}" if log else "run with BERTDESK_DEBUG=1 to see the traceback"
+    detail = _one_line(f"{type(exc).__name__}: {exc}")[:300]
+    print(f"bertdesk: internal error (a bug in bertdesk, please report it): {detail}; {where}", file=sys.stderr)
+    return EXIT_INTERNAL_ERROR
+
+
+def _log_traceback(command: str) -> Path | None:
+    """Append the current exception's traceback to the log file; its path, or None if it cannot be written."""
+    import time
+
+    try:
+        from bertdesk.core.paths import data_dir
+
+        path = data_dir() / "bertdesk.log"
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR bertdesk.cli internal error in "
+                      f"`bertdesk {command}`\n{traceback.format_exc()}")
+    except Exception:  # noqa: BLE001 - no log is no reason for a second traceback
+        return None
+    return path
+
+
+def _tolerant_streams() -> None:
+    """Characters stdout/stderr cannot encode (a cp1252 console, PYTHONIOENCODING=ascii) print escaped, not crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+@contextlib.contextmanager
+def _stdout_for_results() -> Iterator[None]:
+    """While a command runs, `sys.stdout` writes to the real stdout but file descriptor 1 points at stderr.
+
+    Native libraries print to descriptor 1 (tokenizers warns there about gaps in a vocabulary, onnxruntime and Qt
+    may too); moved aside, nothing but the result reaches stdout, and --json output stays parseable.
+    """
+    original: TextIO | None = sys.stdout
+    if original is None:  # started with stdout closed
+        original = sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed at exit
+    try:
+        redirect = original.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        redirect = False
+    if not redirect:
+        yield
+        return
+    original.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no stderr to move it to
+        os.close(saved)
+        yield
+        return
+    results = open(saved, "w", encoding=original.encoding, errors="backslashreplace")  # noqa: SIM115
+    sys.stdout = results
+    try:
+        yield
+    finally:
+        sys.stdout = original
+        try:
+            results.flush()
+        except BrokenPipeError:
+            _silence(results)
+        os.dup2(saved, 1)
+        results.close()
+
+
+def _silence_stdout() -> None:
+    _silence(sys.stdout)
+
+
+def _silence(stream: TextIO) -> None:
+    """The reader of `stream` went away: point it at /dev/null so the pending output and the final flush vanish."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

@@ -104,7 +104,7 @@ def test_convert_command(tmp_path: Path) -> None:
         (["tokenize", "x", "--model", "no-such-model"], "no model folder or installed bundle named 'no-such-model'"),
         (["embed", "x", "--layer", "9"], "layer 9 does not exist"),
         (["similarity", "--sentences", "only one"], "at least two sentences"),
-        (["convert", "/nonexistent/ckpt", "/tmp/out"], "has no config.json"),
+        (["convert", "/nonexistent/ckpt", "/tmp/out"], "/nonexistent/ckpt is not a folder"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(args: list[str], message: str, tiny_bundle: Path,

