@@ -50,6 +50,9 @@ class ModelInfoPanel(QDockWidget):
             form.addRow(name, value)
             self._values[key] = value
         self.setWidget(body)
+        # Wide enough for the whole title beside the float and close buttons, which the title bar also holds.
+        buttons = 2 * self.style().pixelMetric(self.style().PixelMetric.PM_TitleBarButtonSize) + 40
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(self.windowTitle()) + buttons)
 
     def show_info(self, info: BundleInfo | None) -> None:
         """Show `info`, or dashes when no model is loaded."""

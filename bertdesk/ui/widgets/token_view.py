@@ -118,6 +118,10 @@ class TokenView(QAbstractScrollArea):
         self._placeholder = text
         self.viewport().update()
 
+    def placeholder(self) -> str:
+        """The sentence shown when there is no tokenization."""
+        return self._placeholder
+
     def set_show_ids(self, show: bool) -> None:
         """Show each piece's vocabulary id under it."""
         if show != self._show_ids:
