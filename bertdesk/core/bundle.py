@@ -420,24 +420,31 @@ def _layer_index(name: str) -> int:
 
 def resolve_bundle(name_or_path: str | Path, models: Path | None = None) -> Path:
     """A bundle folder from a path or the name of an installed bundle."""
-    candidate = Path(name_or_path).expanduser()
-    if candidate.is_dir():
-        return candidate
     from bertdesk.core.paths import models_dir
 
-    models = models or models_dir()
-    installed = models / str(name_or_path)
-    if installed.is_dir():
-        return installed
-    names = ", ".join(sorted(p.name for p in models.iterdir() if p.is_dir() and not p.name.startswith("."))) or "none"
-    raise BundleError(f"no model folder or installed bundle named {str(name_or_path)!r} (installed: {names})")
+    shown = repr(str(name_or_path)[:200])
+    try:
+        candidate = Path(name_or_path).expanduser()
+        if candidate.is_dir():
+            return candidate
+        models = models or models_dir()
+        installed = models / str(name_or_path)
+        if installed.is_dir():
+            return installed
+        names = sorted(p.name for p in models.iterdir() if not p.name.startswith(".") and p.is_dir())
+    except (OSError, ValueError, RuntimeError) as exc:  # a name too long, with a NUL, or "~user" of nobody
+        raise BundleError(f"cannot open the model {shown}: {getattr(exc, 'strerror', None) or exc}") from exc
+    raise BundleError(f"no model folder or installed bundle named {shown} (installed: {', '.join(names) or 'none'})")
 
 
 def _fingerprint(folder: Path) -> tuple:
     """Identifies a bundle's files as they are now: a rewritten or reconverted bundle gets a new one."""
-    files = [folder / n for n in ("config.json", "tokenizer.json", BUNDLE_METADATA)] + graph_variants(folder)
-    stats = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
-    return (str(folder.resolve()), stats)
+    try:
+        files = [folder / n for n in ("config.json", "tokenizer.json", BUNDLE_METADATA)] + graph_variants(folder)
+        stats = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+        return (str(folder.resolve()), stats)
+    except OSError as exc:
+        raise BundleError(f"cannot read {exc.filename or folder}: {exc.strerror or exc}") from exc
 
 
 _MAX_DESCRIPTIONS = 64

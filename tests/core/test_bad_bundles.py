@@ -15,7 +15,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from bertdesk.core.bundle import Bundle, inspect_bundle, list_bundles, open_model
+from bertdesk.core.bundle import Bundle, inspect_bundle, list_bundles, open_model, resolve_bundle
 from bertdesk.core.convert import convert_checkpoint
 from bertdesk.core.embed import embed_texts, token_vectors
 from bertdesk.core.errors import BundleError, IntrospectionError, JobCancelled
@@ -258,3 +258,18 @@ def test_foreign_tensors_with_our_names_get_the_right_message(tiny_checkpoint: P
     model.graph.node.append(helper.make_node("Identity", ["probabilities_0"], ["attentions.0"]))
     with pytest.raises(IntrospectionError, match="already has tensors named attentions.0, made by other ops"):
         expose_internals(model, 2)
+
+
+# --- model names that are no usable path --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a\0b", "x" * 300, "~no-such-user-bertdesk/model"])
+def test_model_names_that_are_no_usable_path(tmp_path: Path, name: str) -> None:
+    with pytest.raises(BundleError) as info:
+        resolve_bundle(name, tmp_path)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_model_name_too_long_on_the_command_line(tmp_path: Path) -> None:
+    message = _one_line_error(_cli("embed", "hello", "--model", "x" * 300, models=tmp_path))
+    assert "cannot open the model" in message
