@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -209,7 +210,11 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.model_picker)
         toolbar.addSeparator()
         toolbar.addAction(self.paste_action)
-        toolbar.addAction(info_action)
+        # Its toolbar button goes with the panel on narrow windows, where the model picker needs the room.
+        info_button = QToolButton(toolbar)
+        info_button.setDefaultAction(info_action)
+        info_button.setAutoRaise(True)
+        self._info_button = toolbar.addWidget(info_button)
         self.addToolBar(toolbar)
 
     def _build_status_bar(self) -> None:
@@ -580,6 +585,7 @@ class MainWindow(QMainWindow):
         if narrow == self._narrow:
             return
         self._narrow = narrow
+        self._info_button.setVisible(not narrow)
         if narrow and self.model_info.isVisibleTo(self):
             self._panel_folded = True
             self.model_info.hide()

@@ -270,8 +270,8 @@ class TokensTab(AnalysisTab):
         self.splitter.addWidget(self.table)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 3)
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
