@@ -240,3 +240,36 @@ def _labels(raw: dict, error: type[BertdeskError], where: str) -> list[str]:
     if sorted(labels) != list(range(len(labels))):
         raise error(f"{where}: id2label must number its labels 0 to {len(labels) - 1}, without gaps or repeats")
     return [labels[i] for i in range(len(labels))]
+
+
+def read_pooling(folder: Path, error: type[BertdeskError] = CheckpointError) -> dict:
+    """Sentence-embedding settings of a sentence-transformers folder: {"pooling", "normalize", "pooling_source"}.
+
+    Reads `1_Pooling/config.json` (its `pooling_mode_*` flags must be JSON true/false: "false" is not false) and
+    `modules.json` (a Normalize module means unit-length vectors); mean pooling, unnormalised, when neither is there.
+    """
+    settings: dict = {"pooling": "mean", "normalize": False, "pooling_source": "default"}
+    path = folder / "1_Pooling" / "config.json"
+    if path.is_file():
+        raw = read_json(path, error)
+        if not isinstance(raw, dict):
+            raise error(f"{path} does not hold a JSON object (it holds {describe_value(raw)})")
+        modes = {name: value for name, value in raw.items() if name.startswith("pooling_mode_")}
+        for name, value in modes.items():
+            if not isinstance(value, bool):
+                raise error(f"{path}: {_name(name)} must be true or false, not {describe_value(value)}")
+        chosen = [name.removeprefix("pooling_mode_") for name, value in modes.items() if value]
+        if len(chosen) > 1 or (chosen and chosen[0] not in ("cls_token", "mean_tokens")):
+            raise error(f"{path}: pooling {' + '.join(chosen)} is not supported; bertdesk pools by cls_token or "
+                        "mean_tokens")
+        settings["pooling"] = "cls" if chosen == ["cls_token"] else "mean"
+        settings["pooling_source"] = "sentence-transformers"
+    path = folder / "modules.json"
+    if path.is_file():
+        modules = read_json(path, error)
+        if not isinstance(modules, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("type", ""), str) for m in modules
+        ):
+            raise error(f"{path} must be a list of module objects, each with a type name")
+        settings["normalize"] = any(m.get("type", "").endswith("Normalize") for m in modules)
+    return settings

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bertdesk.core.bundle import inspect_bundle
-from bertdesk.core.config import ModelConfig, parse_config, read_config
+from bertdesk.core.config import ModelConfig, parse_config, read_config, read_pooling
 from bertdesk.core.convert import convert_checkpoint
 from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError
 from tests.checkpoints import make_checkpoint
@@ -259,3 +259,52 @@ def test_bundle_pooling_settings_read_as_written(bundle_template: Path, tmp_path
     (folder / "bertdesk.json").write_text(json.dumps({"pooling": "cls", "normalize": False}))
     info = inspect_bundle(folder)[0]
     assert (info.pooling, info.normalize) == ("cls", False)
+
+
+# --- sentence-transformers pooling settings (for the converter) --------------------------------------------------
+
+
+def _pooling_folder(tmp_path: Path, pooling: object = None, modules: object = None) -> Path:
+    if pooling is not None:
+        (tmp_path / "1_Pooling").mkdir()
+        (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    if modules is not None:
+        (tmp_path / "modules.json").write_text(json.dumps(modules))
+    return tmp_path
+
+
+MEAN = {"pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False}
+NORMALIZED = [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Normalize"}]
+
+
+def test_pooling_settings_of_a_sentence_transformers_folder(tmp_path: Path) -> None:
+    assert read_pooling(tmp_path) == {"pooling": "mean", "normalize": False, "pooling_source": "default"}
+    folder = _pooling_folder(tmp_path, {**MEAN, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False},
+                             NORMALIZED)
+    assert read_pooling(folder) == {"pooling": "cls", "normalize": True, "pooling_source": "sentence-transformers"}
+
+
+@pytest.mark.parametrize(
+    ("pooling", "modules", "expected"),
+    [
+        (["cls"], None, "does not hold a JSON object (it holds a list)"),
+        ({**MEAN, "pooling_mode_cls_token": "false"}, None, "'pooling_mode_cls_token' must be true or false, not "
+                                                            "'false' (text)"),
+        ({**MEAN, "pooling_mode_max_tokens": True}, None, "pooling mean_tokens + max_tokens is not supported"),
+        ({**MEAN, "pooling_mode_mean_tokens": False, "pooling_mode_max_tokens": True}, None, "pooling max_tokens"),
+        (MEAN, {"type": "Normalize"}, "modules.json must be a list of module objects"),
+        (MEAN, [{"type": 5}], "modules.json must be a list of module objects"),
+        (MEAN, ["Normalize"], "modules.json must be a list of module objects"),
+    ],
+)
+def test_bad_pooling_settings(tmp_path: Path, pooling: object, modules: object, expected: str) -> None:
+    with pytest.raises(CheckpointError) as info:
+        read_pooling(_pooling_folder(tmp_path, pooling, modules))
+    assert expected in str(info.value)
+
+
+def test_pooling_config_nested_too_deeply(tmp_path: Path) -> None:
+    folder = _pooling_folder(tmp_path, {})
+    (folder / "1_Pooling" / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="nested too deeply"):
+        read_pooling(folder)
