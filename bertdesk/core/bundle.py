@@ -124,6 +124,8 @@ def _check_external_data(model: onnx.ModelProto, graph_path: Path, folder: Path)
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        if "\0" in location:
+            raise BundleError(f"{graph_path}: weight {tensor.name[:80]!r} names its external data file with a NUL")
         target = (graph_path.parent / location).resolve()
         if root not in target.parents:
             raise BundleError(

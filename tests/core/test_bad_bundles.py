@@ -273,3 +273,17 @@ def test_model_names_that_are_no_usable_path(tmp_path: Path, name: str) -> None:
 def test_model_name_too_long_on_the_command_line(tmp_path: Path) -> None:
     message = _one_line_error(_cli("embed", "hello", "--model", "x" * 300, models=tmp_path))
     assert "cannot open the model" in message
+
+
+def test_external_data_name_with_a_nul(bundle_copy: Path) -> None:
+    model = onnx.load(str(bundle_copy / "model.onnx"))
+    onnx.save_model(model, str(bundle_copy / "model.onnx"), save_as_external_data=True, location="weights.bin",
+                    size_threshold=1024)
+    model = onnx.load(str(bundle_copy / "model.onnx"), load_external_data=False)
+    for tensor in model.graph.initializer:
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                entry.value = "weights\0.bin"
+    onnx.save(model, str(bundle_copy / "model.onnx"))
+    with pytest.raises(BundleError, match="names its external data file with a NUL"):
+        inspect_bundle(bundle_copy)
