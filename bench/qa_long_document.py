@@ -1,0 +1,129 @@
+"""Question answering over one long document: bertdesk vs transformers' QA pipeline, same model, same run.
+
+The SQuAD articles of ../shared/data joined into one context of at least --words words; several questions about it.
+Both sides load the fine-tuned fixture (bertdesk converts it once with its own converter), answer every question over
+the whole document (max_seq_len 384, doc_stride 128), and must give the same answers. Printed: words, tokens,
+windows, each side's load and answering time, the whole-process ratio, and with --int8 a dynamically quantized copy
+of the bundle (onnxruntime's quantize_dynamic) with its speed and its agreement with fp32.
+
+    .venv/bin/python bench/qa_long_document.py --threads 2 [--int8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FIXTURE = SHARED / "fixtures" / "minilm-l6-squad"
+DATA = SHARED / "data" / "squad-v1.1-dev-half-a.json"
+QUESTIONS_PER_ARTICLE = 2
+
+
+def long_document(min_words: int) -> tuple[str, list[str]]:
+    """Whole articles joined until the text has `min_words` words, and the first questions of each article."""
+    articles = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+    paragraphs: list[str] = []
+    questions: list[str] = []
+    for article in articles:
+        paragraphs += [p["context"] for p in article["paragraphs"]]
+        questions += [qa["question"] for qa in article["paragraphs"][0]["qas"][:QUESTIONS_PER_ARTICLE]]
+        if sum(len(p.split()) for p in paragraphs) >= min_words:
+            break
+    return "\n\n".join(paragraphs), questions
+
+
+def run_bertdesk(folder: Path, context: str, questions: list[str], threads: int) -> tuple[float, float, list, int]:
+    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.qa import answer_question
+
+    start = time.perf_counter()
+    bundle = Bundle(folder, threads=threads)
+    bundle.session()
+    loaded = time.perf_counter() - start
+    start = time.perf_counter()
+    results = [answer_question(bundle, q, context) for q in questions]
+    answers = [[(a.text, a.start, a.end, a.score) for a in r.answers] for r in results]
+    return loaded, time.perf_counter() - start, answers, results[0].windows_total
+
+
+def run_pipeline(context: str, questions: list[str], threads: int) -> tuple[float, float, list]:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, pipeline
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    model = AutoModelForQuestionAnswering.from_pretrained(FIXTURE, torch_dtype=torch.float32, local_files_only=True)
+    pipe = pipeline("question-answering", model=model.eval(), tokenizer=AutoTokenizer.from_pretrained(FIXTURE))
+    loaded = time.perf_counter() - start
+    start = time.perf_counter()
+    answers = []
+    for question in questions:
+        out = pipe(question=question, context=context)
+        answers.append([(out["answer"], out["start"], out["end"], out["score"])])
+    return loaded, time.perf_counter() - start, answers
+
+
+def quantized_copy(folder: Path, out: Path) -> Path:
+    """The bundle with its graph replaced by onnxruntime's dynamic int8 quantization of it."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    shutil.copytree(folder, out)
+    (out / "model.onnx").unlink()
+    quantize_dynamic(folder / "model.onnx", out / "model.onnx", weight_type=QuantType.QInt8)
+    return out
+
+
+def same(ours: list, reference: list, tolerance: float = 1e-4) -> bool:
+    return [a[:3] for a in ours] == [r[:3] for r in reference] and all(
+        abs(a[3] - r[3]) <= tolerance for a, r in zip(ours, reference, strict=True)
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, default=15_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--int8", action="store_true", help="also time an int8 copy and its agreement with fp32")
+    args = parser.parse_args()
+    if not FIXTURE.is_dir():
+        print(f"{FIXTURE} is absent", file=sys.stderr)
+        return 2
+    context, questions = long_document(args.words)
+    with tempfile.TemporaryDirectory() as tmp:
+        from bertdesk.core.convert import convert_checkpoint
+
+        folder = convert_checkpoint(FIXTURE, Path(tmp) / "minilm-l6-squad")
+        ours_load, ours_time, ours, windows = run_bertdesk(folder, context, questions, args.threads)
+        ref_load, ref_time, reference = run_pipeline(context, questions, args.threads)
+        agree = sum(same(o[:1], r) for o, r in zip(ours, reference, strict=True))
+        from tokenizers import Tokenizer
+
+        tokens = len(Tokenizer.from_file(str(folder / "tokenizer.json")).encode(context, add_special_tokens=False))
+        print(f"document: {len(context.split())} words, {tokens} tokens, {windows} windows per question; "
+              f"{len(questions)} questions; {args.threads} threads")
+        print(f"bertdesk fp32:  load {ours_load:6.2f} s, answer {ours_time:7.2f} s ({ours_time / len(questions):.2f} s "
+              "per question)")
+        print(f"transformers:   load {ref_load:6.2f} s, answer {ref_time:7.2f} s ({ref_time / len(questions):.2f} s "
+              "per question)")
+        print(f"same answers (text, start, end; score within 1e-4): {agree} of {len(questions)}")
+        print(f"ratio (load + answer): {(ref_load + ref_time) / (ours_load + ours_time):.2f}x; "
+              f"answering only: {ref_time / ours_time:.2f}x")
+        if args.int8:
+            int8 = quantized_copy(folder, Path(tmp) / "minilm-l6-squad-int8")
+            q_load, q_time, quantized, _ = run_bertdesk(int8, context, questions, args.threads)
+            top1 = sum(q[0][:3] == o[0][:3] for q, o in zip(quantized, ours, strict=True))
+            print(f"bertdesk int8:  load {q_load:6.2f} s, answer {q_time:7.2f} s; ratio to transformers "
+                  f"{(ref_load + ref_time) / (q_load + q_time):.2f}x; same top answer as fp32: {top1} of "
+                  f"{len(questions)}")
+    return 0 if agree == len(questions) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
