@@ -34,6 +34,14 @@ class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USER_ERROR, f"bertdesk: error: {_one_line(message)} (see `{self.prog} --help`)\n")
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse before 3.13 drops a `--` given as an option's value (`--pair=--`) and passes [] instead.
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
 
 def _one_line(text: str) -> str:
     """`text` with line breaks and other invisible control characters escaped, so it prints as one line."""
@@ -330,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     that holds the traceback); 130 interrupted; 141 the reader of stdout went away (`| head`).
     """
     _tolerant_streams()
+    _stdin_text.cache_clear()  # a new run reads its own standard input
     with _stdout_for_results():
         try:
             code = _run(argv)

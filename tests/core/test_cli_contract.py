@@ -285,3 +285,10 @@ def test_an_unreadable_bundle_folder(tiny_bundle: Path, tmp_path: Path) -> None:
         one_line_error(result, "Permission denied")
     finally:
         bundle.chmod(0o755)
+
+
+def test_a_double_dash_given_as_an_option_value_is_text(tiny: str) -> None:
+    """argparse turned `--pair=--` into [] and the command crashed on it."""
+    assert json_out(run("tokenize", "x", "--pair=--", "--json", "--model", tiny))["pair"] == "--"
+    assert json_out(run("similarity", "--tokens=--", "--json", "--model", tiny))["labels"][0] == "[CLS]"
+    one_line_error(run("embed", "x", "--layer=--", "--model", tiny), "argument --layer: invalid int value: '--'")

@@ -89,3 +89,14 @@ def test_json_is_written_at_once(monkeypatch: pytest.MonkeyPatch, tiny_bundle: P
     monkeypatch.setattr("sys.stdout", out)
     assert cli.main(["tokenize", "the cat sat " * 700, "--json", "--model", str(tiny_bundle)]) == 0
     assert out.writes == 1 and len(json.loads(out.getvalue())["tokens"]) == 2102
+
+
+def test_each_run_reads_its_own_stdin(monkeypatch: pytest.MonkeyPatch, tiny_bundle: Path) -> None:
+    texts = []
+    for data in (b"the cat", b"a dog"):
+        out = io.StringIO()
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+        monkeypatch.setattr("sys.stdout", out)
+        assert cli.main(["tokenize", "-", "--json", "--model", str(tiny_bundle)]) == 0
+        texts.append(json.loads(out.getvalue())["text"])
+    assert texts == ["the cat", "a dog"]
