@@ -344,8 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _run(argv)
             sys.stdout.flush()
         except BrokenPipeError:
-            _silence_stdout()
+            _silence(sys.stdout)
             return EXIT_BROKEN_PIPE
+        except OSError as exc:  # stdout itself cannot take the result: a full disk, say
+            _silence(sys.stdout)
+            _fail(f"cannot write the output: {exc.strerror or exc}")
+            return EXIT_USER_ERROR
     return code
 
 
@@ -370,6 +374,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:  # a user path that cannot be read or written, a full disk
         _debug_traceback()
         _fail(_describe_os_error(exc))
+        if exc.filename is None:  # perhaps stdout itself: drop what it could not take
+            _silence(sys.stdout)
         return EXIT_USER_ERROR
     except MemoryError:
         _debug_traceback()
@@ -472,14 +478,10 @@ def _stdout_for_results() -> Iterator[None]:
         sys.stdout = original
         try:
             results.flush()
-        except BrokenPipeError:
+        except OSError:  # already reported; what is left cannot be written
             _silence(results)
         os.dup2(saved, 1)
         results.close()
-
-
-def _silence_stdout() -> None:
-    _silence(sys.stdout)
 
 
 def _silence(stream: TextIO) -> None:

@@ -292,3 +292,15 @@ def test_a_double_dash_given_as_an_option_value_is_text(tiny: str) -> None:
     assert json_out(run("tokenize", "x", "--pair=--", "--json", "--model", tiny))["pair"] == "--"
     assert json_out(run("similarity", "--tokens=--", "--json", "--model", tiny))["labels"][0] == "[CLS]"
     one_line_error(run("embed", "x", "--layer=--", "--model", tiny), "argument --layer: invalid int value: '--'")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
+@pytest.mark.parametrize("big", [False, True])
+def test_a_stdout_that_is_full(tiny: str, big: bool) -> None:
+    """The final flush to a full disk raised outside every handler: two tracebacks."""
+    sentences = [str(n) for n in range(300 if big else 2)]
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-m", "bertdesk", "similarity", "--sentences", *sentences, "--json",
+                                 "--model", tiny], stdout=full, stderr=subprocess.PIPE, timeout=300)
+    one_line_error(subprocess.CompletedProcess(result.args, result.returncode, b"", result.stderr),
+                   "No space left on device")
