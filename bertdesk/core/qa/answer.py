@@ -271,7 +271,7 @@ def iter_answer_questions(
     """One complete result per (question, context) pair, in order, with windows batched across questions.
 
     Pairs are taken `QUESTIONS_PER_CHUNK` at a time, so a long stream of pairs runs in bounded memory and results
-    come out as each chunk finishes; progress counts chunks started and windows within the chunk.
+    come out as each chunk finishes; progress is the fraction of the current chunk's windows done.
     """
     handle = ensure_handle(handle)
     _check_bundle(bundle)
@@ -304,8 +304,9 @@ def _answer_chunk(
         for (item, window), logits in zip(members, _run(bundle, group, handle), strict=True):
             item.logits[window.index] = logits
         done += len(group)
-        handle.progress(done / len(owners), f"{chunk_index * QUESTIONS_PER_CHUNK + len(pairs)} questions, "
-                        f"window {done} of {len(owners)}")
+        first = chunk_index * QUESTIONS_PER_CHUNK
+        text = f"questions {first + 1}-{first + len(pairs)}: window {done} of {len(owners)}"
+        handle.progress(done / len(owners), text)
     for item in items:
         yield _decode_all(item, options)
 
