@@ -1,0 +1,120 @@
+"""Length bucketing: texts tokenized once, sorted by length and cut into padded batches under a token budget.
+
+Padding every batch to its longest row wastes the work spent on the pad tokens; sorting by length first makes the
+rows of a batch nearly equally long. Each batch carries the caller's indices of its rows, so results go back into
+the caller's order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from tokenizers import Encoding, Tokenizer
+
+#: Rows x padded width per batch: 32 rows of 128 tokens. Larger batches gain nothing on a CPU and cost memory.
+DEFAULT_TOKEN_BUDGET = 4096
+DEFAULT_MAX_ROWS = 64
+#: Texts tokenized and held at once by the streaming variant.
+DEFAULT_CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One padded batch: `indices[r]` is the caller's index of row r."""
+
+    indices: np.ndarray
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    encodings: list[Encoding]
+
+    @property
+    def num_tokens(self) -> int:
+        """Real (unpadded) tokens in the batch."""
+        return int(self.attention_mask.sum())
+
+
+def plan_batches(lengths: list[int], token_budget: int = DEFAULT_TOKEN_BUDGET,
+                 max_rows: int = DEFAULT_MAX_ROWS) -> list[list[int]]:
+    """Group positions 0..n-1 into batches of similar length: each batch's rows x longest row ≤ `token_budget`
+    (a single row longer than the budget gets a batch of its own) and at most `max_rows` rows."""
+    if token_budget < 1 or max_rows < 1:
+        raise ValueError("token_budget and max_rows must be positive")
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # rows are ascending in length, so the newest row sets the padded width
+        if current and (len(current) + 1 > max_rows or (len(current) + 1) * lengths[i] > token_budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad(encodings: list[Encoding]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(input_ids, attention_mask, token_type_ids) padded with zeros to the longest encoding."""
+    width = max(len(e.ids) for e in encodings)
+    shape = (len(encodings), width)
+    ids, mask, types = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
+    return ids, mask, types
+
+
+def bucket_encodings(encodings: list[Encoding], token_budget: int = DEFAULT_TOKEN_BUDGET,
+                     max_rows: int = DEFAULT_MAX_ROWS, offset: int = 0) -> Iterator[Bucket]:
+    """Length-bucketed padded batches of `encodings`, shortest first; indices are positions + `offset`."""
+    for group in plan_batches([len(e.ids) for e in encodings], token_budget, max_rows):
+        chosen = [encodings[i] for i in group]
+        yield Bucket(np.asarray(group, np.int64) + offset, *pad(chosen), chosen)
+
+
+def bucket_texts(tokenizer: Tokenizer, texts: list[str], pairs: list[str] | None = None, *,
+                 token_budget: int = DEFAULT_TOKEN_BUDGET, max_rows: int = DEFAULT_MAX_ROWS) -> Iterator[Bucket]:
+    """Tokenize `texts` (with `pairs` as segment B) in one `encode_batch` call, which releases the GIL, and yield
+    length-bucketed batches. `tokenizer` must already truncate to the model's length (Bundle.model_tokenizer)."""
+    inputs = list(zip(texts, pairs, strict=True)) if pairs is not None else list(texts)
+    if not inputs:
+        return
+    yield from bucket_encodings(tokenizer.encode_batch(inputs), token_budget, max_rows)
+
+
+def stream_buckets(tokenizer: Tokenizer, texts: Iterable[str], *, chunk: int = DEFAULT_CHUNK,
+                   token_budget: int = DEFAULT_TOKEN_BUDGET, max_rows: int = DEFAULT_MAX_ROWS,
+                   ) -> Iterator[tuple[int, int, Iterator[Bucket]]]:
+    """Bucket an iterator of texts `chunk` texts at a time, so a long file never sits in memory whole.
+
+    Yields (start, count, buckets) per chunk: the chunk holds the texts start..start+count-1, and its buckets'
+    indices are in that range. A caller that writes results in input order fills a `count`-row array from the
+    chunk's buckets and writes it before asking for the next chunk.
+    """
+    if chunk < 1:
+        raise ValueError("chunk must be positive")
+    iterator = iter(texts)
+    start = 0
+    while batch := list(itertools.islice(iterator, chunk)):
+        encodings = tokenizer.encode_batch(batch)
+        yield start, len(batch), bucket_encodings(encodings, token_budget, max_rows, offset=start)
+        start += len(batch)
+
+
+def run_in_order(buckets: Iterable[Bucket], count: int, run: Callable[[Bucket], np.ndarray],
+                 start: int = 0) -> np.ndarray:
+    """Call `run(bucket) -> (rows, ...) array` on each bucket of the texts start..start+count-1 and return all
+    rows in the caller's order."""
+    result: np.ndarray | None = None
+    for bucket in buckets:
+        rows = run(bucket)
+        if result is None:
+            result = np.empty((count, *rows.shape[1:]), rows.dtype)
+        result[bucket.indices - start] = rows
+    if result is None:
+        raise ValueError("no buckets to run")
+    return result

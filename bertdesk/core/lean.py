@@ -1,0 +1,174 @@
+"""Lean sessions: a bundle's graph run without its per-layer outputs, its weights read from the one model.onnx.
+
+A bundle converted with internals lists every layer's hidden states and attention probabilities as graph outputs,
+and every bertdesk graph takes an overridable `attention_bias` input (zeros by default). A graph output cannot share
+memory with the tensors after it, and an initializer that is also an input cannot be constant-folded ("Initializer
+attention_bias appears in graph inputs"). The lean graph drops both, at load time and in memory only: its weights
+stay where they are on disk, referenced as external data at their byte offsets inside model.onnx, so onnxruntime
+reads them once and no second copy of the graph is written or held.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+
+from bertdesk.core.convert import ATTENTION_BIAS
+
+#: Graph outputs a lean graph does not produce.
+INTERNAL_PREFIXES = ("hidden_states.", "attentions.")
+# Weights smaller than this stay inline in the lean graph: referencing them costs more than it saves.
+_EXTERNAL_MIN_BYTES = 1024
+_FOLDER_OPTION = "session.model_external_initializers_file_folder_path"
+
+
+def lean_graph(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Edit `model` in place into its lean form and return it.
+
+    Drops the per-layer graph outputs (`hidden_states.*`, `attentions.*`) and the nodes only they need; turns the
+    `attention_bias` input into a constant and, where it is all zeros, removes the additions of it, so the mask
+    arithmetic folds. The lean graph gives the same task outputs as the full one.
+    """
+    graph = model.graph
+    kept = [o for o in graph.output if not o.name.startswith(INTERNAL_PREFIXES)]
+    del graph.output[:]
+    graph.output.extend(kept)
+    _fold_attention_bias(graph)
+    _drop_dead_nodes(graph)
+    return model
+
+
+def _fold_attention_bias(graph: onnx.GraphProto) -> None:
+    bias = next((t for t in graph.initializer if t.name == ATTENTION_BIAS), None)
+    if bias is None:
+        return
+    inputs = [i for i in graph.input if i.name != ATTENTION_BIAS]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    if np.any(numpy_helper.to_array(bias)):
+        return
+    # x + zeros is x wherever the zeros broadcast into x's shape: (1, 1, 1, 1) against the (batch, 1, 1, key) mask.
+    if any(d != 1 for d in bias.dims):
+        return
+    for node in [n for n in graph.node if n.op_type == "Add" and ATTENTION_BIAS in n.input]:
+        other = next((name for name in node.input if name != ATTENTION_BIAS), None)
+        if other is None or node.output[0] in {o.name for o in graph.output}:
+            continue
+        for consumer in graph.node:
+            for k, name in enumerate(consumer.input):
+                if name == node.output[0]:
+                    consumer.input[k] = other
+        graph.node.remove(node)
+
+
+def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
+    needed = {o.name for o in graph.output}
+    live = []
+    for node in reversed(graph.node):
+        if any(name in needed for name in node.output):
+            live.append(node)
+            needed.update(node.input)
+            for attribute in node.attribute:  # subgraphs (If/Loop) read outer names too
+                if attribute.g.node:
+                    needed.update(name for n in attribute.g.node for name in n.input)
+    live.reverse()
+    del graph.node[:]
+    graph.node.extend(live)
+    initializers = [t for t in graph.initializer if t.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+
+
+def _varint(buffer: mmap.mmap, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = buffer[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(buffer: mmap.mmap, start: int, end: int):
+    """(field number, start, end) of each length-delimited field of the message at buffer[start:end]."""
+    pos = start
+    while pos < end:
+        key, pos = _varint(buffer, pos)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            _, pos = _varint(buffer, pos)
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        elif wire == 2:
+            length, pos = _varint(buffer, pos)
+            yield field, pos, pos + length
+            pos += length
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire} at byte {pos}")
+
+
+# Field numbers of onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.name and .raw_data.
+_MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_NAME, _TENSOR_RAW_DATA = 7, 5, 8, 9
+
+
+def weight_offsets(path: Path) -> dict[str, tuple[int, int]]:
+    """Where each inline initializer's raw bytes lie in the ONNX file: {name: (offset, length)}.
+
+    Read from the protobuf wire format by skipping over lengths: only the field headers are touched.
+    """
+    offsets: dict[str, tuple[int, int]] = {}
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+        for field, start, end in _fields(buffer, 0, len(buffer)):
+            if field != _MODEL_GRAPH:
+                continue
+            for graph_field, t_start, t_end in _fields(buffer, start, end):
+                if graph_field != _GRAPH_INITIALIZER:
+                    continue
+                name, raw = None, None
+                for tensor_field, f_start, f_end in _fields(buffer, t_start, t_end):
+                    if tensor_field == _TENSOR_NAME:
+                        name = buffer[f_start:f_end].decode("utf-8")
+                    elif tensor_field == _TENSOR_RAW_DATA:
+                        raw = (f_start, f_end - f_start)
+                if name is not None and raw is not None:
+                    offsets[name] = raw
+    return offsets
+
+
+def _reference_weights_in_place(model: onnx.ModelProto, graph_path: Path) -> None:
+    """Replace the lean graph's large inline weights by references to their bytes inside `graph_path`."""
+    offsets = weight_offsets(graph_path)
+    for tensor in model.graph.initializer:
+        place = offsets.get(tensor.name)
+        if (
+            tensor.data_location != onnx.TensorProto.EXTERNAL
+            and place is not None
+            and place[1] == len(tensor.raw_data) >= _EXTERNAL_MIN_BYTES
+        ):
+            tensor.ClearField("raw_data")
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            for key, value in (("location", graph_path.name), ("offset", place[0]), ("length", place[1])):
+                tensor.external_data.add(key=key, value=str(value))
+
+
+def lean_session(graph_path: str | Path, options: ort.SessionOptions) -> ort.InferenceSession:
+    """An onnxruntime session of `graph_path`'s lean graph (see `lean_graph`), weights read from the file itself.
+
+    `options` gains the folder of `graph_path` as the place of external data. Raises whatever onnx/onnxruntime
+    raise for unreadable graphs; callers wrap that in their own error.
+    """
+    graph_path = Path(graph_path)
+    model = lean_graph(onnx.load(str(graph_path), load_external_data=False))
+    _reference_weights_in_place(model, graph_path)
+    serialized = model.SerializeToString()
+    del model
+    options.add_session_config_entry(_FOLDER_OPTION, str(graph_path.parent.resolve()))
+    return ort.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])

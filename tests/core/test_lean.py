@@ -1,0 +1,63 @@
+"""The lean graph: same task outputs as the full graph, without per-layer outputs or the attention_bias input, its
+weights read from model.onnx itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.convert import ATTENTION_BIAS
+from bertdesk.core.lean import INTERNAL_PREFIXES, lean_graph, lean_session, weight_offsets
+
+
+def _options() -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return options
+
+
+@pytest.mark.parametrize("which", ["tiny", "classifier", "default"])
+def test_lean_session_gives_the_full_graphs_outputs(
+    which: str, tiny_bundle: Path, tiny_classifier_bundle: Path, default_bundle_dir: Path
+) -> None:
+    folder = {"tiny": tiny_bundle, "classifier": tiny_classifier_bundle, "default": default_bundle_dir}[which]
+    bundle = Bundle(folder, threads=1)
+    session = lean_session(bundle.graph_path, _options())
+    names = [o.name for o in session.get_outputs()]
+    assert not any(n.startswith(INTERNAL_PREFIXES) for n in names)
+    assert ATTENTION_BIAS not in {i.name for i in session.get_inputs()}
+    rng = np.random.default_rng(0)
+    ids = rng.integers(100, bundle.info.vocab_size, (3, 17))
+    mask = np.ones_like(ids)
+    mask[1, 9:] = 0
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    inputs = {i.name for i in session.get_inputs()}
+    lean = dict(zip(names, session.run(names, {k: v for k, v in feed.items() if k in inputs}), strict=True))
+    full = bundle.run(ids, mask)
+    for name in names:
+        np.testing.assert_allclose(lean[name], full[name], atol=1e-5)
+
+
+def test_weight_offsets_point_at_each_weights_bytes(tiny_bundle: Path) -> None:
+    path = tiny_bundle / "model.onnx"
+    offsets = weight_offsets(path)
+    data = path.read_bytes()
+    model = onnx.load(str(path))
+    assert len(offsets) == len(model.graph.initializer)
+    for tensor in model.graph.initializer:
+        start, length = offsets[tensor.name]
+        assert data[start:start + length] == tensor.raw_data
+
+
+def test_a_nonzero_attention_bias_stays_as_a_constant(tiny_bundle: Path) -> None:
+    model = onnx.load(str(tiny_bundle / "model.onnx"))
+    bias = next(t for t in model.graph.initializer if t.name == ATTENTION_BIAS)
+    bias.raw_data = np.full((1, 1, 1, 1), -1.0, np.float32).tobytes()
+    lean = lean_graph(model)
+    assert ATTENTION_BIAS not in {i.name for i in lean.graph.input}
+    assert any(ATTENTION_BIAS in n.input for n in lean.graph.node)
