@@ -275,6 +275,12 @@ def _check_output_file(path: Path) -> None:
         raise StorageError(f"{path} cannot be written: {folder} is a file, not a folder")
 
 
+def _model_name(value: str) -> str:
+    if not value.strip():  # Path("") is the current folder: "." has no config.json would puzzle
+        raise argparse.ArgumentTypeError("give a bundle folder or an installed bundle's name, not an empty string")
+    return value
+
+
 def _pixels(value: str) -> int:
     low, high = SCREENSHOT_PIXELS
     number = int(value)
@@ -293,8 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         sub.add_argument("--json", action="store_true", help="print JSON on stdout")
         if model:
-            sub.add_argument("--model", help="a bundle folder or an installed bundle's name (default: the default "
-                                             "model, installed on first use)")
+            sub.add_argument("--model", type=_model_name,
+                             help="a bundle folder or an installed bundle's name (default: the default model, "
+                                  "installed on first use)")
         return sub
 
     command("models", cmd_models, "list installed model bundles", model=False)
