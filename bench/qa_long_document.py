@@ -59,7 +59,7 @@ def run_pipeline(context: str, questions: list[str], threads: int) -> tuple[floa
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    model = AutoModelForQuestionAnswering.from_pretrained(FIXTURE, torch_dtype=torch.float32, local_files_only=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(FIXTURE, dtype=torch.float32, local_files_only=True)
     pipe = pipeline("question-answering", model=model.eval(), tokenizer=AutoTokenizer.from_pretrained(FIXTURE))
     loaded = time.perf_counter() - start
     start = time.perf_counter()

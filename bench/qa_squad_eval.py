@@ -79,7 +79,7 @@ def main() -> int:
         ours_time = time.perf_counter() - start
     ours = [(r.answers[0].text, r.answers[0].start, r.answers[0].end, r.answers[0].score) for r in results]
 
-    model = AutoModelForQuestionAnswering.from_pretrained(FIXTURE, torch_dtype=torch.float32, local_files_only=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(FIXTURE, dtype=torch.float32, local_files_only=True)
     pipe = pipeline("question-answering", model=model.eval(), tokenizer=AutoTokenizer.from_pretrained(FIXTURE))
     start = time.perf_counter()
     reference = []
