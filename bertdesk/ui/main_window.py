@@ -44,8 +44,7 @@ from bertdesk.ui.model_picker import ModelPicker, bundle_line
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.tabs.placeholder import AskPlaceholder, ClassifyPlaceholder, SimilarityPlaceholder
-from bertdesk.ui.tabs.tokens import TokensTab
+from bertdesk.ui.tabs.registry import make_tabs
 from bertdesk.ui.text_files import read_text_file
 from bertdesk.ui.workers import JobRunner
 
@@ -61,14 +60,9 @@ INPUT_SOURCE = "input"
 MODEL_SOURCE = "model"
 
 
-def make_tabs() -> list[AnalysisTab]:
-    """The four analysis tabs, in order."""
-    return [TokensTab(), SimilarityPlaceholder(), ClassifyPlaceholder(), AskPlaceholder()]
-
-
 def tab_key(tab: AnalysisTab) -> str:
     """The name a tab goes by in the settings file and on the command line: "tokens", "similarity", ..."""
-    return tab.title.lower()
+    return tab.key
 
 
 def _installed_bundles() -> list[BundleInfo]:

@@ -1,12 +1,14 @@
-"""Running core jobs off the GUI thread: one job at a time per tab, the stale ones cancelled and ignored."""
+"""Running core jobs off the GUI thread: one app-wide thread pool, one job at a time per runner (a tab, the model
+controller), the stale ones cancelled and ignored, generator jobs delivering partial results."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import FunctionWorker, create_worker
@@ -22,46 +24,75 @@ PROGRESS_INTERVAL_S = 0.05
 #: The worker threads' name (as the OS shows it) and how long an idle one lives.
 THREAD_NAME = "bertdesk-jobs"
 IDLE_THREAD_EXPIRY_MS = 1000
+#: Threads of the app-wide pool. Jobs mostly wait (on onnxruntime, on the thread budget, on a child process): the
+#: CPU is shared out by the core's ThreadBudget, not by the pool's size.
+MAX_POOL_THREADS = 16
+
+_pool: QThreadPool | None = None
+
+
+def job_pool() -> QThreadPool:
+    """The app-wide pool every JobRunner starts its jobs in."""
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setObjectName(THREAD_NAME)
+        _pool.setExpiryTimeout(IDLE_THREAD_EXPIRY_MS)
+        _pool.setMaxThreadCount(MAX_POOL_THREADS)
+    return _pool
+
+
+#: A job: called with its handle on a worker thread; returns the result, or is a generator that yields partial
+#: results and returns the final one.
+JobFunction = Callable[[JobHandle], object]
 
 
 @dataclass(eq=False)
 class _Job:
+    fn: JobFunction
     handle: JobHandle
     description: str
     worker: FunctionWorker | None = None
+    #: Set on the worker thread once `fn` has returned or raised.
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class JobRunner(QObject):
-    """One active job per tab (Orange3-style): submit() cancels the job under way — including its onnxruntime
+    """One active job per runner (Orange3-style): submit() cancels the job under way — including its onnxruntime
     run, via JobHandle.cancel() — and results/errors of a stale job are dropped, never emitted.
 
-    Jobs run as superqt workers in a thread pool of the runner's own, so that `shutdown()` waits for exactly its
-    threads. Every signal is emitted on the GUI thread.
+    At most one job of a runner is in flight: a job submitted while a cancelled one is still winding down starts
+    once that one has ended (a later submit replaces it before it starts), so a tab never runs two models at once.
+    Jobs run as superqt workers in the app-wide `job_pool()`. Every signal is emitted on the GUI thread.
     """
 
     started = Signal()
     progress = Signal(float, str)
+    partial = Signal(object)
     finished = Signal(object)
     errored = Signal(str)
     cancelled = Signal()
 
-    # Carries progress from the worker thread to this object's (the GUI) thread.
+    # Carry progress and partial results from the worker thread to this object's (the GUI) thread.
     _progress_from_job = Signal(object, float, str)
+    _partial_from_job = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._current: _Job | None = None
-        # Keeps every started worker alive until it has finished, as superqt's own start() does.
+        self._pending: _Job | None = None  # submitted while an older job still runs
+        # Jobs started and not finished: keeps every started worker alive until it has finished, as superqt's own
+        # start() does.
         self._jobs: list[_Job] = []
-        self._pool = QThreadPool(self)
-        self._pool.setObjectName(THREAD_NAME)
-        self._pool.setExpiryTimeout(IDLE_THREAD_EXPIRY_MS)
         self._progress_from_job.connect(self._on_progress)
+        self._partial_from_job.connect(self._on_partial)
 
-    def submit(self, fn: Callable[[JobHandle], object], description: str = "") -> None:
+    def submit(self, fn: JobFunction, description: str = "") -> None:
         """Run `fn(handle)` in a worker thread, cancelling the job under way first.
 
-        `description` names the job in error messages and in the log ("tokenize", "load model").
+        `fn` returns the result (`finished`), or is a generator: each value it yields is emitted as `partial`, the
+        value it returns as `finished`. `description` names the job in error messages and in the log ("tokenize",
+        "load model").
         """
         if self._current is not None:
             self._current.handle.cancel()
@@ -74,26 +105,50 @@ class JobRunner(QObject):
                 last_report[0] = now
                 self._progress_from_job.emit(job, fraction, text)
 
-        job = _Job(handle=JobHandle(on_progress=report), description=description)
+        job = _Job(fn=fn, handle=JobHandle(on_progress=report), description=description)
+        self._current = job
+        self.started.emit()
+        if self._jobs:
+            self._pending = job  # a job still winds down: this one waits for it (a pending one is just dropped)
+        else:
+            self._start(job)
 
+    def _start(self, job: _Job) -> None:
         def work() -> object:
-            job.handle.check()
-            return fn(job.handle)
+            try:
+                job.handle.check()
+                outcome = job.fn(job.handle)
+                if not isinstance(outcome, Generator):
+                    return outcome
+                while True:
+                    try:
+                        value = next(outcome)
+                    except StopIteration as stop:
+                        return stop.value
+                    job.handle.check()
+                    self._partial_from_job.emit(job, value)
+            finally:
+                job.done.set()
 
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda value: self._on_returned(job, value))
         worker.errored.connect(lambda exc: self._on_errored(job, exc))
         worker.warned.connect(lambda args: logger.warning("%s", warnings.formatwarning(*args[:4]).strip()))
-        worker.finished.connect(lambda: self._jobs.remove(job))
+        worker.finished.connect(lambda: self._on_finished(job))
         job.worker = worker
-        self._current = job
         self._jobs.append(job)
-        self.started.emit()
-        self._pool.start(worker)
+        job_pool().start(worker)
+
+    def _on_finished(self, job: _Job) -> None:
+        self._jobs.remove(job)
+        pending, self._pending = self._pending, None
+        if pending is not None and pending is self._current:
+            self._start(pending)
 
     def cancel(self) -> None:
         """Cancel the job under way, if any; `cancelled` is emitted at once and its outcome is ignored."""
         job, self._current = self._current, None
+        self._pending = None
         if job is None:
             return
         job.handle.cancel()
@@ -105,20 +160,29 @@ class JobRunner(QObject):
 
     def cancel_all(self) -> None:
         """Cancel every job of this runner, stale ones included, without waiting; nothing more is emitted."""
-        self._current = None
+        self._current = self._pending = None
         for job in self._jobs:
             job.handle.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel every job of this runner and wait up to `timeout_ms` for its threads to end."""
+        """Cancel every job of this runner and wait up to `timeout_ms` for them to end."""
         self.cancel_all()
-        if not self._pool.waitForDone(timeout_ms):
-            logger.warning("Jobs %s did not stop within %d ms", [job.description for job in self._jobs], timeout_ms)
+        deadline = time.monotonic() + timeout_ms / 1000
+        for job in list(self._jobs):
+            job.done.wait(max(0.0, deadline - time.monotonic()))
+        unfinished = [job.description for job in self._jobs if not job.done.is_set()]
+        if unfinished:
+            logger.warning("Jobs %s did not stop within %d ms", unfinished, timeout_ms)
 
     @Slot(object, float, str)
     def _on_progress(self, job: _Job, fraction: float, text: str) -> None:
         if job is self._current:
             self.progress.emit(fraction, text)
+
+    @Slot(object, object)
+    def _on_partial(self, job: _Job, value: object) -> None:
+        if job is self._current:
+            self.partial.emit(value)
 
     def _on_returned(self, job: _Job, value: object) -> None:
         if job is not self._current:

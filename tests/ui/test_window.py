@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QLineEdit, QPlainTextEdit
 
@@ -20,6 +20,7 @@ from bertdesk.ui import main_window as main_window_module
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.workers import JobRunner
 
 TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask"]
 SAMPLE = sample_text("tokens")
@@ -213,13 +214,13 @@ def test_closing_cancels_every_job_before_waiting_for_any(qtbot, open_window, ti
         tab.runner.submit(endless, "endless")
     qtbot.waitUntil(lambda: len(handles) == 2, timeout=10_000)
     cancelled_at_first_wait: list[list[bool]] = []
-    real_wait = QThreadPool.waitForDone
+    real_shutdown = JobRunner.shutdown
 
-    def recording_wait(pool: QThreadPool, *args) -> bool:
+    def recording_shutdown(runner: JobRunner, *args) -> None:
         cancelled_at_first_wait.append([handle.is_cancelled() for handle in handles])
-        return real_wait(pool, *args)
+        real_shutdown(runner, *args)
 
-    monkeypatch.setattr(QThreadPool, "waitForDone", recording_wait)
+    monkeypatch.setattr(JobRunner, "shutdown", recording_shutdown)
     window.close()
     assert cancelled_at_first_wait[0] == [True, True]
 

@@ -96,30 +96,75 @@ def test_new_submit_cancels_the_running_job(qtbot, runner):
 
 def test_stale_results_and_errors_are_dropped(qtbot, runner):
     events = record(runner)
-    inside = [threading.Event(), threading.Event()]
+    inside = threading.Event()
     release = threading.Event()
+    started_jobs: list[str] = []
 
     def stale_result(handle: JobHandle) -> str:
-        inside[0].set()
+        started_jobs.append("stale result")
+        inside.set()
         assert release.wait(10)
         return "stale"
 
     def stale_error(handle: JobHandle) -> None:
-        inside[1].set()
-        assert release.wait(10)
+        started_jobs.append("stale error")
         raise BertdeskError("stale error")
 
+    def fresh(handle: JobHandle) -> str:
+        started_jobs.append("fresh")
+        return "fresh"
+
     runner.submit(stale_result, "ignores cancellation")
-    assert inside[0].wait(10)
-    runner.submit(stale_error, "ignores cancellation too")
-    assert inside[1].wait(10)  # both stale jobs are under way, past any check of their handle
-    runner.submit(lambda handle: "fresh", "fresh")
+    assert inside.wait(10)  # under way, past any check of its handle
+    runner.submit(stale_error, "waits for the stale job")
+    runner.submit(fresh, "fresh")
     release.set()
     qtbot.waitUntil(lambda: not runner.is_running(), timeout=10_000)
     runner.shutdown()  # every job has ended, so any outcome of theirs is queued for the GUI thread...
     QApplication.processEvents()  # ...and delivered here
     outcomes = [e for e in events if e[0] in ("finished", "errored", "cancelled")]
     assert outcomes == [("finished", "fresh")]
+    # One job at a time: the job replaced while waiting for the stale one never ran, and the fresh one started
+    # only after the stale one had ended.
+    assert started_jobs == ["stale result", "fresh"]
+
+
+def test_generator_jobs_deliver_partial_results_then_the_final_one(qtbot, runner):
+    events = record(runner)
+
+    def job(handle: JobHandle):
+        for row in range(3):
+            yield {"row": row}
+        return "all rows"
+
+    seen = []
+    runner.partial.connect(seen.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.submit(job, "rows")
+    assert seen == [{"row": 0}, {"row": 1}, {"row": 2}]
+    assert [e for e in events if e[0] == "finished"] == [("finished", "all rows")]
+
+
+def test_a_cancelled_generator_job_delivers_nothing_more(qtbot, runner):
+    events = record(runner)
+    seen = []
+    runner.partial.connect(seen.append)
+    first_shown = threading.Event()
+
+    def job(handle: JobHandle):
+        yield "first"
+        assert first_shown.wait(10)
+        yield "second"  # the handle is checked after each value: cancelled here
+        return "never"
+
+    runner.submit(job, "rows")
+    qtbot.waitUntil(lambda: seen == ["first"], timeout=5000)
+    runner.cancel()
+    first_shown.set()
+    runner.shutdown()
+    QApplication.processEvents()
+    assert seen == ["first"]
+    assert [e[0] for e in events if e[0] in ("finished", "errored", "cancelled")] == ["cancelled"]
 
 
 def test_user_errors_arrive_as_their_message(qtbot, runner):

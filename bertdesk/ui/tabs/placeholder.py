@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.tabs.registry import TabSpec
 
 
 class PlaceholderTab(AnalysisTab):
@@ -32,17 +33,11 @@ class PlaceholderTab(AnalysisTab):
     def run_analysis(self) -> None:
         """Nothing to run."""
 
-
-class SimilarityPlaceholder(PlaceholderTab):
-    title = "Similarity"
-    plan = "It will embed several sentences and show how close each pair is in the model's space."
+    def run_unfit(self) -> None:
+        """Nothing to run, and nothing to say about the model either."""
 
 
-class ClassifyPlaceholder(PlaceholderTab):
-    title = "Classify"
-    plan = "It will run a sequence-classification model on a text and show the score of every label."
-
-
-class AskPlaceholder(PlaceholderTab):
-    title = "Ask"
-    plan = "It will answer a question from a passage with a question-answering model and highlight the answer."
+def placeholder_class(spec: TabSpec) -> type[PlaceholderTab]:
+    """A placeholder tab class for a tab whose package does not exist yet."""
+    name = f"{spec.title.replace(' ', '')}Placeholder"
+    return type(name, (PlaceholderTab,), {"key": spec.key, "title": spec.title, "plan": spec.plan})

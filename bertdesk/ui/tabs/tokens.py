@@ -144,7 +144,9 @@ class _HoverFilter(QObject):
 class TokensTab(AnalysisTab):
     """The text, split into the model's tokens: coloured pieces, counts, a table, and another model beside."""
 
+    key = "tokens"
     title = "Tokens"
+    running_text = "tokenizing"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,11 +155,6 @@ class TokensTab(AnalysisTab):
         self._compare_infos: list[BundleInfo] = []
         self._pending_compare: str | None = None  # a restored comparison not installed (yet)
         self._mouse_over_input = False
-        self._cancelled = False  # the latest run was cancelled: the result shown stays out of date
-        # Whether the latest run read the input as it is now, and whether the result shown did: the hover and
-        # caret links hold only for a current result (comparing the texts would copy them at every mouse move).
-        self._run_is_current = False
-        self._shown_is_current = False
         self._build()
         self._connect()
 
@@ -300,10 +297,6 @@ class TokensTab(AnalysisTab):
         self.main_pane.view.clicked.connect(self.table.select)
         self.table.current_changed.connect(self._row_selected)
         self.table.exported.connect(lambda path: self.status_message.emit(f"Tokens exported to {path}"))
-        self.runner.started.connect(self._run_started)
-        self.runner.finished.connect(self._show_result)
-        self.runner.errored.connect(self._show_error)
-        self.runner.cancelled.connect(self._run_cancelled)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
@@ -320,7 +313,6 @@ class TokensTab(AnalysisTab):
             self.main_pane.set_message("Tokenizing…")
         self._update_explanation()
         self._fill_compare_combo()
-        self._update_stale()
 
     def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
         """Replace the text of segment B if it was dropped on (`into`) or last focused in pair mode, else segment
@@ -373,9 +365,8 @@ class TokensTab(AnalysisTab):
         if bundle is None:
             return
         text, pair = self._current_input()
-        self._run_is_current = True
         compare_path = self.compare_combo.currentData()
-        self.runner.submit(lambda handle: _tokenize_both(handle, bundle, text, pair, compare_path), "tokenize")
+        self.submit(lambda handle: _tokenize_both(handle, bundle, text, pair, compare_path), "tokenize")
 
     # --- results -------------------------------------------------------------------------------------------
 
@@ -387,40 +378,24 @@ class TokensTab(AnalysisTab):
         """The comparison model's tokenization shown, if any."""
         return self._result.compare if self._result is not None else None
 
-    def _not_busy(self) -> None:
-        self._busy_timer.stop()
-        self.busy.setText("")
-        self._update_stale()
-
-    def _run_started(self) -> None:
-        self._cancelled = False
+    def on_started(self) -> None:
+        """A run began: say so after a moment, so that short runs do not flicker."""
         self._busy_timer.start()
-        self._update_stale()
 
-    def _run_cancelled(self) -> None:
-        self._cancelled = True
-        self._not_busy()
+    def show_stale(self, reason: str) -> None:
+        """Grey both panes and say why while the tokens shown are out of date; clear the busy note once idle.
 
-    def _update_stale(self) -> None:
-        """Mark the result shown as out of date while it does not match the input, the model or the comparison."""
-        reason = ""
-        if self._result is not None:
-            if self.runner.is_running():
-                reason = "tokenizing again…"
-            elif self._cancelled:
-                reason = "the run was cancelled; edit the text to run again"
-            elif not self._shown_is_current or self._result.bundle is not self.bundle:
-                reason = "the input changed"
+        The hover and caret links hold only for a current result (see `is_current()`).
+        """
         for pane in (self.main_pane, self.compare_pane):
             pane.set_stale(reason)
+        if not self.runner.is_running():
+            self._busy_timer.stop()
+            self.busy.setText("")
 
-    def _show_result(self, result: _Result) -> None:
-        self._not_busy()
-        if result.bundle is not self.bundle:
-            return
+    def on_result(self, result: _Result) -> None:
+        """Show the pieces, the table and the comparison."""
         self._result = result
-        self._shown_is_current = self._run_is_current
-        self._update_stale()
         self.main_pane.set_title(result.bundle.info.name)
         self.main_pane.set_tokenization(result.tokenization, words=result.words, normalization=result.normalization)
         self.table.set_tokenization(result.tokenization, result.bundle.info.name)
@@ -438,9 +413,9 @@ class TokensTab(AnalysisTab):
         self.detail.setText(DETAIL_HINT)
         self._caret_moved()
 
-    def _show_error(self, message: str) -> None:
+    def on_error(self, message: str) -> None:
+        """Show the error where the pieces were, and in the status bar."""
         self._result = None
-        self._not_busy()
         self.main_pane.set_message(message)
         self.table.set_tokenization(None)
         self.compare_pane.set_message("")
@@ -453,19 +428,13 @@ class TokensTab(AnalysisTab):
         return self.text_edit.toPlainText(), pair or None
 
     def _input_changed(self) -> None:
-        self._run_is_current = self._shown_is_current = False
         self._offsets.clear()
         self._clear_input_highlight()
-        self.schedule_run()
-        self._update_stale()
-        self.state_changed.emit()
+        self.input_changed()
 
     def _pair_toggled(self, on: bool) -> None:
-        self._run_is_current = self._shown_is_current = False
-        self._update_stale()
         self._set_pair_mode(on)
-        self.schedule_run()
-        self.state_changed.emit()
+        self.input_changed()
 
     def _set_pair_mode(self, on: bool) -> None:
         self.pair_box.setVisible(on)
@@ -561,7 +530,7 @@ class TokensTab(AnalysisTab):
             detail = f"{self.compare_combo.currentText()}: {detail}"
         self.detail.setText(detail)
         view.set_highlighted(())
-        if token.segment is None or token.end <= token.start or not self._shown_is_current:
+        if token.segment is None or token.end <= token.start or not self.is_current():
             self._clear_input_highlight()
             return
         self._highlight_input(token.segment, token.start, token.end, scroll=False)
@@ -576,7 +545,7 @@ class TokensTab(AnalysisTab):
         token = tokenization.tokens[index]
         self.main_pane.view.set_highlighted({index}, ensure_visible=True)
         self.detail.setText(token_detail(tokenization, token))
-        if token.segment is not None and token.end > token.start and self._shown_is_current:
+        if token.segment is not None and token.end > token.start and self.is_current():
             self._highlight_input(token.segment, token.start, token.end, scroll=True)
             if self.compare_pane.view.tokenization() is not None:
                 covering = self._covering(self.compare_pane.view, token.segment, token.start, token.end)
@@ -626,7 +595,7 @@ class TokensTab(AnalysisTab):
 
     def _covering(self, view: TokenView, segment: int, start: int, end: int | None) -> list[int]:
         result = self._result
-        if result is None or not self._shown_is_current:
+        if result is None or not self.is_current():
             return []
         if view is self.main_pane.view:
             return result.locator.covering(segment, start, end)
@@ -674,3 +643,6 @@ class TokensTab(AnalysisTab):
                     offsets.from_utf16(cursor.selectionEnd()),
                 )
         return None
+
+
+Tab = TokensTab

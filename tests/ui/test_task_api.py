@@ -1,0 +1,158 @@
+"""The task API of the tabs: hooks, partial results, stale marking, unfit models, and the app-wide thread budget
+shared by two tabs running real models at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bertdesk.core.bundle import open_model
+from bertdesk.core.config import TASK_QA
+from bertdesk.core.embed import embed_long_text
+from bertdesk.core.jobs import JobHandle, ThreadBudget, set_thread_budget
+from bertdesk.ui.tabs.base import AnalysisTab
+
+
+class EmbedTab(AnalysisTab):
+    """A minimal tab on the task API: embeds its text, yielding each window's progress as a partial result."""
+
+    key = "embed-test"
+    title = "Embed"
+    running_text = "embedding"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+        self.events: list[tuple] = []
+
+    def run_analysis(self) -> None:
+        bundle, text = self.bundle, self.text
+        assert bundle is not None
+
+        def job(handle: JobHandle):
+            yield "started"
+            return embed_long_text(bundle, text, handle=handle).vector
+
+        self.submit(job, "embed")
+
+    def on_started(self) -> None:
+        self.events.append(("started",))
+
+    def on_partial(self, value: object) -> None:
+        self.events.append(("partial", value))
+
+    def on_result(self, result: object) -> None:
+        self.events.append(("result", result))
+
+    def on_error(self, message: str) -> None:
+        self.events.append(("error", message))
+
+    def on_cancelled(self) -> None:
+        self.events.append(("cancelled",))
+
+
+@pytest.fixture
+def budget() -> Iterator[ThreadBudget]:
+    # One thread: the runs the model makes (one thread each, until sessions pass their own count) must take turns.
+    budget = ThreadBudget(1)
+    set_thread_budget(budget)
+    yield budget
+    set_thread_budget(None)
+
+
+@pytest.fixture
+def tabs(qtbot) -> Iterator[list[EmbedTab]]:
+    made = [EmbedTab(), EmbedTab()]
+    for tab in made:
+        qtbot.addWidget(tab)
+    yield made
+    for tab in made:
+        tab.shutdown()
+
+
+def results(tab: EmbedTab) -> list:
+    return [event[1] for event in tab.events if event[0] == "result"]
+
+
+def test_two_tabs_running_at_once_stay_within_the_thread_budget(qtbot, tabs, budget, default_bundle_dir: Path):
+    bundle = open_model(str(default_bundle_dir))
+    text = "The quick brown fox jumps over the lazy dog. " * 300  # several 512-token windows each
+    for tab in tabs:
+        tab.text = text
+        tab.set_bundle(bundle)
+    qtbot.waitUntil(lambda: all(results(tab) for tab in tabs), timeout=120_000)
+    assert budget.peak <= budget.total
+    assert budget.waits > 0  # the two tabs did contend for the threads
+    expected = embed_long_text(bundle, text).vector
+    for tab in tabs:
+        assert tab.events[0] == ("started",)
+        assert ("partial", "started") in tab.events
+        np.testing.assert_allclose(results(tab)[0], expected, atol=1e-5)
+
+
+def test_a_new_run_marks_the_shown_result_stale_until_it_arrives(qtbot, tabs, budget, tiny_bundle: Path):
+    tab = tabs[0]
+    tab.text = "first"
+    tab.set_bundle(open_model(str(tiny_bundle)))
+    qtbot.waitUntil(lambda: len(results(tab)) == 1, timeout=30_000)
+    assert tab.stale_reason() == "" and tab.stale_label.isHidden()
+    tab.text = "second"
+    tab.input_changed()
+    assert tab.stale_reason() == "the input changed" and not tab.stale_label.isHidden()
+    qtbot.waitUntil(tab.runner.is_running, timeout=5000)
+    qtbot.waitUntil(lambda: len(results(tab)) == 2, timeout=30_000)
+    assert tab.stale_reason() == "" and tab.is_current()
+
+
+def test_a_cancelled_run_leaves_the_result_marked_stale(qtbot, tabs, budget, tiny_bundle: Path):
+    tab = tabs[0]
+    tab.text = "first"
+    tab.set_bundle(open_model(str(tiny_bundle)))
+    qtbot.waitUntil(lambda: len(results(tab)) == 1, timeout=30_000)
+    release = threading.Event()
+
+    def slow(handle: JobHandle) -> None:
+        while not release.wait(0.01):
+            handle.check()
+
+    tab.submit(slow, "slow")
+    assert tab.stale_reason() == "embedding again…"
+    assert tab.cancel()
+    assert ("cancelled",) in tab.events
+    assert "cancelled" in tab.stale_reason()
+    release.set()
+
+
+def test_a_model_the_tab_does_not_serve_runs_the_fallback(qtbot, tabs, budget, tiny_bundle: Path):
+    class AskOnly(EmbedTab):
+        serves = frozenset({TASK_QA})
+
+    tab = AskOnly()
+    qtbot.addWidget(tab)
+    tab.set_bundle(open_model(str(tiny_bundle)))
+    qtbot.waitUntil(lambda: bool(tab.events), timeout=5000)
+    assert tab.events[0][0] == "error"
+    assert "needs a question-answering model" in tab.events[0][1] and "encoder model" in tab.events[0][1]
+    assert not tab.runner.is_running()
+
+
+def test_the_registry_makes_every_tab_in_order_with_placeholders_for_the_missing(qtbot, monkeypatch):
+    from bertdesk.ui.tabs import registry
+    from bertdesk.ui.tabs.placeholder import PlaceholderTab
+    from bertdesk.ui.tabs.tokens import TokensTab
+
+    made = registry.make_tabs()
+    for tab in made:
+        qtbot.addWidget(tab)
+    assert [tab.key for tab in made] == list(registry.TAB_KEYS) == ["tokens", "similarity", "classify", "ask"]
+    assert [tab.title for tab in made] == [spec.title for spec in registry.TABS]
+    assert registry.tab_class("tokens") is TokensTab
+    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
+    placeholder = registry.tab_class("library")
+    assert issubclass(placeholder, PlaceholderTab) and placeholder.key == "library"
+    with pytest.raises(KeyError):
+        registry.tab_class("nothing")
