@@ -7,7 +7,6 @@ be run with another mask (a causal one, say) by feeding it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
@@ -22,7 +21,7 @@ from onnx import TensorProto
 
 from bertdesk import __version__
 from bertdesk.core.checkpoint import read_checkpoint
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config
+from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config, read_pooling
 from bertdesk.core.errors import BundleError, CheckpointError, IntrospectionError, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
@@ -314,27 +313,6 @@ def _num_labels(w: _Weights, c: ModelConfig) -> int:
     return num_labels
 
 
-def _pooling(source: Path) -> dict:
-    """Sentence-embedding settings of a sentence-transformers folder (mean pooling, normalisation), if any."""
-    pooling: dict = {"pooling": "mean", "normalize": False, "pooling_source": "default"}
-    config = source / "1_Pooling" / "config.json"
-    if config.is_file():
-        try:
-            raw = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return pooling
-        if raw.get("pooling_mode_cls_token"):
-            pooling["pooling"] = "cls"
-        elif raw.get("pooling_mode_mean_tokens"):
-            pooling["pooling"] = "mean"
-        pooling["pooling_source"] = "sentence-transformers"
-    modules = source / "modules.json"
-    if modules.is_file():
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            pooling["normalize"] = any("Normalize" in m.get("type", "") for m in json.loads(modules.read_text()))
-    return pooling
-
-
 def _read_source(source: Path) -> ModelConfig:
     config = read_config(source / "config.json", error=CheckpointError)
     if not (source / "tokenizer.json").is_file():
@@ -408,7 +386,7 @@ def write_bundle(
             "source": str(source.resolve()),
             "task": config.task,
             "internals": internals,
-            **_pooling(source),
+            **read_pooling(source, CheckpointError),
             **(extra_metadata or {}),
         }
         (folder / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")

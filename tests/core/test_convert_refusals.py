@@ -109,3 +109,36 @@ def test_a_failed_conversion_keeps_the_bundle_it_would_have_replaced(checkpoint:
     with pytest.raises(CheckpointError):
         convert_checkpoint(checkpoint, bundle, force=True)
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("pooling", "modules"),
+    [
+        ([], None),
+        ({"pooling_mode_cls_token": "false", "pooling_mode_mean_tokens": True}, None),
+        ({"pooling_mode_max_tokens": True}, None),
+        (None, [{"type": 5}]),
+        (None, {"type": "Normalize"}),
+    ],
+)
+def test_bad_sentence_transformers_pooling_settings_are_refused(
+    checkpoint: Path, tmp_path: Path, pooling: object, modules: object
+) -> None:
+    if pooling is not None:
+        (checkpoint / "1_Pooling").mkdir()
+        (checkpoint / "1_Pooling" / "config.json").write_text(json.dumps(pooling), encoding="utf-8")
+    if modules is not None:
+        (checkpoint / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    with pytest.raises(CheckpointError):
+        convert_checkpoint(checkpoint, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_sentence_transformers_pooling_is_recorded(checkpoint: Path, tmp_path: Path) -> None:
+    (checkpoint / "1_Pooling").mkdir()
+    (checkpoint / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    (checkpoint / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Normalize"}]))
+    out = convert_checkpoint(checkpoint, tmp_path / "out")
+    metadata = json.loads((out / "bertdesk.json").read_text())
+    assert (metadata["pooling"], metadata["normalize"], metadata["pooling_source"]) == ("cls", True,
+                                                                                      "sentence-transformers")
