@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QTabWidget,
     QToolBar,
     QToolButton,
@@ -38,6 +35,7 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
+from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.model_info import ModelInfoPanel
 from bertdesk.ui.model_picker import ModelPicker, bundle_line
@@ -100,10 +98,6 @@ class MainWindow(QMainWindow):
         self._requested_model: str | None = None
         self._fallback_load = False
         self._model_choice: str | None = None  # the model saved in the settings
-        self._progress: dict[JobRunner, tuple[float, str] | None] = {}
-        self._started_at: dict[JobRunner, float] = {}
-        self._last_run_ms: dict[JobRunner, float] = {}
-        self._progress_text = ""
         self._narrow = False
         self._panel_folded = False  # the panel was hidden because the window became narrow
         self._save_timer = QTimer(self)
@@ -135,8 +129,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
 
-        for runner in [self._model_runner, *(tab.runner for tab in self.tabs)]:
-            self._watch(runner)
+        self._watch(self._model_runner, "Model")
+        for tab in self.tabs:
+            self._watch(tab.runner, tab.title)
         self._model_runner.finished.connect(self._on_model_loaded)
         self._model_runner.errored.connect(self._on_model_failed)
         self._model_runner.cancelled.connect(self._on_model_cancelled)
@@ -212,23 +207,13 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.model_label = QLabel("No model", bar)
-        self.model_label.setToolTip("The model in use")
-        self.time_label = QLabel("", bar)
-        self.time_label.setToolTip("How long the current tab's last analysis took")
-        self.progress_bar = QProgressBar(bar)
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setToolTip("Progress of the running job")
-        self.cancel_button = QPushButton("Cancel", bar)
-        self.cancel_button.setToolTip("Stop the running job (Esc)")
-        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.cancel_button.clicked.connect(self.cancel_job)
-        for widget in (self.model_label, self.time_label, self.progress_bar, self.cancel_button):
-            bar.addPermanentWidget(widget)
-        self._refresh_progress()
+        self.job_status = JobStatus(self.statusBar(), self._shown_runner)
+        self.job_status.cancel_requested.connect(self.cancel_job)
+        self.model_label = self.job_status.model_label
+        self.time_label = self.job_status.time_label
+        self.progress_bar = self.job_status.progress_bar
+        self.cancel_button = self.job_status.cancel_button
+        self.job_status.refresh()
 
     # Model
 
@@ -413,65 +398,28 @@ class MainWindow(QMainWindow):
     @Slot()
     def cancel_job(self) -> None:
         """Cancel the job on show in the status bar: a model load, else the current tab's analysis."""
-        runner = self._shown_runner()
-        if runner.is_running():
-            runner.cancel()
-            self._show_status("Cancelled.")
+        if self._model_runner.is_running():
+            self._model_runner.cancel()
+        elif not self.current_tab().cancel():
+            return
+        self._show_status("Cancelled.")
 
     def _shown_runner(self) -> JobRunner:
         return self._model_runner if self._model_runner.is_running() else self.current_tab().runner
 
-    def _watch(self, runner: JobRunner) -> None:
-        def started() -> None:
-            self._progress[runner] = None
-            self._started_at[runner] = time.perf_counter()
-            self._refresh_progress()
-
-        def progress(fraction: float, text: str) -> None:
-            self._progress[runner] = (fraction, text)
-            self._refresh_progress()
-
-        def finished(_value: object) -> None:
-            self._last_run_ms[runner] = (time.perf_counter() - self._started_at.pop(runner)) * 1000
-            self.messages.clear(f"run {id(runner)}")
-            ended()
-
-        def errored(message: str) -> None:
-            if runner is not self._model_runner:
-                self.messages.show_error(message, offer_log="log file" in message, source=f"run {id(runner)}")
-            ended()
-
-        def ended() -> None:
-            self._progress.pop(runner, None)
-            self._started_at.pop(runner, None)
-            if self._progress_text and self.statusBar().currentMessage() == self._progress_text:
-                self.statusBar().clearMessage()
-            self._refresh_progress()
-
-        runner.started.connect(started)
-        runner.progress.connect(progress)
-        runner.finished.connect(finished)
-        runner.errored.connect(errored)
-        runner.cancelled.connect(ended)
+    def _watch(self, runner: JobRunner, name: str) -> None:
+        self.job_status.watch(runner, name)
+        if runner is self._model_runner:
+            return
+        runner.finished.connect(lambda _value: self.messages.clear(f"run {id(runner)}"))
+        runner.errored.connect(
+            lambda message: self.messages.show_error(
+                message, offer_log="log file" in message, source=f"run {id(runner)}"
+            )
+        )
 
     def _refresh_progress(self) -> None:
-        """Show the progress of the shown runner's job, and the current tab's last run time."""
-        runner = self._shown_runner()
-        running = runner.is_running()
-        self.progress_bar.setVisible(running)
-        self.cancel_button.setVisible(running)
-        state = self._progress.get(runner)
-        if state is None:
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(round(state[0] * 1000))
-            if state[1]:
-                self._progress_text = state[1]
-                self.statusBar().showMessage(state[1])
-        tab_runner = self.current_tab().runner
-        elapsed = self._last_run_ms.get(tab_runner)
-        self.time_label.setText("" if elapsed is None else f"Last run: {elapsed:,.0f} ms")
+        self.job_status.refresh()
 
     def _on_tab_changed(self, _index: int) -> None:
         self._refresh_progress()

@@ -556,3 +556,29 @@ def test_a_failing_model_listing_is_not_retried_forever(qtbot, open_window, tiny
     qtbot.wait(300)
     assert listings == [1], "one listing after the cancel, no retries"
     assert window.bundle is None and window.model_picker.count() == 1  # only "Install the default model"
+
+
+def test_the_status_bar_names_the_working_tab_from_another_tab_and_esc_cancels_only_the_current(
+    qtbot, open_window, tiny_bundle
+):
+    window = open_window(tiny_bundle)
+    release = threading.Event()
+
+    def waiting(handle: JobHandle) -> None:
+        while not release.wait(0.01):
+            handle.check()
+
+    tokens = window.tabs[0]
+    tokens.submit(waiting, "wait")
+    window.select_tab("similarity")
+    assert window.job_status.working_label.text() == "Working: Tokens…"
+    assert not window.job_status.working_label.isHidden()
+    assert window.cancel_button.isHidden()  # nothing to cancel on the tab on show...
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert tokens.runner.is_running()  # ...so Esc leaves the Tokens job alone
+    window.select_tab("tokens")
+    assert not window.cancel_button.isHidden()
+    window.cancel_button.click()
+    assert not tokens.runner.is_running()
+    assert window.job_status.working_label.text() == "" and window.job_status.working_label.isHidden()
+    release.set()
