@@ -283,7 +283,10 @@ def _model_name(value: str) -> str:
 
 def _pixels(value: str) -> int:
     low, high = SCREENSHOT_PIXELS
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of pixels") from None
     if not low <= number <= high:
         raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high} pixels")
     return number
