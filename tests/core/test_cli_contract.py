@@ -120,6 +120,18 @@ def test_binary_stdin_is_one_line(tiny: str) -> None:
         one_line_error(run(*command, "--model", tiny, stdin=png), "standard input is not text")
 
 
+def test_the_core_refuses_lone_surrogates_clearly(tiny_bundle: Path) -> None:
+    """What the window or a script passes straight to the core: tokenizers raised a bare TypeError."""
+    from bertdesk.core.errors import BertdeskError
+    from bertdesk.core.tokenizer import load_tokenizer
+    from bertdesk.core.tokens import tokenize
+
+    tokenizer = load_tokenizer(tiny_bundle / "tokenizer.json")
+    for text, pair in (("caf\udce9", None), ("ok", "caf\udce9")):
+        with pytest.raises(BertdeskError, match="not valid Unicode"):
+            tokenize(tokenizer, text, pair)
+
+
 def test_every_dash_reads_the_same_stdin(tiny: str) -> None:
     data = json_out(run("similarity", "--sentences", "-", "-", "--json", "--model", tiny, stdin=b"the cat sat"))
     assert data["labels"] == ["the cat sat", "the cat sat"]
