@@ -103,9 +103,9 @@ def main() -> int:
         ours_load, ours_time, ours, windows = run_bertdesk(folder, context, questions, args.threads)
         ref_load, ref_time, reference = run_pipeline(context, questions, args.threads)
         agree = sum(same(o[:1], r) for o, r in zip(ours, reference, strict=True))
-        from tokenizers import Tokenizer
+        from bertdesk.core.tokenizer import load_tokenizer  # the file's own truncation (at 128) switched off
 
-        tokens = len(Tokenizer.from_file(str(folder / "tokenizer.json")).encode(context, add_special_tokens=False))
+        tokens = len(load_tokenizer(folder / "tokenizer.json").encode(context, add_special_tokens=False))
         print(f"document: {len(context.split())} words, {tokens} tokens, {windows} windows per question; "
               f"{len(questions)} questions; {args.threads} threads")
         print(f"bertdesk fp32:  load {ours_load:6.2f} s, answer {ours_time:7.2f} s ({ours_time / len(questions):.2f} s "
