@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from bertdesk import __version__
 from bertdesk.core.errors import BertdeskError
-from bertdesk.ui.workers import describe_unexpected
+from bertdesk.core.unexpected import describe_unexpected
 
 if TYPE_CHECKING:
     from bertdesk.ui.crash_guard import CrashGuard

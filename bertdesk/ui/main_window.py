@@ -33,6 +33,7 @@ from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
 from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.text_files import read_text_file
 from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.job_status import JobStatus
@@ -43,7 +44,6 @@ from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import make_tabs
-from bertdesk.ui.text_files import read_text_file
 from bertdesk.ui.workers import JobRunner
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from superqt.utils import FunctionWorker, create_worker
 
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.unexpected import describe_unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -201,13 +202,3 @@ class JobRunner(QObject):
         else:
             logger.error("Unexpected error in job %r", job.description, exc_info=exc)
             self.errored.emit(describe_unexpected(exc, job.description))
-
-
-def describe_unexpected(exc: BaseException, description: str = "") -> str:
-    """One readable line for an exception that is not a `BertdeskError` (the traceback goes to the log)."""
-    detail = str(exc).strip().splitlines()
-    summary = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
-    if len(summary) > 200:
-        summary = summary[:197] + "..."
-    where = f" while running {description!r}" if description else ""
-    return f"Unexpected error{where}: {summary} (details in the log file)"

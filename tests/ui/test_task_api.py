@@ -103,8 +103,8 @@ def test_a_new_run_marks_the_shown_result_stale_until_it_arrives(qtbot, tabs, bu
     tab.text = "second"
     tab.input_changed()
     assert tab.stale_reason() == "the input changed" and not tab.stale_label.isHidden()
-    qtbot.waitUntil(tab.runner.is_running, timeout=5000)
     qtbot.waitUntil(lambda: len(results(tab)) == 2, timeout=30_000)
+    assert tab.events.count(("started",)) == 2
     assert tab.stale_reason() == "" and tab.is_current()
 
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 import bertdesk.ui.tabs.tokens as tokens_module
 from bertdesk.core.bundle import Bundle, open_model
 from bertdesk.core.errors import JobCancelled
+from bertdesk.core.token_export import CSV_COLUMNS, write_csv, write_json
 from bertdesk.core.tokens import Tokenization
 from bertdesk.ui.tabs.tokens import DETAIL_HINT, TokensTab
 from bertdesk.ui.widgets.token_colors import PieceKind, token_colors
-from bertdesk.ui.widgets.token_export import CSV_COLUMNS, write_csv, write_json
 from bertdesk.ui.widgets.token_pane import counts_text
 from bertdesk.ui.widgets.token_view import MAX_PIECES, WORD_GAP, TokenView
 

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
 from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.token_locator import TokenLocator, Utf16Offsets
+from bertdesk.core.token_notes import normalization_note, word_count
 from bertdesk.core.tokens import Tokenization, tokenize
 from bertdesk.ui.model_picker import bundle_line
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.widgets.normalization import normalization_note
 from bertdesk.ui.widgets.text_box import TextBox
 from bertdesk.ui.widgets.token_legend import TokenLegend
-from bertdesk.ui.widgets.token_offsets import TokenLocator, Utf16Offsets
-from bertdesk.ui.widgets.token_pane import TokenPane, word_count
+from bertdesk.ui.widgets.token_pane import TokenPane
 from bertdesk.ui.widgets.token_table import TokenTable
 from bertdesk.ui.widgets.token_view import TokenView, token_detail
 

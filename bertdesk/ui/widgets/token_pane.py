@@ -7,6 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from bertdesk.core.token_notes import word_count
 from bertdesk.core.tokens import Tokenization
 from bertdesk.ui.widgets.token_colors import is_dark
 from bertdesk.ui.widgets.token_view import MAX_PIECES, TokenView
@@ -19,21 +20,6 @@ LIMIT_TOOLTIP = (
     "The model has one learned position embedding per position, so it reads at most this many tokens; "
     "the rest are cut off (truncated) and never reach it."
 )
-
-
-def word_count(tokenization: Tokenization) -> int:
-    """The pre-tokenizer's words that hold a letter or a digit: "Hello, world!" has two, not four."""
-    sources = (tokenization.text, tokenization.pair or "")
-    spans: dict[tuple[int, int], tuple[int, int]] = {}
-    for token in tokenization.tokens:
-        if token.word is None or token.segment is None:
-            continue
-        key = (token.segment, token.word)
-        start, end = spans.get(key, (token.start, token.end))
-        spans[key] = (min(start, token.start), max(end, token.end))
-    return sum(
-        any(char.isalnum() for char in sources[segment][start:end]) for (segment, _), (start, end) in spans.items()
-    )
 
 
 def counts_text(tokenization: Tokenization, words: int | None = None) -> str:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bertdesk.core.token_export import write_tokens
 from bertdesk.core.tokens import Token, Tokenization
-from bertdesk.ui.widgets.token_export import write_tokens
 
 #: (header, header tooltip) of each column.
 COLUMNS = (

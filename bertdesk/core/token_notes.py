@@ -1,4 +1,5 @@
-"""Saying how a tokenizer's normaliser changed the text: "Café" → "cafe", "です" → "てす"."""
+"""Notes on a tokenization for the reader: how many words it has, and how the tokenizer's normaliser changed the
+text ("Café" → "cafe", "です" → "てす")."""
 
 from __future__ import annotations
 
@@ -63,3 +64,18 @@ def normalization_note(tokenizer: Tokenizer, tokenization: Tokenization) -> str:
         how.append("other characters replaced or removed")
     shown = ", ".join(f"“{word}” → “{normalized}”" for word, normalized in examples.items())
     return f"The tokenizer changed the text before splitting it ({'; '.join(how)}): {shown}."
+
+
+def word_count(tokenization: Tokenization) -> int:
+    """The pre-tokenizer's words that hold a letter or a digit: "Hello, world!" has two, not four."""
+    sources = (tokenization.text, tokenization.pair or "")
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    for token in tokenization.tokens:
+        if token.word is None or token.segment is None:
+            continue
+        key = (token.segment, token.word)
+        start, end = spans.get(key, (token.start, token.end))
+        spans[key] = (min(start, token.start), max(end, token.end))
+    return sum(
+        any(char.isalnum() for char in sources[segment][start:end]) for (segment, _), (start, end) in spans.items()
+    )
