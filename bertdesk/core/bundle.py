@@ -29,7 +29,7 @@ from bertdesk.core.convert import ATTENTION_BIAS, BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
 from bertdesk.core.introspect import count_heads, count_layers
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.tokenizer import load_tokenizer
+from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
 POOLINGS = ("mean", "cls")
@@ -298,7 +298,7 @@ class Bundle:
     @functools.cached_property
     def model_tokenizer(self) -> Tokenizer:
         """The tokenizer as the model needs it: truncated (longest first, as transformers does) at max length."""
-        tokenizer = Tokenizer.from_str(self.tokenizer.to_str())
+        tokenizer = copy_tokenizer(self.tokenizer)
         tokenizer.enable_truncation(max_length=self.info.max_positions, strategy="longest_first")
         return tokenizer
 
@@ -408,7 +408,7 @@ class Bundle:
         try:
             if handle is None:
                 return session.run(names, feed)
-            with handle.run_options() as options:
+            with handle.run_options(self._threads) as options:
                 return session.run(names, feed, options)
         except _ORT_ERRORS as exc:
             if handle is not None and handle.is_cancelled():
