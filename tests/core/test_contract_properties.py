@@ -157,7 +157,8 @@ def test_similarity_any_text_and_options(default_bundle_dir: Path, mode: str, it
 
 @common
 @given(argv=st.lists(st.one_of(texts, st.sampled_from(
-    ["tokenize", "embed", "similarity", "convert", "setup", "models", "--json", "--layer", "--pool", "--model",
+    ["tokenize", "embed", "similarity", "convert", "setup", "models", "qa", "classify", "--question", "--context",
+     "--labels", "--json", "--layer", "--pool", "--model",
      "--pair", "--sentences", "--tokens", "--force", "--wheel", "--verify", "-h"])), max_size=6))
 def test_any_argument_list(argv: list[str]) -> None:
     if "-h" in argv or "--help" in argv or any(a.startswith("--h") and "--help".startswith(a) for a in argv):
