@@ -159,6 +159,19 @@ def read_rows(
             raise BertdeskError(f"{path.name}, line {reader.line_num}: not valid CSV ({exc})") from exc
 
 
+def rows_from_text(text: str) -> Iterator[TextRow]:
+    """The rows of pasted text, one per line (numbered from 1), blank lines skipped, read lazily."""
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):
+        line = line.rstrip("\n")
+        if line.strip():
+            yield TextRow(number, line)
+
+
+def count_text_rows(text: str) -> int:
+    """How many rows `rows_from_text` yields."""
+    return sum(1 for _ in rows_from_text(text))
+
+
 def _chain(first: list[list[str]], rest: Iterable[list[str]]) -> Iterator[list[str]]:
     yield from first
     yield from rest

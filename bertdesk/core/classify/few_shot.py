@@ -22,7 +22,7 @@ from bertdesk.core.classify.heads import apply_function
 from bertdesk.core.classify.results import SOFTMAX
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER
 from bertdesk.core.convert import BUNDLE_METADATA, TOKENIZER_FILES
-from bertdesk.core.embed import POOLINGS, embed_texts
+from bertdesk.core.embed import POOLINGS, EncodedBatch, embed_texts, pool
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 
@@ -188,6 +188,43 @@ class FewShotHead:
             "cross_validation": self.cross_validation.to_dict() if self.cross_validation else None,
             "c": self.c,
         }
+
+
+class FewShotScorer:
+    """A few-shot head over its encoder bundle as a `Scorer`, before (or without) saving it as a bundle: pooled,
+    normalised token vectors through the head's linear layer, then a softmax."""
+
+    method = SOFTMAX
+
+    def __init__(self, bundle: Bundle, head: FewShotHead) -> None:
+        if head.weight.shape[1] != bundle.info.hidden_size:
+            raise BertdeskError(f"the head reads {head.weight.shape[1]}-wide vectors; {bundle.info.name}'s are "
+                                f"{bundle.info.hidden_size} wide: train it again with this model")
+        self.bundle = bundle
+        self.head = head
+        self.labels = list(head.labels)
+
+    @property
+    def path(self) -> dict[str, Any]:
+        """The same shape as a fine-tuned head's path: the pooled vector, the one linear layer, softmax."""
+        return {
+            "input": "[CLS]" if self.head.pooling == "cls" else "mean",
+            "width": int(self.head.weight.shape[1]),
+            "layers": [{"name": "few-shot head", "shape": tuple(int(d) for d in self.head.weight.shape),
+                        "activation": None}],
+            "labels": self.labels,
+            "function": SOFTMAX,
+            "normalize": self.head.normalize,
+        }
+
+    def score(self, batch: EncodedBatch, handle: JobHandle | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(logits, probabilities), each (batch, labels)."""
+        out = self.bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle)
+        vectors = pool(out["last_hidden_state"], batch.attention_mask, self.head.pooling)
+        if self.head.normalize:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        logits = self.head.logits(vectors)
+        return logits, apply_function(logits, SOFTMAX)
 
 
 def _examples(examples: Iterable[Example | tuple[str, str]]) -> list[Example]:
