@@ -1,0 +1,57 @@
+"""What one Similarity run computes (on a worker thread): the forward passes and the graph's tables. The views
+draw everything else from it on the GUI thread, so moving a slider never runs the model again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bertdesk.core.attention import Forward, run_forward
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.graph_weights import GraphWeights, graph_weights
+from bertdesk.core.jobs import JobHandle
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """An input's forward passes with every layer's vectors and attention: bidirectional, and causal on request."""
+
+    bundle: Bundle
+    text: str
+    pair: str | None
+    forward: Forward
+    causal: Forward | None = None
+    causal_error: str = ""
+    weights: GraphWeights | None = None
+    weights_error: str = ""
+
+    def same_input(self, bundle: Bundle, text: str, pair: str | None) -> bool:
+        """Whether this analysis was made from this model and input."""
+        return self.bundle is bundle and self.text == text and self.pair == pair
+
+
+def analyse(
+    handle: JobHandle, bundle: Bundle, text: str, pair: str | None, causal: bool, known: Analysis | None
+) -> Analysis:
+    """Run what `known` lacks for this input: the bidirectional pass, the causal pass if `causal`, the tables."""
+    if known is not None and known.same_input(bundle, text, pair):
+        forward, causal_run, causal_error = known.forward, known.causal, known.causal_error
+    else:
+        handle.progress(0.0, "running the model")
+        forward, causal_run, causal_error = run_forward(bundle, text, pair, handle=handle), None, ""
+    if causal and causal_run is None and not causal_error:
+        handle.progress(0.5, "running again with a causal mask")
+        try:
+            causal_run = run_forward(bundle, text, pair, causal=True, handle=handle)
+        except BertdeskError as exc:
+            causal_error = str(exc)
+    weights, weights_error = (known.weights, known.weights_error) if known is not None and known.bundle is bundle \
+        else (None, "")
+    if weights is None and not weights_error:
+        handle.check()
+        handle.progress(0.8, "reading the embedding tables")
+        try:
+            weights = graph_weights(bundle)
+        except BertdeskError as exc:
+            weights_error = str(exc)
+    return Analysis(bundle, text, pair, forward, causal_run, causal_error, weights, weights_error)

@@ -1,0 +1,46 @@
+"""The Similarity tab's captions and its "How does this work?" explanation."""
+
+from __future__ import annotations
+
+TOKENS_CAPTION = (
+    "Each token is turned into a vector of <b>{width}</b> numbers: a point in a {width}-dimensional space. "
+    "Layer 0 is the embedding (the token's own vector plus its position's and segment's); each of the {layers} "
+    "layers rewrites every vector using the others. <b>Cosine similarity</b> compares two vectors by their "
+    "direction: 1 = same direction, 0 = unrelated, −1 = opposite. Click a cell to follow that pair through the layers."
+)
+CURVE_CAPTION = (
+    "The clicked pair's cosine after every layer. The same word in two contexts (\"bank\" of a river, \"bank\" "
+    "raising rates) starts identical apart from its position and drifts apart: the vector depends on the context."
+)
+ATTENTION_CAPTION = (
+    "Attention: each row is a token <b>looking</b>, each column a token <b>looked at</b>; a row's weights are "
+    "probabilities that sum to 1. The layer's output vector of a token mixes the others' vectors in these "
+    "proportions. Layer L produces hidden state L; each of the {heads} heads looks in its own way."
+)
+MASKS_CAPTION = (
+    "Before the softmax each score is q·k/√d; the <b>mask is added</b> to it. BERT's mask is bidirectional: it "
+    "hides padding only, so every token sees its left and its right. A <b>causal</b> mask (as in GPT) adds −∞ above "
+    "the diagonal: e^−∞ = 0, so those weights come out exactly 0 and a token sees only its left. "
+    "The model adds float32's most negative value, which acts as −∞."
+)
+POSITIONS_CAPTION = (
+    "These vectors belong to <b>positions</b>, not to tokens: the model learned one vector per position "
+    "({max_positions} of them) and adds vector i to the token at position i — so the first token of every input, "
+    "[CLS], receives the same first position vector. Neighbouring positions get similar vectors."
+)
+SEGMENTS_CAPTION = (
+    "Segment (token type) vectors tell segment A (type 0) from segment B (type 1) in pair mode: one vector is added "
+    "to every token of A, the other to every token of B."
+)
+NO_SEGMENTS = "This model has no segment (token type) embeddings."
+EXPLANATION = (
+    "<b>Tokens as vectors.</b> The model looks up each token's vector ({width} numbers) in its embedding table, "
+    "adds the learned vector of its position and of its segment, and passes the {seq} vectors through {layers} "
+    "layers. Each layer lets every token gather information from the others (attention) and rewrites its vector. "
+    "<b>Cosine similarity</b> is the cosine of the angle between two vectors: the dot product of the vectors "
+    "divided by their lengths. <b>Attention</b>: a token's query vector is compared with every token's key vector "
+    "(q·k/√d); the mask is added, and a softmax turns each row of scores into probabilities. BERT uses left and "
+    "right context; a causal model sees only the left, because its mask adds −∞ to the scores of later tokens. "
+    "<b>[CLS]</b> comes first in every input and gathers information from all other tokens: classifiers read its "
+    "last vector. <b>[SEP]</b> ends a segment; many heads park their attention on it when nothing else fits."
+)

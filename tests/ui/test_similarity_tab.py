@@ -1,0 +1,191 @@
+"""The Similarity tab driven as a user would: typing, the layer slider, the head picker, the segment-pair filter and
+the causal toggle; each drawn matrix equals the core's, and moving a control never runs the model again."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from bertdesk.core.attention import attention_map, attention_scores, run_forward
+from bertdesk.core.bundle import Bundle
+from bertdesk.core.similarity import cosine_by_layer, layer_cosine
+from bertdesk.ui.tabs.registry import tab_class
+from bertdesk.ui.tabs.similarity import Tab
+from bertdesk.ui.tabs.similarity import tab as tab_module
+
+TEXT = "the bank of the river flooded, so the bank raised its rates."
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_bundle: Path) -> Bundle:
+    return Bundle(tiny_bundle)
+
+
+@pytest.fixture
+def tab(qtbot, bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tab]:
+    made = Tab()
+    made.jobs = []  # (description, thread the analysis ran on) of every job submitted
+    original = tab_module.analyse
+
+    def recording(*args, **kwargs):
+        made.jobs.append(threading.current_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tab_module, "analyse", recording)
+    qtbot.addWidget(made)
+    made.resize(1200, 800)
+    made.show()
+    made.set_bundle(bundle)
+    yield made
+    made.shutdown()
+
+
+def typed(qtbot, tab: Tab, text: str = TEXT) -> None:
+    """Type `text` into the text box and wait for its analysis to be drawn."""
+    tab.text_edit.setFocus()
+    qtbot.keyClicks(tab.text_edit, text)
+    qtbot.waitUntil(lambda: tab.analysis is not None and tab.analysis.text == text and not tab.is_busy(),
+                    timeout=20000)
+
+
+def test_the_registry_shows_the_tab() -> None:
+    assert tab_class("similarity") is Tab
+
+
+def test_layer_slider_redraws_from_the_cached_pass_without_a_run(qtbot, tab: Tab, bundle: Bundle) -> None:
+    typed(qtbot, tab)
+    runs = len(tab.jobs)
+    assert runs >= 1 and all(thread is not threading.main_thread() for thread in tab.jobs), "runs off the GUI thread"
+    forward = run_forward(bundle, TEXT)
+    page = tab.token_page
+    slider = page.layer.slider
+    assert (slider.minimum(), slider.maximum()) == (0, bundle.info.num_layers)
+    for layer in range(bundle.info.num_layers, -1, -1):
+        slider.setFocus()
+        if slider.value() != layer:
+            qtbot.keyClick(slider, Qt.Key.Key_Left)
+        assert slider.value() == layer
+        drawn = page.heatmap.matrix()
+        np.testing.assert_allclose(drawn.values, layer_cosine(forward, layer)[1], atol=1e-5)
+        assert list(drawn.row_labels) == forward.pieces == list(drawn.col_labels)
+        assert f"{bundle.info.hidden_size}" in page.caption.text()
+    assert not tab.is_busy() and len(tab.jobs) == runs, "moving the slider must not run the model"
+
+    page.hide_special.click()
+    assert "[CLS]" not in page.heatmap.matrix().row_labels and len(tab.jobs) == runs
+
+    page.heatmap.cell_clicked.emit(1, 8)  # "bank" × "bank" (without [CLS]: token 2 and 9)
+    curves = page.curve.curves()
+    (values,) = curves.series.values()
+    np.testing.assert_allclose(values, cosine_by_layer(forward, 2, 9), atol=1e-6)
+    assert len(curves.x_labels) == bundle.info.num_layers + 1 and len(tab.jobs) == runs
+
+
+def test_head_picker_and_pair_filter(qtbot, tab: Tab, bundle: Bundle) -> None:
+    tab.pair_check.click()
+    tab.pair_edit.setPlainText("who raised the rates?")
+    typed(qtbot, tab)
+    runs = len(tab.jobs)
+    forward = run_forward(bundle, TEXT, "who raised the rates?")
+    page = tab.attention_page
+    tab.views.setCurrentWidget(page)
+    assert page.layer.value() == bundle.info.num_layers, "the last layer first"
+    np.testing.assert_allclose(page.heatmap.matrix().values, attention_map(forward, 2)[2], atol=1e-6)
+    page.layer.slider.setValue(1)
+    np.testing.assert_allclose(page.heatmap.matrix().values, attention_map(forward, 1)[2], atol=1e-6)
+    page.head.setCurrentIndex(page.head.findData(1))
+    page.layer.slider.setValue(2)
+    np.testing.assert_allclose(page.heatmap.matrix().values, attention_map(forward, 2, 1)[2], atol=1e-6)
+    assert "layer 2, head 1" in page.heatmap.matrix().title
+    assert page.pair_filter.isEnabled()
+    page.pair_filter.setCurrentIndex(page.pair_filter.findData("A→B"))
+    rows, cols, expected = attention_map(forward, 2, 1, "A→B")
+    drawn = page.heatmap.matrix()
+    np.testing.assert_allclose(drawn.values, expected, atol=1e-6)
+    assert list(drawn.row_labels) == [forward.pieces[i] for i in rows]
+    assert list(drawn.col_labels) == [forward.pieces[i] for i in cols]
+    assert "who" in drawn.col_labels and "who" not in drawn.row_labels
+    assert len(tab.jobs) == runs
+
+    tab.pair_check.click()  # back to one segment: the filter has nothing to filter
+    qtbot.waitUntil(lambda: tab.analysis.pair is None and not tab.is_busy(), timeout=20000)
+    assert not page.pair_filter.isEnabled() and page.pair_filter.currentData() is None
+
+
+def test_causal_toggle_reruns_once_and_shows_the_masked_scores(qtbot, tab: Tab, bundle: Bundle) -> None:
+    typed(qtbot, tab)
+    page = tab.masks_page
+    tab.views.setCurrentWidget(page)
+    page.layer.slider.setValue(2)
+    page.head.setValue(1)
+    bidirectional = run_forward(bundle, TEXT)
+    assert np.isfinite(page.scores.matrix().values).all()
+    runs = len(tab.jobs)
+    page.causal.click()
+    qtbot.waitUntil(lambda: tab.analysis.causal is not None and not tab.is_busy(), timeout=20000)
+    assert len(tab.jobs) == runs + 1
+    assert tab.analysis.forward is not None and tab.analysis.forward.pieces == bidirectional.pieces
+    causal = run_forward(bundle, TEXT, causal=True)
+    scores = page.scores.matrix().values
+    seq = len(causal.pieces)
+    above = np.triu(np.ones((seq, seq), bool), 1)
+    assert np.isneginf(scores[above]).all() and np.isfinite(scores[~above]).all()
+    np.testing.assert_allclose(scores[~above], attention_scores(bundle, causal, 2, 1)[~above], atol=1e-5)
+    probabilities = page.after.matrix().values
+    assert (probabilities[above] == 0).all()
+    np.testing.assert_allclose(page.current_probabilities(), probabilities, atol=1e-5)
+
+    page.right_view.setCurrentIndex(page.right_view.findData("attention-change"))
+    change = causal.attentions[1, 1] - bidirectional.attentions[1, 1]
+    np.testing.assert_allclose(page.after.matrix().values, change, atol=1e-5)
+    page.right_view.setCurrentIndex(page.right_view.findData("cosine-change"))
+    change = layer_cosine(causal, 2)[1] - layer_cosine(bidirectional, 2)[1]
+    np.testing.assert_allclose(page.after.matrix().values, change, atol=1e-5)
+
+    page.causal.click()  # off and on again: both passes are cached
+    assert np.isfinite(page.scores.matrix().values).all()
+    page.causal.click()
+    assert np.isneginf(page.scores.matrix().values[above]).all()
+    assert not tab.is_busy() and len(tab.jobs) == runs + 1
+
+
+def test_positions_view_and_state(qtbot, tab: Tab, bundle: Bundle) -> None:
+    typed(qtbot, tab, "a short text")
+    page = tab.positions_page
+    tab.views.setCurrentWidget(page)
+    page.count.setValue(10)
+    assert page.positions.matrix().values.shape == (10, 10)
+    assert page.segments.matrix().row_labels == ("A (type 0)", "B (type 1)")
+    assert "belong to <b>positions</b>, not to tokens" in page.caption.text()
+    state = tab.save_state()
+    assert state["view"] == "positions" and state["text"] == "a short text"
+    other = Tab()
+    other.restore_state(state)
+    assert other.text_edit.toPlainText() == "a short text" and other.views.currentWidget() is other.positions_page
+    other.shutdown()
+    other.deleteLater()
+
+
+def test_hover_names_both_tokens_and_the_value(qtbot, tab: Tab) -> None:
+    typed(qtbot, tab)
+    heatmap = tab.token_page.heatmap
+    QApplication.processEvents()
+    viewport = heatmap._graphics.viewport()
+    data = heatmap.matrix()
+    rows, cols = data.values.shape
+    for i in range(400):
+        row, col = (i * 7) % rows, (i * 11) % cols
+        point = heatmap.cell_center(row, col)
+        event = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(QPoint(
+            int(point.x()), int(point.y())))), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+        expected = f"{data.row_labels[row]} × {data.col_labels[col]} = {data.values[row, col]:.4g}"
+        assert heatmap.hover_text() == expected
