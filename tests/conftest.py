@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,40 @@ settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True)
 settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+#: How long a thread the test started may take to return after the test (napari allows pool work 20 ms).
+THREAD_SETTLE_S = 0.02
+
+
+def calling_place() -> str:
+    """Where the caller of the caller was called from in the project (library frames skipped): "path:line"."""
+    frame = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.startswith(str(ROOT)):
+        frame = frame.f_back
+    if frame is None:
+        return "outside the project"
+    return f"{Path(frame.f_code.co_filename).relative_to(ROOT)}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test (core or UI) that leaves a Python thread it started running, naming where it was started."""
+    started: dict[threading.Thread, str] = {}
+    original_start = threading.Thread.start
+
+    def recording_start(self: threading.Thread) -> None:
+        started[self] = calling_place()
+        original_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", recording_start)
+    yield
+    leaks = []
+    for thread, place in started.items():
+        thread.join(THREAD_SETTLE_S)
+        if thread.is_alive():
+            leaks.append(f"thread {thread.name!r} started at {place}")
+    assert not leaks, "the test left these threads running:\n" + "\n".join(leaks)
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +46,38 @@ def test_core_imports_without_qt() -> None:
 
 
 def test_import_contracts() -> None:
-    """The import-linter contracts in pyproject.toml (the core imports no Qt, superqt, pyqtgraph or window code)."""
+    """The import-linter contracts in pyproject.toml: the core imports no Qt, superqt, pyqtgraph or window code; no
+    tab package imports another."""
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout, result.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_subpackage_and_the_resources(tmp_path: Path) -> None:
+    """pyproject lists the packages by hand (see its comment): a subpackage left out would silently miss the wheel."""
+    # A fresh copy: setuptools would otherwise reuse what an earlier build left in build/.
+    source = tmp_path / "source"
+    for name in ("bertdesk", "resources"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), source],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("bertdesk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = sorted(
+        init.parent.relative_to(ROOT).as_posix() for init in (ROOT / "bertdesk").rglob("__init__.py")
+    )
+    assert "bertdesk/ui/tabs/tokens" in packages
+    missing = [package for package in packages if f"{package}/__init__.py" not in names]
+    assert not missing, f"add {', '.join(p.replace('/', '.') for p in missing)} to [tool.setuptools] packages"
+    for resource in (ROOT / "resources").iterdir():
+        if resource.suffix in (".svg", ".png", ".desktop", ".json", ".py"):
+            assert f"bertdesk/resources/{resource.name}" in names

@@ -38,8 +38,8 @@ from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
-from bertdesk.ui.model_info import ModelInfoPanel
-from bertdesk.ui.model_picker import ModelPicker, bundle_line
+from bertdesk.ui.models.info_dock import ModelInfoPanel
+from bertdesk.ui.models.picker import ModelPicker, bundle_line
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._fallback_load = False
         self._model_choice: str | None = None  # the model saved in the settings
         self._narrow = False
+        self._closed = False  # settings were saved for good: later moves and resizes are not saved
         self._panel_folded = False  # the panel was hidden because the window became narrow
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -451,7 +452,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def schedule_save(self) -> None:
         """Write the settings within SAVE_DELAY_MS (counted from the first change not yet saved)."""
-        if self._store is not None and not self._save_timer.isActive():
+        if self._store is not None and not self._closed and not self._save_timer.isActive():
             self._save_timer.start()
 
     @Slot()
@@ -538,6 +539,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Save everything, then stop every job and wait for its thread."""
         self.save_settings()
+        self._closed = True
         # Every job is told to stop before the first wait, so that they all wind down together.
         self._model_runner.cancel_all()
         for tab in self.tabs:

@@ -1,27 +1,26 @@
-"""UI test set-up: offscreen Qt, user folders in tmp_path, and no thread left running after a test."""
+"""UI test set-up: offscreen Qt, user folders in tmp_path, and no thread, pool work or timer left running after a
+test."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 # Before anything imports Qt: no display is needed or used.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QThread, QThreadPool  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
 
-from bertdesk.ui.workers import IDLE_THREAD_EXPIRY_MS, THREAD_NAME  # noqa: E402
+from tests.conftest import calling_place  # noqa: E402
 
-#: How long a thread may take to end after its test before the test fails.
-THREAD_GRACE_S = 2.0 + IDLE_THREAD_EXPIRY_MS / 1000
+#: How long pool work may take to return after its job's function has (napari's figure).
+POOL_SETTLE_MS = 20
 
 
 @pytest.fixture(autouse=True)
@@ -43,58 +42,44 @@ def user_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_threads(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fail a test that leaves a Python thread, a QThread, a job runner's thread or a global thread-pool job
-    running (napari-style)."""
-    before = set(threading.enumerate())
-    qthreads: list[QThread] = []
-    original_start = QThread.start
+def no_leftover_qt_work(qtbot, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a QThread running, work in a QThreadPool or a QTimer running (napari-style), naming
+    where each was started. Runs after the test's own fixtures (and qtbot's widgets) are torn down."""
+    qthreads: WeakKeyDictionary[QThread, str] = WeakKeyDictionary()
+    pools: WeakKeyDictionary[QThreadPool, list[str]] = WeakKeyDictionary()
+    timers: WeakKeyDictionary[QTimer, str] = WeakKeyDictionary()
+    thread_start, pool_start, timer_start = QThread.start, QThreadPool.start, QTimer.start
 
-    def recording_start(self: QThread, *args: object) -> None:
-        qthreads.append(self)
-        original_start(self, *args)
+    def recording_thread_start(self: QThread, *args: object) -> None:
+        qthreads[self] = calling_place()
+        thread_start(self, *args)
 
-    monkeypatch.setattr(QThread, "start", recording_start)
+    def recording_pool_start(self: QThreadPool, *args: object) -> None:
+        pools.setdefault(self, []).append(calling_place())
+        pool_start(self, *args)
+
+    def recording_timer_start(self: QTimer, *args: object) -> None:
+        timers[self] = calling_place()
+        timer_start(self, *args)
+
+    monkeypatch.setattr(QThread, "start", recording_thread_start)
+    monkeypatch.setattr(QThreadPool, "start", recording_pool_start)
+    monkeypatch.setattr(QTimer, "start", recording_timer_start)
     yield
-    deadline = time.monotonic() + THREAD_GRACE_S
-    while True:
-        leftovers = _running_threads(before, qthreads)
-        if not leftovers:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"threads still running {THREAD_GRACE_S:.0f} s after the test: {', '.join(leftovers)}")
-        qapp.processEvents()
-        time.sleep(0.02)
+    leaks = [f"QThread started at {place}" for thread, place in list(qthreads.items()) if _alive(thread.isRunning)]
+    for pool, places in list(pools.items()):
+        # The work's last signals are emitted just after its function returns: 20 ms, as napari allows.
+        if not pool.waitForDone(POOL_SETTLE_MS):
+            leaks.append(f"{pool.activeThreadCount()} QThreadPool job(s), started at {'; '.join(places)}")
+    leaks += [f"QTimer started at {place}" for timer, place in list(timers.items()) if _alive(timer.isActive)]
+    for timer in list(timers):
+        with contextlib.suppress(RuntimeError):
+            timer.stop()
+    assert not leaks, "the test left these running:\n" + "\n".join(leaks)
 
 
-def _running_threads(before: set[threading.Thread], qthreads: list[QThread]) -> list[str]:
-    names = [
-        thread.name
-        for thread in threading.enumerate()
-        # Qt's pool threads show up as dummy threads once Python runs in them; the pool count covers them.
-        if thread not in before and thread.is_alive() and not isinstance(thread, threading._DummyThread)
-    ]
-    for qthread in qthreads:
-        try:
-            if qthread.isRunning():
-                names.append(f"QThread {qthread.objectName() or hex(id(qthread))}")
-        except RuntimeError:  # the C++ object is gone, so is its thread
-            pass
-    busy = QThreadPool.globalInstance().activeThreadCount()
-    if busy:
-        names.append(f"{busy} global QThreadPool job(s)")
-    names += [name for name in _os_thread_names() if name == THREAD_NAME]
-    return names
-
-
-def _os_thread_names() -> list[str]:
-    # The job runners' pool threads are named after their pool; an idle one ends IDLE_THREAD_EXPIRY_MS after its
-    # last job, well within the grace period. Only Linux lists them in /proc.
-    tasks = Path("/proc/self/task")
-    if not tasks.is_dir():
-        return []
-    names = []
-    for task in tasks.iterdir():
-        with contextlib.suppress(OSError):  # the thread ended meanwhile
-            names.append((task / "comm").read_text().strip())
-    return names
+def _alive(predicate: Callable[[], bool]) -> bool:
+    try:
+        return bool(predicate())
+    except RuntimeError:  # the C++ object is gone, and with it its thread or timer
+        return False

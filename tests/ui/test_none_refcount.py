@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from bertdesk.core.tokenizer import load_tokenizer
 from bertdesk.core.tokens import tokenize
-from bertdesk.ui.widgets.token_view import TokenView
+from bertdesk.ui.tabs.tokens.view import TokenView
 
 PAINTS = 2000
 #: None's count moves a little as the interpreter caches and frees objects; a broken binding loses hundreds per

@@ -17,15 +17,15 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
-import bertdesk.ui.tabs.tokens as tokens_module
+import bertdesk.ui.tabs.tokens.tab as tokens_module
 from bertdesk.core.bundle import Bundle, open_model
 from bertdesk.core.errors import JobCancelled
 from bertdesk.core.token_export import CSV_COLUMNS, write_csv, write_json
 from bertdesk.core.tokens import Tokenization
-from bertdesk.ui.tabs.tokens import DETAIL_HINT, TokensTab
-from bertdesk.ui.widgets.token_colors import PieceKind, token_colors
-from bertdesk.ui.widgets.token_pane import counts_text
-from bertdesk.ui.widgets.token_view import MAX_PIECES, WORD_GAP, TokenView
+from bertdesk.ui.tabs.tokens.colors import PieceKind, token_colors
+from bertdesk.ui.tabs.tokens.pane import counts_text
+from bertdesk.ui.tabs.tokens.tab import DETAIL_HINT, TokensTab
+from bertdesk.ui.tabs.tokens.view import MAX_PIECES, WORD_GAP, TokenView
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-import bertdesk.ui.tabs.tokens as tokens_module
+import bertdesk.ui.tabs.tokens.tab as tokens_module
 from bertdesk.ui.about import about_html, library_versions
 from bertdesk.ui.app import open_main_window
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
-from bertdesk.ui.tabs.tokens import NO_COMPARE, TokensTab
+from bertdesk.ui.tabs.tokens.tab import NO_COMPARE, TokensTab
 
 
 @pytest.fixture

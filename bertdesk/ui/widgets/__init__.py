@@ -1,1 +1,1 @@
-"""Reusable Qt widgets of the bertdesk window: token views, tables, plots."""
+"""Widgets shared by several tabs: text boxes, plots (heatmap, bars, curves) and their Export action."""

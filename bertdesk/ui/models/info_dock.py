@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QWidget
 
-from bertdesk.ui.model_picker import TASK_LABELS, format_size
+from bertdesk.ui.models.picker import TASK_LABELS, format_size
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import BundleInfo

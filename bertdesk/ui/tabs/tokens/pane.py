@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from bertdesk.core.token_notes import word_count
 from bertdesk.core.tokens import Tokenization
-from bertdesk.ui.widgets.token_colors import is_dark
-from bertdesk.ui.widgets.token_view import MAX_PIECES, TokenView
+from bertdesk.ui.tabs.tokens.colors import is_dark
+from bertdesk.ui.tabs.tokens.view import MAX_PIECES, TokenView
 
 COUNTS_TOOLTIP = (
     "Characters and words of the input (words as the tokenizer's pre-tokenizer splits them, punctuation not "

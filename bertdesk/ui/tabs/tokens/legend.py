@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QWidget
 
-from bertdesk.ui.widgets.token_colors import Chip, PieceKind, TokenColors, token_colors
+from bertdesk.ui.tabs.tokens.colors import Chip, PieceKind, TokenColors, token_colors
 
 LEGEND_TOOLTIP = (
     "Pieces of one word touch and share a colour family; '##' marks a piece that continues a word.\n"

@@ -29,13 +29,13 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.token_locator import TokenLocator, Utf16Offsets
 from bertdesk.core.token_notes import normalization_note, word_count
 from bertdesk.core.tokens import Tokenization, tokenize
-from bertdesk.ui.model_picker import bundle_line
+from bertdesk.ui.models.picker import bundle_line
 from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.tabs.tokens.legend import TokenLegend
+from bertdesk.ui.tabs.tokens.pane import TokenPane
+from bertdesk.ui.tabs.tokens.table import TokenTable
+from bertdesk.ui.tabs.tokens.view import TokenView, token_detail
 from bertdesk.ui.widgets.text_box import TextBox
-from bertdesk.ui.widgets.token_legend import TokenLegend
-from bertdesk.ui.widgets.token_pane import TokenPane
-from bertdesk.ui.widgets.token_table import TokenTable
-from bertdesk.ui.widgets.token_view import TokenView, token_detail
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
@@ -393,6 +393,11 @@ class TokensTab(AnalysisTab):
             self._busy_timer.stop()
             self.busy.setText("")
 
+    def stop(self) -> None:
+        """Drop any scheduled run, cancel the job and the busy note's timer."""
+        super().stop()
+        self._busy_timer.stop()
+
     def on_result(self, result: _Result) -> None:
         """Show the pieces, the table and the comparison."""
         self._result = result
@@ -645,4 +650,3 @@ class TokensTab(AnalysisTab):
         return None
 
 
-Tab = TokensTab

@@ -1,0 +1,1 @@
+"""Choosing the model and describing it: the toolbar's picker and the "About this model" dock."""
