@@ -84,6 +84,8 @@ def test_csv_columns(tmp_path: Path) -> None:
                     encoding="utf-8")
     assert list(read_rows(path)) == [TextRow(1, "a cat, on a mat", "who?"), TextRow(3, "line one\nline two", "where?")]
     assert [r.text for r in read_rows(path, text_column=0)] == ["1", "2", "3"]
+    assert [r.text for r in read_rows(path, text_column="0")] == ["1", "2", "3"]  # as the CLI passes it
+    assert [r.pair for r in read_rows(path, pair_column="1")] == ["a cat, on a mat", "line one\nline two"]
     with pytest.raises(BertdeskError, match="no column 'body'"):
         list(read_rows(path, text_column="body"))
     unnamed = tmp_path / "unnamed.csv"

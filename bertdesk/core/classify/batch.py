@@ -99,6 +99,12 @@ def _delimiter(path: Path, sample: str) -> str:
         return ","
 
 
+def _numbered(wanted: str | int | None, header: list[str]) -> str | int | None:
+    """A column given as digits on the command line ("2") is a 0-based index unless a header is named so."""
+    named = isinstance(wanted, str) and wanted.strip().lower() in [h.strip().lower() for h in header]
+    return int(wanted) if isinstance(wanted, str) and wanted.strip().isdigit() and not named else wanted
+
+
 def _column(header: list[str], wanted: str | int | None, known: tuple[str, ...], what: str) -> int | None:
     lowered = [h.strip().lower() for h in header]
     if isinstance(wanted, int):
@@ -139,6 +145,7 @@ def read_rows(
             header = next(reader, None)
             if header is None:
                 return
+            text_column, pair_column = _numbered(text_column, header), _numbered(pair_column, header)
             text_index = _column(header, text_column, TEXT_COLUMNS, "text")
             pair_index = _column(header, pair_column, PAIR_COLUMNS, "pair text")
             first: list[list[str]] = []

@@ -155,6 +155,8 @@ class ClassifyTab(AnalysisTab):
         results.addWidget(self.bars)
         results.addWidget(self.why)
         results.setChildrenCollapsible(False)
+        results.setStretchFactor(0, 1)
+        results.setStretchFactor(1, 1)
         self.message = QLabel(self)
         self.message.setObjectName("classify-message")
         self.message.setWordWrap(True)

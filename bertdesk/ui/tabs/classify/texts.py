@@ -68,7 +68,7 @@ BATCH_NOTE = (
     "they arrive. Click a column header to sort."
 )
 WHY_NOTE = (
-    "Each word masked in turn ([MASK]), every variant in one batched run: "
-    "<span style=\"background-color:{pos}\">&nbsp;green&nbsp;</span> words raise the probability of "
-    "<b>{label}</b>, <span style=\"background-color:{neg}\">&nbsp;red&nbsp;</span> ones lower it."
+    "Each word masked ([MASK]), all variants in one run: "
+    "<span style=\"background-color:{pos}\">&nbsp;green&nbsp;</span> raises <b>{label}</b>, "
+    "<span style=\"background-color:{neg}\">&nbsp;red&nbsp;</span> lowers it."
 )

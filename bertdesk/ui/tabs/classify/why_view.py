@@ -94,7 +94,7 @@ class WhyView(QWidget):
         self.note.setText(WHY_NOTE.format(pos=blend(SUPPORT, base, 0.6), neg=blend(AGAINST, base, 0.6),
                                           label=escape(explanation.label)))
         self.text.setHtml(coloured_html(explanation, base))
-        ranked = sorted(explanation.words, key=lambda w: -abs(w.importance))[:5]
+        ranked = sorted(explanation.words, key=lambda w: -abs(w.importance))[:3]
         strongest = ", ".join(f"{escape(w.word)} {w.importance:+.4f}" for w in ranked)
         cut = " The text was cut at the model's length; later words were not seen." if explanation.truncated else ""
         self.summary.setText(f"{explanation.label} at {explanation.probability:.1%}. Strongest: {strongest}.{cut}")
