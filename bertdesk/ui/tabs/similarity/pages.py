@@ -42,6 +42,9 @@ def caption(text: str = "", parent: QWidget | None = None) -> QLabel:
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+    # A wrapped label's minimum height is measured at a narrow width (tall); the layout gives it the height its
+    # real width needs instead (height for width), so plots are not squeezed by blank space.
+    label.setMinimumHeight(1)
     return label
 
 

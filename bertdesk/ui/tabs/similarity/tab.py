@@ -69,7 +69,7 @@ class SimilarityTab(AnalysisTab):
         self.views.addTab(self.attention_page, "Attention")
         self.views.addTab(self.masks_page, "Masks: bidirectional vs causal")
         self.views.addTab(self.positions_page, "Learned positions")
-        self.views.currentChanged.connect(lambda _: self.state_changed.emit())
+        self.views.currentChanged.connect(self._view_changed)
         self.masks_page.causal_toggled.connect(self._causal_toggled)
 
         self.explain_button = QToolButton(self)
@@ -113,11 +113,20 @@ class SimilarityTab(AnalysisTab):
         self.submit(lambda handle: analyse(handle, bundle, text, pair, causal, known), "similarity")
 
     def on_result(self, result: Analysis) -> None:
-        """Hand the new analysis to every view; each draws its current choice from it."""
+        """Draw the new analysis in the view on show; the others draw it when they are shown (a 128-token
+        heatmap takes tens of milliseconds to draw)."""
         self.analysis = result
-        for page in (self.token_page, self.attention_page, self.masks_page, self.positions_page):
-            page.show_analysis(result)
+        self._draw_current()
         self._update_explanation()
+
+    def _draw_current(self) -> None:
+        page = self.views.currentWidget()
+        if self.analysis is not None and page.analysis is not self.analysis:
+            page.show_analysis(self.analysis)
+
+    def _view_changed(self) -> None:
+        self._draw_current()
+        self.state_changed.emit()
 
     def on_error(self, message: str) -> None:
         """Say what went wrong above the views, and in the status bar."""
