@@ -29,10 +29,17 @@ from bertdesk.core.convert import ATTENTION_BIAS, BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
 from bertdesk.core.introspect import count_heads, count_layers
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.lean import lean_session, load_skeleton, skeleton_session
 from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
 POOLINGS = ("mean", "cls")
+PRECISIONS = ("fp32", "int8")
+#: Graph variants by precision in the public onnx/ layout, the preferred name first.
+_PRECISION_VARIANTS = {"fp32": ("model",), "int8": ("model_quantized", "model_int8", "model_uint8", "model_qint8")}
+# Operators only integer-quantized graphs hold.
+_QUANTIZED_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul",
+                            "MatMulIntegerToFloat", "QAttention", "QuantizeLinear", "DequantizeLinear"})
 # What onnxruntime raises from session creation and runs: its own exception classes (plain Exception subclasses,
 # one per status code) and, from its Python layer, these.
 _ORT_ERRORS = (
@@ -65,12 +72,28 @@ class BundleInfo(ModelConfig):
     pooling: str
     normalize: bool
     outputs: list[str] = field(default_factory=list)
+    #: The chosen graph's precision: "fp32", "fp16" or "int8" (read from its operators and weights).
+    precision: str = "fp32"
+    #: Each graph variant's precision (by its name) and, where bertdesk made it, how and its measured agreement
+    #: with fp32 (bertdesk.json "variants").
+    variant_details: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def agreement(self) -> dict | None:
+        """The chosen graph's measured agreement with the fp32 graph; None for fp32 or where it was not measured."""
+        return self.variant_details.get(self.graph, {}).get("agreement")
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields, with the chosen graph's agreement."""
+        return {**super().to_dict(), "agreement": self.agreement}
 
     def summary(self) -> str:
-        """One line: name, task, layers/heads/hidden, size."""
+        """One line: name, task, layers/heads/hidden, size, precision and the other precisions it has."""
+        others = sorted({d["precision"] for d in self.variant_details.values()} - {self.precision})
         return (
             f"{self.name} — {self.task}, {self.num_layers} layers, {self.num_heads} heads, "
-            f"{self.hidden_size} wide, {self.size_bytes / 1e6:.0f} MB"
+            f"{self.hidden_size} wide, {self.size_bytes / 1e6:.0f} MB, {self.precision}"
+            + (f" (also {', '.join(others)})" if others else "")
         )
 
 
@@ -81,6 +104,35 @@ def graph_variants(folder: Path) -> list[Path]:
     if onnx_dir.is_dir():
         found += sorted(onnx_dir.glob("model*.onnx"), key=lambda p: (p.name != "model.onnx", p.name))
     return found
+
+
+def variant_precision(path: Path) -> str:
+    """A graph variant's precision by its name in the public layout: model_quantized.onnx is "int8", and so on."""
+    for precision, stems in _PRECISION_VARIANTS.items():
+        if path.stem in stems:
+            return precision
+    return path.stem.removeprefix("model_")
+
+
+def precision_variant(folder: Path, precision: str) -> str:
+    """The variant name (for `Bundle(folder, variant)`) of the bundle's `precision` graph; BundleError if it has
+    none, saying how to make one."""
+    if precision not in PRECISIONS:
+        raise BundleError(f"unknown precision {precision!r} (choose {' or '.join(PRECISIONS)})")
+    stems = {p.stem for p in graph_variants(folder)}
+    for stem in _PRECISION_VARIANTS[precision]:
+        if stem in stems:
+            return stem
+    hint = f"; make one with `python -m bertdesk quantize {folder}`" if precision == "int8" else ""
+    raise BundleError(f"{folder} has no {precision} graph{hint}")
+
+
+def _graph_precision(model: onnx.ModelProto) -> str:
+    if any(node.op_type in _QUANTIZED_OPS for node in model.graph.node):
+        return "int8"
+    names = ("word_embeddings", "word_embeddings.weight")
+    embedding = next((t for t in model.graph.initializer if t.name.endswith(names)), None)
+    return "fp16" if embedding is not None and embedding.data_type == onnx.TensorProto.FLOAT16 else "fp32"
 
 
 def _choose_graph(folder: Path, variant: str | None) -> tuple[Path, list[Path]]:
@@ -107,12 +159,21 @@ def ort_message(exc: BaseException) -> str:
 
 
 def _load_graph(path: Path) -> onnx.ModelProto:
+    """The graph at `path` without its weights (see `load_skeleton`); BundleError where it is unreadable."""
+    try:
+        return _nonempty(load_skeleton(path), path)
+    except (DecodeError, OSError, ValueError, IndexError, RuntimeError, RecursionError):
+        pass  # onnx's own reader says what is wrong with it
     try:
         model = onnx.load(str(path), load_external_data=False)
     except PermissionError as exc:
         raise BundleError(f"cannot read {path}: permission denied") from exc
     except (DecodeError, OSError, ValueError, RuntimeError, RecursionError) as exc:
         raise BundleError(f"{path} is not a readable ONNX graph (corrupt or truncated file): {exc}") from exc
+    return _nonempty(model, path)
+
+
+def _nonempty(model: onnx.ModelProto, path: Path) -> onnx.ModelProto:
     if not model.graph.node:
         raise BundleError(f"{path} is not a readable ONNX graph (it has no nodes)")
     return model
@@ -124,6 +185,8 @@ def _check_external_data(model: onnx.ModelProto, graph_path: Path, folder: Path)
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        if location == graph_path.name:  # weights left inside the graph file by load_skeleton
+            continue
         if "\0" in location:
             raise BundleError(f"{graph_path}: weight {tensor.name[:80]!r} names its external data file with a NUL")
         target = (graph_path.parent / location).resolve()
@@ -181,11 +244,12 @@ def _check_against_graph(config: ModelConfig, model: onnx.ModelProto, folder: Pa
            "the graph splits attention into {} heads")
 
 
-def _metadata(folder: Path) -> tuple[str, bool]:
-    """(pooling, normalize) from the bundle's bertdesk.json; mean pooling without normalisation when it has none."""
+def _metadata(folder: Path) -> tuple[str, bool, dict]:
+    """(pooling, normalize, variant records) from the bundle's bertdesk.json; mean pooling without normalisation
+    and no records when it has none."""
     path = folder / BUNDLE_METADATA
     if not path.is_file():
-        return "mean", False
+        return "mean", False, {}
     data = read_json(path, BundleError)
     if not isinstance(data, dict):
         raise BundleError(f"{path} does not hold a JSON object (it holds {describe_value(data)})")
@@ -194,7 +258,10 @@ def _metadata(folder: Path) -> tuple[str, bool]:
         raise BundleError(f"{path}: pooling must be {' or '.join(POOLINGS)}, not {describe_value(pooling)}")
     if not isinstance(normalize, bool):
         raise BundleError(f"{path}: normalize must be true or false, not {describe_value(normalize)}")
-    return pooling, normalize
+    variants = data.get("variants", {})
+    # The records are descriptions to show, written by `quantize`: a damaged one is left out, not an error.
+    records = {k: v for k, v in variants.items() if isinstance(v, dict)} if isinstance(variants, dict) else {}
+    return pooling, normalize, records
 
 
 def _folder_size(folder: Path) -> int:
@@ -256,7 +323,12 @@ def _inspect(folder: Path, variant: str | None) -> tuple[BundleInfo, ModelConfig
             f"{folder}: the tokenizer has {tokenizer_size} tokens but the model embeds only {config.vocab_size}"
         )
 
-    pooling, normalize = _metadata(folder)
+    pooling, normalize, records = _metadata(folder)
+    graph = graph_path.relative_to(folder).as_posix()
+    precision = _graph_precision(model)
+    variant_names = [p.relative_to(folder).as_posix() for p in variants]
+    details = {name: {**records.get(name, {}), "precision": precision if name == graph else variant_precision(path)}
+               for name, path in zip(variant_names, variants, strict=True)}
     has_internals = any(o.startswith("hidden_states.") for o in outputs) and any(
         o.startswith("attentions.") for o in outputs
     )
@@ -266,11 +338,13 @@ def _inspect(folder: Path, variant: str | None) -> tuple[BundleInfo, ModelConfig
         path=str(folder.resolve()),
         size_bytes=_folder_size(folder),
         has_internals=has_internals,
-        graph=str(graph_path.relative_to(folder)),
-        variants=[str(p.relative_to(folder)) for p in variants],
+        graph=graph,
+        variants=variant_names,
         pooling=pooling,
         normalize=normalize,
         outputs=outputs,
+        precision=precision,
+        variant_details=details,
     )
     return info, config, tokenizer, model
 
@@ -284,12 +358,22 @@ def default_thread_count() -> int:
 
 
 class Bundle:
-    """A loaded model: its description, tokenizer and an onnxruntime session shared by every thread."""
+    """A loaded model: its description, tokenizer and onnxruntime sessions shared by every thread.
 
-    def __init__(self, folder: str | Path, variant: str | None = None, *, threads: int | None = None) -> None:
+    Runs that show no per-layer internals and take no `attention_bias` (nearly all) go through the lean session
+    (see `bertdesk.core.lean`); the first run that asks for either creates the full one beside it.
+    """
+
+    def __init__(self, folder: str | Path, variant: str | None = None, *, threads: int | None = None,
+                 precision: str | None = None) -> None:
+        if precision is not None:
+            if variant is not None:
+                raise ValueError("give a variant or a precision, not both")
+            variant = precision_variant(Path(folder), precision)
         self.info, self.config, self.tokenizer, model = inspect_bundle(folder, variant)
         self.graph_path = Path(self.info.path) / self.info.graph
         self._input_names = {i.name for i in model.graph.input}
+        self._skeleton: onnx.ModelProto | None = model  # becomes the lean session
         self._threads = threads or default_thread_count()
         self._lock = threading.Lock()
         self._session: ort.InferenceSession | None = None
@@ -307,47 +391,57 @@ class Bundle:
         options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Fatal only: the overridable attention_bias initializer warns at every load, and a failed run is logged on
-        # stderr before it is raised (and reported by us in one line).
+        # Idle worker threads sleep instead of spinning: a desktop app must not burn a core between runs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Fatal only: a failed run is logged on stderr before it is raised (and reported by us in one line).
         options.log_severity_level = 4
         return options
 
     def session(self) -> ort.InferenceSession:
-        """The onnxruntime session, created on first use; `run` is safe to call from several threads."""
+        """The lean onnxruntime session (task outputs only), created on first use; safe to run from several
+        threads."""
         with self._lock:
             if self._session is None:
-                try:
-                    self._session = ort.InferenceSession(
-                        str(self.graph_path), self._options(), providers=["CPUExecutionProvider"]
-                    )
-                except _ORT_ERRORS as exc:
-                    raise BundleError(
-                        f"{self.graph_path}: onnxruntime cannot load the graph: {ort_message(exc)}"
-                    ) from exc
+                self._session = self._lean_or_full_session()
             return self._session
 
-    def _session_with_internals(self) -> ort.InferenceSession:
-        if self.info.has_internals:
-            return self.session()
+    def _lean_or_full_session(self) -> ort.InferenceSession:
+        skeleton, self._skeleton = self._skeleton, None
+        try:
+            return lean_session(self.graph_path, self._options(), skeleton)
+        except (*_ORT_ERRORS, DecodeError, OSError, IndexError, RecursionError):
+            # A graph the lean rewrite cannot read still runs as it is; if it cannot, its own error is the one to
+            # report.
+            return self._file_session()
+
+    def _file_session(self) -> ort.InferenceSession:
+        try:
+            return ort.InferenceSession(str(self.graph_path), self._options(), providers=["CPUExecutionProvider"])
+        except _ORT_ERRORS as exc:
+            raise BundleError(f"{self.graph_path}: onnxruntime cannot load the graph: {ort_message(exc)}") from exc
+
+    def _full_session(self) -> ort.InferenceSession:
+        """The session with every layer's outputs and the `attention_bias` input, created on first use."""
         with self._lock:
             if self._internals_session is None:
-                from bertdesk.core.introspect import expose_internals
-
-                try:
-                    model = onnx.load(str(self.graph_path))
-                except (DecodeError, OSError, ValueError, RuntimeError, RecursionError) as exc:
-                    raise BundleError(f"{self.graph_path} cannot be read again to show its internals: {exc}") from exc
-                exposed, _ = expose_internals(model, self.config.num_layers)
-                try:
-                    self._internals_session = ort.InferenceSession(
-                        exposed.SerializeToString(), self._options(), providers=["CPUExecutionProvider"]
-                    )
-                except _ORT_ERRORS as exc:
-                    raise BundleError(
-                        f"{self.graph_path}: onnxruntime cannot run the graph with its internals exposed: "
-                        f"{ort_message(exc)}"
-                    ) from exc
+                self._internals_session = self._create_full_session()
             return self._internals_session
+
+    def _create_full_session(self) -> ort.InferenceSession:
+        from bertdesk.core.introspect import expose_internals
+
+        try:
+            model = load_skeleton(self.graph_path)
+        except (DecodeError, OSError, ValueError, IndexError, RuntimeError, RecursionError) as exc:
+            raise BundleError(f"{self.graph_path} cannot be read again to show its internals: {exc}") from exc
+        if not self.info.has_internals:
+            model = expose_internals(model, self.config.num_layers)[0]
+        try:
+            return skeleton_session(self.graph_path, self._options(), model)
+        except _ORT_ERRORS as exc:
+            raise BundleError(
+                f"{self.graph_path}: onnxruntime cannot run the graph with its internals exposed: {ort_message(exc)}"
+            ) from exc
 
     def run(
         self,
@@ -388,7 +482,7 @@ class Bundle:
                 raise BundleError(f"{self.info.name} was not converted by bertdesk: it cannot take another mask")
             feed[ATTENTION_BIAS] = np.asarray(attention_bias, dtype=np.float32)
 
-        session = self._session_with_internals() if internals else self.session()
+        session = self._full_session() if internals or attention_bias is not None else self.session()
         all_outputs = [o.name for o in session.get_outputs()]
         wanted = [n for n in all_outputs if not n.startswith(("hidden_states.", "attentions."))]
         if internals:
@@ -507,11 +601,17 @@ _bundles_lock = threading.Lock()
 
 
 def open_model(
-    name_or_path: str | Path | None = None, *, variant: str | None = None, handle: JobHandle | None = None
+    name_or_path: str | Path | None = None,
+    *,
+    variant: str | None = None,
+    precision: str | None = None,
+    handle: JobHandle | None = None,
 ) -> Bundle:
     """A loaded bundle by folder or installed name; None means the default model, installed on first use.
 
-    The last few bundles opened are kept (see MAX_OPEN_BUNDLES); a rewritten bundle is loaded anew.
+    `precision` ("fp32" or "int8") picks the graph of that precision; the default is the bundle's first graph
+    (fp32 where it has one). The last few bundles opened are kept (see MAX_OPEN_BUNDLES); a rewritten bundle is
+    loaded anew.
     """
     if name_or_path is None:
         from bertdesk.core.default_model import ensure_default_model
@@ -519,6 +619,10 @@ def open_model(
         folder = ensure_default_model(handle=handle)
     else:
         folder = resolve_bundle(name_or_path)
+    if precision is not None:
+        if variant is not None:
+            raise ValueError("give a variant or a precision, not both")
+        variant = precision_variant(folder, precision)
     key = (*_fingerprint(folder), variant)
     with _bundles_lock:
         bundle = _bundles.get(key)

@@ -4,13 +4,14 @@ A bundle converted with internals lists every layer's hidden states and attentio
 and every bertdesk graph takes an overridable `attention_bias` input (zeros by default). A graph output cannot share
 memory with the tensors after it, and an initializer that is also an input cannot be constant-folded ("Initializer
 attention_bias appears in graph inputs"). The lean graph drops both, at load time and in memory only: its weights
-stay where they are on disk, referenced as external data at their byte offsets inside model.onnx, so onnxruntime
-reads them once and no second copy of the graph is written or held.
+stay where they are on disk, referenced as external data at their byte offsets inside model.onnx (`load_skeleton`),
+so onnxruntime reads them once and no second copy of the graph is written or held.
 """
 
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -95,80 +96,89 @@ def _varint(buffer: mmap.mmap, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buffer: mmap.mmap, start: int, end: int):
-    """(field number, start, end) of each length-delimited field of the message at buffer[start:end]."""
+def _fields(buffer: mmap.mmap, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """(field number, field start, value start, value end) of each field of the message at buffer[start:end];
+    the value of a length-delimited field is its payload."""
     pos = start
     while pos < end:
+        first = pos
         key, pos = _varint(buffer, pos)
         field, wire = key >> 3, key & 7
         if wire == 0:
-            _, pos = _varint(buffer, pos)
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        elif wire == 2:
+            value, pos = _varint(buffer, pos)
+            yield field, first, pos, pos
+            continue
+        if wire == 2:
             length, pos = _varint(buffer, pos)
-            yield field, pos, pos + length
-            pos += length
+        elif wire in (1, 5):
+            length = 8 if wire == 1 else 4
         else:
             raise ValueError(f"unsupported protobuf wire type {wire} at byte {pos}")
+        if pos + length > end:
+            raise ValueError(f"a field at byte {first} runs past the end of its message")
+        yield field, first, pos, pos + length
+        pos += length
 
 
 # Field numbers of onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.name and .raw_data.
 _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_NAME, _TENSOR_RAW_DATA = 7, 5, 8, 9
 
 
-def weight_offsets(path: Path) -> dict[str, tuple[int, int]]:
-    """Where each inline initializer's raw bytes lie in the ONNX file: {name: (offset, length)}.
-
-    Read from the protobuf wire format by skipping over lengths: only the field headers are touched.
-    """
-    offsets: dict[str, tuple[int, int]] = {}
+def load_skeleton(path: str | Path) -> onnx.ModelProto:
+    """The ONNX graph at `path` with its large weights left in the file: each initializer of 1 kB or more refers
+    to its raw bytes at their offset inside the file itself (external data), so neither the file nor its weights
+    are read into memory. Raises ValueError (or onnx's DecodeError) for a file that is not a valid graph."""
+    path = Path(path)
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-        for field, start, end in _fields(buffer, 0, len(buffer)):
+        model_parts, graph_parts, tensors = [], [], []
+        for field, first, start, end in _fields(buffer, 0, len(buffer)):
             if field != _MODEL_GRAPH:
+                model_parts.append(buffer[first:end])
                 continue
-            for graph_field, t_start, t_end in _fields(buffer, start, end):
-                if graph_field != _GRAPH_INITIALIZER:
-                    continue
-                name, raw = None, None
-                for tensor_field, f_start, f_end in _fields(buffer, t_start, t_end):
-                    if tensor_field == _TENSOR_NAME:
-                        name = buffer[f_start:f_end].decode("utf-8")
-                    elif tensor_field == _TENSOR_RAW_DATA:
-                        raw = (f_start, f_end - f_start)
-                if name is not None and raw is not None:
-                    offsets[name] = raw
-    return offsets
+            for graph_field, g_first, t_start, t_end in _fields(buffer, start, end):
+                if graph_field == _GRAPH_INITIALIZER:
+                    tensors.append(_tensor_without_raw_data(buffer, t_start, t_end, path.name))
+                else:
+                    graph_parts.append(buffer[g_first:t_end])
+    model = onnx.ModelProto.FromString(b"".join(model_parts))
+    model.graph.MergeFromString(b"".join(graph_parts))
+    model.graph.initializer.extend(tensors)
+    return model
 
 
-def _reference_weights_in_place(model: onnx.ModelProto, graph_path: Path) -> None:
-    """Replace the lean graph's large inline weights by references to their bytes inside `graph_path`."""
-    offsets = weight_offsets(graph_path)
-    for tensor in model.graph.initializer:
-        place = offsets.get(tensor.name)
-        if (
-            tensor.data_location != onnx.TensorProto.EXTERNAL
-            and place is not None
-            and place[1] == len(tensor.raw_data) >= _EXTERNAL_MIN_BYTES
-        ):
-            tensor.ClearField("raw_data")
-            tensor.data_location = onnx.TensorProto.EXTERNAL
-            for key, value in (("location", graph_path.name), ("offset", place[0]), ("length", place[1])):
-                tensor.external_data.add(key=key, value=str(value))
+def _tensor_without_raw_data(buffer: mmap.mmap, start: int, end: int, location: str) -> onnx.TensorProto:
+    kept, raw = [], None
+    for field, first, f_start, f_end in _fields(buffer, start, end):
+        if field == _TENSOR_RAW_DATA and f_end - f_start >= _EXTERNAL_MIN_BYTES:
+            raw = (f_start, f_end - f_start)
+        else:
+            kept.append(buffer[first:f_end])
+    tensor = onnx.TensorProto.FromString(b"".join(kept))
+    if raw is not None:
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", location), ("offset", raw[0]), ("length", raw[1])):
+            tensor.external_data.add(key=key, value=str(value))
+    return tensor
 
 
-def lean_session(graph_path: str | Path, options: ort.SessionOptions) -> ort.InferenceSession:
-    """An onnxruntime session of `graph_path`'s lean graph (see `lean_graph`), weights read from the file itself.
-
-    `options` gains the folder of `graph_path` as the place of external data. Raises whatever onnx/onnxruntime
-    raise for unreadable graphs; callers wrap that in their own error.
-    """
+def skeleton_session(graph_path: str | Path, options: ort.SessionOptions,
+                     skeleton: onnx.ModelProto | None = None) -> ort.InferenceSession:
+    """An onnxruntime session of `skeleton` (by default `load_skeleton(graph_path)`), its weights read from
+    `graph_path`'s folder: onnxruntime reads each weight once instead of parsing the whole file (half the peak
+    memory). `options` gains that folder as the place of external data."""
     graph_path = Path(graph_path)
-    model = lean_graph(onnx.load(str(graph_path), load_external_data=False))
-    _reference_weights_in_place(model, graph_path)
-    serialized = model.SerializeToString()
-    del model
+    serialized = (skeleton if skeleton is not None else load_skeleton(graph_path)).SerializeToString()
     options.add_session_config_entry(_FOLDER_OPTION, str(graph_path.parent.resolve()))
     return ort.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
+
+
+def lean_session(graph_path: str | Path, options: ort.SessionOptions,
+                 skeleton: onnx.ModelProto | None = None) -> ort.InferenceSession:
+    """An onnxruntime session of `graph_path`'s lean graph (see `lean_graph`), weights read from the file itself.
+
+    `skeleton` is the graph as `load_skeleton(graph_path)` gives it (edited in place), if the caller has it.
+    Raises whatever onnx/onnxruntime raise for unreadable graphs; callers wrap that in their own error.
+    """
+    graph_path = Path(graph_path)
+    return skeleton_session(graph_path, options, lean_graph(skeleton if skeleton is not None
+                                                           else load_skeleton(graph_path)))

@@ -12,7 +12,7 @@ import pytest
 
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.convert import ATTENTION_BIAS
-from bertdesk.core.lean import INTERNAL_PREFIXES, lean_graph, lean_session, weight_offsets
+from bertdesk.core.lean import INTERNAL_PREFIXES, lean_graph, lean_session, load_skeleton
 
 
 def _options() -> ort.SessionOptions:
@@ -43,15 +43,30 @@ def test_lean_session_gives_the_full_graphs_outputs(
         np.testing.assert_allclose(lean[name], full[name], atol=1e-5)
 
 
-def test_weight_offsets_point_at_each_weights_bytes(tiny_bundle: Path) -> None:
+def test_the_skeleton_points_at_each_weights_bytes_inside_the_file(tiny_bundle: Path) -> None:
     path = tiny_bundle / "model.onnx"
-    offsets = weight_offsets(path)
     data = path.read_bytes()
     model = onnx.load(str(path))
-    assert len(offsets) == len(model.graph.initializer)
-    for tensor in model.graph.initializer:
-        start, length = offsets[tensor.name]
-        assert data[start:start + length] == tensor.raw_data
+    skeleton = load_skeleton(path)
+    assert skeleton.graph.node == model.graph.node and skeleton.graph.output == model.graph.output
+    referenced = 0
+    for tensor, full in zip(skeleton.graph.initializer, model.graph.initializer, strict=True):
+        assert tensor.name == full.name and tensor.dims == full.dims
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            place = {e.key: e.value for e in tensor.external_data}
+            start, length = int(place["offset"]), int(place["length"])
+            assert place["location"] == "model.onnx" and data[start:start + length] == full.raw_data
+            referenced += 1
+        else:
+            assert tensor.raw_data == full.raw_data and len(full.raw_data) < 1024
+    assert referenced > 10
+
+
+def test_a_truncated_graph_is_refused_by_the_skeleton_reader(tiny_bundle: Path, tmp_path: Path) -> None:
+    data = (tiny_bundle / "model.onnx").read_bytes()
+    (tmp_path / "model.onnx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="runs past the end"):
+        load_skeleton(tmp_path / "model.onnx")
 
 
 def test_a_nonzero_attention_bias_stays_as_a_constant(tiny_bundle: Path) -> None:
