@@ -42,36 +42,48 @@ def read_text_file(path: Path) -> tuple[str, str]:
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
-    """`data` as text and its encoding's name; `name` (the file's) is used in the refusal of binary data."""
-    for bom, codec, label in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec), label
-            except UnicodeDecodeError as exc:
-                raise BertdeskError(f"{name} starts like {label} text but is not (bad bytes at {exc.start}).") from exc
-    if b"\x00" in data[:65536]:
-        raise BertdeskError(f"{name} looks like a binary file, not text.")
+    """`data` as text and its encoding's name; `name` (the file's, or "standard input") is used in the refusal of
+    data that is no text."""
+    codec, label = detect_encoding(data, name)
     try:
-        return data.decode("utf-8"), "UTF-8"
+        return data.decode(codec), label
+    except UnicodeDecodeError as exc:
+        raise BertdeskError(f"{name} starts like {label} text but is not (bad bytes at {exc.start}).") from exc
+
+
+def detect_encoding(sample: bytes, name: str, *, complete: bool = True) -> tuple[str, str]:
+    """The codec to read `sample` with and its readable name: a byte-order mark; UTF-16/32 without one (NUL bytes);
+    UTF-8; else an 8-bit code page (see `_guess_legacy`). `complete=False` when `sample` is only the start of a file
+    (a UTF-8 character may be cut at its end). Binary data raises `BertdeskError`."""
+    for bom, codec, label in _BOMS:
+        if sample.startswith(bom):
+            return codec, label
+    if b"\x00" in sample[:65536]:
+        wide = [m for m in from_bytes(sample) if m.encoding.startswith(("utf_16", "utf_32"))]
+        if not wide:
+            raise BertdeskError(f"{name} looks like a binary file, not text.")
+        return wide[0].encoding, wide[0].encoding.upper().replace("_", "-", 1).replace("_", " ")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+        return "utf-8", "UTF-8"
     except UnicodeDecodeError:
-        pass
-    return _guess_legacy(data, name)
+        return _guess_legacy(sample, name)
 
 
 def _guess_legacy(data: bytes, name: str) -> tuple[str, str]:
-    """Text in an 8-bit encoding: Windows-1252 when it reads as Western text, else charset-normalizer's cleanest
-    reading. Short Western texts read equally cleanly in dozens of code pages, so the detector alone guesses wrong."""
+    """An 8-bit encoding: Windows-1252 when it reads as Western text, else charset-normalizer's cleanest reading.
+    Short Western texts read equally cleanly in dozens of code pages, so the detector alone guesses wrong."""
     try:
         western = data.decode("cp1252")
     except UnicodeDecodeError:
         western = None
     if western is not None and _reads_as_western(western):
-        return western, _NAMES["cp1252"]
+        return "cp1252", _NAMES["cp1252"]
     matches = list(from_bytes(data))
     if not matches:
         raise BertdeskError(f"{name} is not text in any encoding bertdesk recognises.")
     best = min(matches, key=lambda match: match.chaos)
-    return str(best), _NAMES.get(best.encoding, best.encoding)
+    return best.encoding, _NAMES.get(best.encoding, best.encoding)
 
 
 _WESTERN_EXTRA = set("“”‘’„‚–—…€•·«»°§©®™±×÷£¥¢¡¿ªº")

@@ -3,7 +3,6 @@ sorted by length, results yielded in input order. Memory stays bounded by the ch
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -16,6 +15,7 @@ from bertdesk.core.classify.results import Classification, Scorer, classificatio
 from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE, ZeroShotClassifier, ZeroShotLabel
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.text_files import detect_encoding as text_detect_encoding
 
 CHUNK_ROWS = 256  # rows read, tokenized and sorted by length together
 BATCH_ROWS = 32
@@ -35,32 +35,13 @@ class TextRow:
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding of a text file from its first 64 KB: a BOM, else UTF-8 if it decodes, else charset-normalizer."""
+    """The codec of a text file, judged from its first 64 KB (`text_files.detect_encoding`'s policy)."""
     try:
         with path.open("rb") as f:
             sample = f.read(_SAMPLE_BYTES)
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in sample:
-        raise BertdeskError(f"{path.name} looks like a binary file, not text")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < _SAMPLE_BYTES)
-        return "utf-8"
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        matches = from_bytes(sample)
-        best = matches.best()
-        if best is None:
-            raise BertdeskError(f"{path.name} is not text in any encoding bertdesk recognises") from None
-        # Short Western European samples decode almost equally well in several code pages; the guess between them
-        # is arbitrary, and cp1252 is by far the most common of them.
-        western = next((m for m in matches if m.encoding == "cp1252"), None)
-        return "cp1252" if western is not None and western.chaos <= best.chaos + 0.2 else best.encoding
+    return text_detect_encoding(sample, path.name, complete=len(sample) < _SAMPLE_BYTES)[0]
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
