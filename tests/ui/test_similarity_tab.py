@@ -189,3 +189,35 @@ def test_hover_names_both_tokens_and_the_value(qtbot, tab: Tab) -> None:
         QApplication.sendEvent(viewport, event)
         expected = f"{data.row_labels[row]} × {data.col_labels[col]} = {data.values[row, col]:.4g}"
         assert heatmap.hover_text() == expected
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (800, 560)])
+def test_the_window_fits_a_small_screen_with_the_tab_on_show(qtbot, tiny_bundle: Path, size) -> None:
+    from bertdesk.ui.main_window import MainWindow
+    from bertdesk.ui.settings import SettingsStore
+
+    window = MainWindow(SettingsStore(), model=str(tiny_bundle))
+    qtbot.addWidget(window)
+    tab = window.select_tab("similarity")
+    window.show()
+    qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
+    tab.set_input_text(TEXT)
+    qtbot.waitUntil(lambda: tab.analysis is not None and not window.is_busy(), timeout=30_000)
+    width, height = size
+    # Whatever the other tabs need, the Similarity tab itself fits the space a window this small leaves it.
+    assert tab.minimumSizeHint().width() <= width - 240 and tab.minimumSizeHint().height() <= height - 160
+    for page in (tab.token_page, tab.attention_page, tab.masks_page, tab.positions_page):
+        tab.views.setCurrentWidget(page)
+        window.resize(width, height)
+        QApplication.processEvents()
+        if size == (1024, 700):
+            assert (window.width(), window.height()) == (1024, 700)
+    page = tab.masks_page
+    tab.views.setCurrentWidget(page)
+    window.resize(1024, 700)
+    QApplication.processEvents()
+    QApplication.processEvents()
+    # The caption takes the height its width needs, no more: the plots get the rest.
+    assert page.caption.height() <= page.caption.heightForWidth(page.caption.width()) + 2
+    assert page.scores.height() >= 0.6 * page.height() - 80
+    window.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +20,7 @@ from bertdesk.core.attention import PAIR_FILTERS, attention_map, attention_score
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.similarity import cosine_by_layer, cosine_matrix, layer_cosine
 from bertdesk.ui.tabs.similarity.analysis import Analysis
+from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, shrinkable
 from bertdesk.ui.tabs.similarity.texts import (
     ATTENTION_CAPTION,
     CURVE_CAPTION,
@@ -36,16 +36,39 @@ from bertdesk.ui.widgets.heatmap import Heatmap
 WAITING = "Type a text above: its tokens appear here once the model has run."
 
 
+class Caption(QLabel):
+    """A wrapped plain-language caption beside a plot, asking for the height its current width needs."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        # A wrapped label measures its hint at a narrow width (tall): the layout would give it blank space the
+        # plots need. Its hint is the height its real width needs instead; it may shrink below that when the
+        # window is very small.
+        self.setMinimumHeight(1)
+        self._width = 0
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """The height the current width needs (a narrow label's QLabel hint before the first layout)."""
+        if self._width < 80:
+            return super().sizeHint()
+        return QSize(self._width, self.heightForWidth(self._width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Ask the layout again when a new width needs another height."""
+        super().resizeEvent(event)
+        if event.size().width() != self._width:
+            self._width = event.size().width()
+            if self.heightForWidth(self._width) != event.size().height():
+                self.updateGeometry()
+
+
 def caption(text: str = "", parent: QWidget | None = None) -> QLabel:
     """A wrapped plain-language caption beside a plot."""
-    label = QLabel(text, parent)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
-    # A wrapped label's minimum height is measured at a narrow width (tall); the layout gives it the height its
-    # real width needs instead (height for width), so plots are not squeezed by blank space.
-    label.setMinimumHeight(1)
-    return label
+    return Caption(text, parent)
 
 
 def note(parent: QWidget | None = None) -> QLabel:
@@ -79,9 +102,10 @@ class LayerPicker(QWidget):
         self.slider.setRange(first, first)
         self.slider.setPageStep(1)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(90)
         self.label = QLabel(self)
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("after layer 12 of 12 (last)") + 8)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Layer", self))
@@ -120,30 +144,27 @@ class TokenPage(QWidget):
         self.layer = LayerPicker(0, self._describe_layer, self)
         self.hide_special = QCheckBox("Hide [CLS] and [SEP]", self)
         self.hide_special.setToolTip("Leave out the special tokens, which often dominate the picture.")
-        self.heatmap = Heatmap(self, WAITING)
-        self.curve = Curves(self, "Click a cell of the heatmap to follow that pair of tokens through the layers.")
+        self.heatmap = shrinkable(Heatmap(self, WAITING))
+        self.curve = shrinkable(Curves(self, "Click a cell of the heatmap to follow that pair of tokens through the "
+                                             "layers."))
         self.caption = caption(parent=self)
         self.curve_caption = caption(CURVE_CAPTION, self)
         self.note = note(self)
 
-        controls = QHBoxLayout()
-        controls.addWidget(self.layer, 1)
-        controls.addSpacing(12)
-        controls.addWidget(self.hide_special)
+        controls = controls_bar(self, self.layer, self.hide_special)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.caption)
         side_layout.addWidget(self.curve, 1)
         side_layout.addWidget(self.curve_caption)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = AdaptiveSplitter(self)
         splitter.addWidget(self.heatmap)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
 
@@ -228,19 +249,13 @@ class AttentionPage(QWidget):
             "In pair mode: keep the rows of one segment and the columns of one segment, e.g. A→B = how segment "
             "A's tokens look at segment B's."
         )
-        self.heatmap = Heatmap(self, WAITING)
+        self.heatmap = shrinkable(Heatmap(self, WAITING))
         self.caption = caption(parent=self)
         self.note = note(self)
-        controls = QHBoxLayout()
-        controls.addWidget(self.layer, 1)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("Head", self))
-        controls.addWidget(self.head)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("Segments", self))
-        controls.addWidget(self.pair_filter)
+        controls = controls_bar(self, self.layer, labelled(self, "Head", self.head),
+                                labelled(self, "Segments", self.pair_filter))
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.note)
         layout.addWidget(self.heatmap, 1)
         layout.addWidget(self.caption)
@@ -327,25 +342,18 @@ class MasksPage(QWidget):
         self.right_view = QComboBox(self)
         for text, key in self.RIGHT_VIEWS:
             self.right_view.addItem(text, key)
-        self.scores = Heatmap(self, WAITING)
-        self.after = Heatmap(self, WAITING)
+        self.right_view.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.right_view.setMinimumContentsLength(18)
+        self.scores = shrinkable(Heatmap(self, WAITING))
+        self.after = shrinkable(Heatmap(self, WAITING))
         self.caption = caption(MASKS_CAPTION, self)
         self.note = note(self)
-        controls = QHBoxLayout()
-        controls.addWidget(self.layer, 1)
-        controls.addSpacing(12)
-        controls.addWidget(self.head)
-        controls.addSpacing(12)
-        controls.addWidget(self.causal)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("Right:", self))
-        controls.addWidget(self.right_view)
-        plots = QSplitter(Qt.Orientation.Horizontal, self)
+        controls = controls_bar(self, self.layer, self.head, self.causal, labelled(self, "Right:", self.right_view))
+        plots = AdaptiveSplitter(self, wide=1.6)
         plots.addWidget(self.scores)
         plots.addWidget(self.after)
-        plots.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.note)
         layout.addWidget(plots, 1)
         layout.addWidget(self.caption)
@@ -440,31 +448,27 @@ class PositionsPage(QWidget):
         self.count.setRange(2, 512)
         self.count.setValue(64)
         self.count.setToolTip("How many positions to compare, from position 0.")
-        self.positions = Heatmap(self, WAITING)
-        self.segments = Heatmap(self, NO_SEGMENTS)
+        self.positions = shrinkable(Heatmap(self, WAITING))
+        self.segments = shrinkable(Heatmap(self, NO_SEGMENTS))
         self.segments.setMaximumHeight(320)
         self.caption = caption(parent=self)
         self.segments_caption = caption(SEGMENTS_CAPTION, self)
         self.note = note(self)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("First", self))
-        controls.addWidget(self.count)
-        controls.addWidget(QLabel("positions", self))
-        controls.addStretch(1)
+        self.count.setSuffix(" positions")
+        controls = controls_bar(self, labelled(self, "First", self.count))
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.caption)
         side_layout.addWidget(self.segments, 1)
         side_layout.addWidget(self.segments_caption)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = AdaptiveSplitter(self)
         splitter.addWidget(self.positions)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
         self.count.valueChanged.connect(self.redraw)
