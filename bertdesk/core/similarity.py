@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,30 @@ def vocabulary_neighbours(bundle: Bundle, token: str, count: int = 10) -> list[t
         raise BertdeskError(f"the number of neighbours must be a positive whole number, not {count!r}")
     return [(bundle.tokenizer.id_to_token(i) or f"#{i}", score)
             for i, score in nearest_rows(table, table[token_id], count, exclude=token_id)]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences to compare: one per non-empty line; a single line is split after ".", "!" or "?"."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) == 1:
+        return [part for part in re.split(r"(?<=[.!?])\s+", lines[0]) if part]
+    return lines
+
+
+def contextual_neighbours(forward: Forward, layer: int, index: int, count: int = 10) -> list[tuple[int, float]]:
+    """(token index, cosine) of the `count` tokens of the input nearest to token `index` after hidden state `layer`
+    (the token itself left out), best first."""
+    vectors = forward.vectors(layer)
+    if not 0 <= index < len(vectors):
+        raise BertdeskError(f"token {index} does not exist: the input has tokens 0 to {len(vectors) - 1}")
+    return nearest_rows(vectors, vectors[index], count, exclude=index)
+
+
+def cls_attention_by_layer(forward: Forward) -> np.ndarray:
+    """(layers, seq): how much [CLS] (row 0) attends to each token in each layer, averaged over the heads."""
+    if not forward.has_internals:
+        raise BertdeskError(f"this model's attention cannot be shown: {forward.missing}")
+    return forward.attentions[:, :, 0, :].mean(axis=1)
 
 
 def order_by_similarity(matrix: np.ndarray) -> np.ndarray:
