@@ -221,3 +221,37 @@ def test_the_window_fits_a_small_screen_with_the_tab_on_show(qtbot, tiny_bundle:
     assert page.caption.height() <= page.caption.heightForWidth(page.caption.width()) + 2
     assert page.scores.height() >= 0.6 * page.height() - 80
     window.close()
+
+
+SENTENCES = "the cat sat on the mat.\nstocks fell sharply today.\na cat was sitting on a mat.\nmarkets dropped."
+
+
+def test_sentence_view_pooling_and_order(qtbot, tab: Tab, bundle: Bundle) -> None:
+    from bertdesk.core.similarity import order_by_similarity, sentence_similarity
+
+    page = tab.sentence_page
+    tab.views.setCurrentWidget(page)
+    tab.text_edit.setPlainText(SENTENCES)
+    qtbot.waitUntil(lambda: tab.analysis is not None and tab.analysis.sentence_matrix is not None
+                    and not tab.is_busy(), timeout=20000)
+    assert tab.jobs[-1] is not threading.main_thread()
+    lines = SENTENCES.splitlines()
+    expected = sentence_similarity(bundle, lines).matrix
+    drawn = page.heatmap.matrix()
+    np.testing.assert_allclose(drawn.values, expected, atol=1e-5)
+    assert drawn.row_labels[0] == "1. the cat sat on the mat."
+    assert "Most similar pairs" in page.pairs.text()
+    runs = len(tab.jobs)
+    page.reorder.click()
+    order = order_by_similarity(expected)
+    np.testing.assert_allclose(page.heatmap.matrix().values, expected[np.ix_(order, order)], atol=1e-5)
+    assert len(tab.jobs) == runs, "reordering reuses the matrix"
+    page.pooling_box.setCurrentIndex(page.pooling_box.findData("cls"))
+    qtbot.waitUntil(lambda: tab.analysis.sentence_pooling == "cls" and not tab.is_busy(), timeout=20000)
+    assert len(tab.jobs) == runs + 1
+    cls = sentence_similarity(bundle, lines, pooling="cls").matrix
+    order = order_by_similarity(cls)
+    np.testing.assert_allclose(page.heatmap.matrix().values, cls[np.ix_(order, order)], atol=1e-5)
+    tab.text_edit.setPlainText("only one line without an end")
+    qtbot.waitUntil(lambda: tab.analysis.text.startswith("only") and not tab.is_busy(), timeout=20000)
+    assert page.heatmap.matrix() is None and "two or more sentences" in page.note.text()

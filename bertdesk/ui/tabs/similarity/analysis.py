@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from bertdesk.core.attention import Forward, run_forward
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.graph_weights import GraphWeights, graph_weights
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.similarity import sentence_similarity, split_sentences
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,11 @@ class Analysis:
     causal_error: str = ""
     weights: GraphWeights | None = None
     weights_error: str = ""
+    #: The text's sentences compared by cosine of their pooled vectors, once the Sentence view asks for them.
+    sentences: tuple[str, ...] = ()
+    sentence_pooling: str | None = None
+    sentence_matrix: np.ndarray | None = None
+    sentence_error: str = ""
 
     def same_input(self, bundle: Bundle, text: str, pair: str | None) -> bool:
         """Whether this analysis was made from this model and input."""
@@ -31,10 +39,18 @@ class Analysis:
 
 
 def analyse(
-    handle: JobHandle, bundle: Bundle, text: str, pair: str | None, causal: bool, known: Analysis | None
+    handle: JobHandle,
+    bundle: Bundle,
+    text: str,
+    pair: str | None,
+    causal: bool,
+    known: Analysis | None,
+    pooling: str | None = None,
 ) -> Analysis:
-    """Run what `known` lacks for this input: the bidirectional pass, the causal pass if `causal`, the tables."""
-    if known is not None and known.same_input(bundle, text, pair):
+    """Run what `known` lacks for this input: the bidirectional pass, the causal pass if `causal`, the tables, and
+    the sentence matrix pooled by `pooling` ("mean", "cls"; None = not needed)."""
+    same = known is not None and known.same_input(bundle, text, pair)
+    if same:
         forward, causal_run, causal_error = known.forward, known.causal, known.causal_error
     else:
         handle.progress(0.0, "running the model")
@@ -54,4 +70,24 @@ def analyse(
             weights = graph_weights(bundle)
         except BertdeskError as exc:
             weights_error = str(exc)
-    return Analysis(bundle, text, pair, forward, causal_run, causal_error, weights, weights_error)
+    sentences = {}
+    if same and (pooling is None or known.sentence_pooling == pooling):
+        sentences = {"sentences": known.sentences, "sentence_pooling": known.sentence_pooling,
+                     "sentence_matrix": known.sentence_matrix, "sentence_error": known.sentence_error}
+    elif pooling is not None:
+        sentences = sentence_analysis(handle, bundle, text, pooling)
+    return Analysis(bundle, text, pair, forward, causal_run, causal_error, weights, weights_error, **sentences)
+
+
+def sentence_analysis(handle: JobHandle, bundle: Bundle, text: str, pooling: str) -> dict:
+    """The Analysis fields of the text's sentences compared after `pooling`."""
+    sentences = tuple(split_sentences(text))
+    if len(sentences) < 2:
+        return {"sentences": sentences, "sentence_pooling": pooling,
+                "sentence_error": "Type two or more sentences, one per line, to compare them."}
+    handle.progress(0.9, f"embedding {len(sentences)} sentences")
+    try:
+        matrix = sentence_similarity(bundle, list(sentences), pooling=pooling, handle=handle).matrix
+    except BertdeskError as exc:
+        return {"sentences": sentences, "sentence_pooling": pooling, "sentence_error": str(exc)}
+    return {"sentences": sentences, "sentence_pooling": pooling, "sentence_matrix": matrix}

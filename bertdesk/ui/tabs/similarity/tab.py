@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.similarity.analysis import Analysis, analyse
 from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, PositionsPage, TokenPage, caption
+from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
 from bertdesk.ui.widgets.text_box import TextBox
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
 
-PAGES = ("tokens", "attention", "masks", "positions")
+PAGES = ("tokens", "sentences", "attention", "masks", "positions")
 
 
 class SimilarityTab(AnalysisTab):
@@ -60,17 +61,20 @@ class SimilarityTab(AnalysisTab):
         self.pair_edit.hide()
 
         self.token_page = TokenPage(self)
+        self.sentence_page = SentencePage(self)
         self.attention_page = AttentionPage(self)
         self.masks_page = MasksPage(self)
         self.positions_page = PositionsPage(self)
         self.views = QTabWidget(self)
         self.views.setDocumentMode(True)
         self.views.addTab(self.token_page, "Token × token")
+        self.views.addTab(self.sentence_page, "Sentence × sentence")
         self.views.addTab(self.attention_page, "Attention")
         self.views.addTab(self.masks_page, "Masks: bidirectional vs causal")
         self.views.addTab(self.positions_page, "Learned positions")
         self.views.currentChanged.connect(self._view_changed)
         self.masks_page.causal_toggled.connect(self._causal_toggled)
+        self.sentence_page.pooling_changed.connect(self._run_if_needed)
 
         self.explain_button = QToolButton(self)
         self.explain_button.setText("How does this work?")
@@ -109,8 +113,9 @@ class SimilarityTab(AnalysisTab):
             return
         text, pair = self.current_input()
         causal = self.masks_page.causal.isChecked()
+        pooling = self.sentence_page.pooling(bundle) if self.views.currentWidget() is self.sentence_page else None
         known = self.analysis
-        self.submit(lambda handle: analyse(handle, bundle, text, pair, causal, known), "similarity")
+        self.submit(lambda handle: analyse(handle, bundle, text, pair, causal, known, pooling), "similarity")
 
     def on_result(self, result: Analysis) -> None:
         """Draw the new analysis in the view on show; the others draw it when they are shown (a 128-token
@@ -126,7 +131,13 @@ class SimilarityTab(AnalysisTab):
 
     def _view_changed(self) -> None:
         self._draw_current()
+        self._run_if_needed()
         self.state_changed.emit()
+
+    def _run_if_needed(self) -> None:
+        """Run what the view on show needs and the analysis lacks (the sentences with another pooling)."""
+        if self.views.currentWidget() is self.sentence_page and self.sentence_page.needs_run(self.analysis):
+            self.schedule_run(0)
 
     def on_error(self, message: str) -> None:
         """Say what went wrong above the views, and in the status bar."""

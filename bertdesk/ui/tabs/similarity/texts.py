@@ -44,3 +44,9 @@ EXPLANATION = (
     "<b>[CLS]</b> comes first in every input and gathers information from all other tokens: classifiers read its "
     "last vector. <b>[SEP]</b> ends a segment; many heads park their attention on it when nothing else fits."
 )
+SENTENCES_CAPTION = (
+    "One vector per sentence: the token vectors of the last layer <b>pooled</b> into one — their mean, or the "
+    "[CLS] vector. Sentence-embedding models are trained so that this vector's direction carries the meaning: "
+    "sentences that say similar things get a cosine near 1. One sentence per line in the box above (a single line "
+    "is split at each . ! ?)."
+)
