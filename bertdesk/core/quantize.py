@@ -8,6 +8,7 @@ stored in the bundle's bertdesk.json under "variants", so the picker and `models
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +20,12 @@ import onnxruntime as ort
 from bertdesk import __version__
 from bertdesk.core.batching import bucket_texts
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_QA
-from bertdesk.core.convert import BUNDLE_METADATA, MANIFEST
+from bertdesk.core.convert import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.errors import BundleError
 from bertdesk.core.filesafety import storage_error
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.lean import lean_session
 
-QUANTIZED_GRAPH = "onnx/model_quantized.onnx"
 VARIANTS_KEY = "variants"
 #: Sample inputs the agreement is measured on when the caller gives none: short and long, plain and odd.
 SAMPLE_TEXTS = (
@@ -100,6 +100,8 @@ def quantize_graph(source: Path, target: Path) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    advice = _DropAdvice()
+    logging.getLogger().addFilter(advice)
     try:
         quantize_dynamic(str(source), str(temporary), weight_type=QuantType.QInt8, per_channel=True,
                          nodes_to_exclude=_ffn_output_matmuls(source))
@@ -109,7 +111,15 @@ def quantize_graph(source: Path, target: Path) -> None:
     except Exception as exc:  # the quantizer raises bare errors for graphs it cannot handle
         raise BundleError(f"{source}: onnxruntime cannot quantize this graph: {exc}") from exc
     finally:
+        logging.getLogger().removeFilter(advice)
         temporary.unlink(missing_ok=True)
+
+
+class _DropAdvice(logging.Filter):
+    """Drops the quantizer's advice to pre-process the graph (logged on the root logger, so printed on stderr)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
 
 
 def _session(path: Path) -> ort.InferenceSession:
@@ -212,6 +222,15 @@ def _refresh_manifest(folder: Path, names: list[str]) -> None:
     _write_json_atomically(path, manifest)
 
 
+def _variant_records(metadata_path: Path) -> dict:
+    try:
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    records = metadata.get(VARIANTS_KEY) if isinstance(metadata, dict) else None
+    return records if isinstance(records, dict) else {}
+
+
 def quantize_bundle(folder: str | Path, handle: JobHandle | None = None, *, texts: list[str] | None = None,
                     pairs: list[str] | None = None) -> dict:
     """Create (or recreate) the bundle's int8 variant `onnx/model_quantized.onnx`, measure its agreement with the
@@ -221,6 +240,10 @@ def quantize_bundle(folder: str | Path, handle: JobHandle | None = None, *, text
     folder = Path(folder)
     source = fp32_graph(folder)
     target = folder / QUANTIZED_GRAPH
+    metadata_path = folder / BUNDLE_METADATA
+    if target.exists() and QUANTIZED_GRAPH not in _variant_records(metadata_path):
+        raise BundleError(f"{target} exists and bertdesk did not make it: move it away to let bertdesk write its "
+                          "int8 variant there")
     handle.progress(0.05, "quantizing to int8")
     quantize_graph(source, target)
     handle.check()
@@ -234,7 +257,6 @@ def quantize_bundle(folder: str | Path, handle: JobHandle | None = None, *, text
         "agreement": measure_agreement(folder, source, target, texts, pairs),
     }
     handle.check()
-    metadata_path = folder / BUNDLE_METADATA
     try:
         metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
         variants = metadata.get(VARIANTS_KEY) if isinstance(metadata.get(VARIANTS_KEY), dict) else {}

@@ -7,9 +7,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bertdesk.core.bundle import Bundle
-from bertdesk.core.default_model import verify
+from bertdesk.core.convert import foreign_content
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
+from bertdesk.core.jobs import JobHandle
 from bertdesk.core.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
 
 
@@ -32,3 +35,30 @@ def test_default_model_int8_keeps_sentence_vectors_and_its_manifest(default_bund
     agreement = quantize_bundle(folder)["agreement"]
     assert agreement["cosine_mean"] >= 0.99
     assert verify(folder) == []  # the checksum manifest still holds: setup does not reinstall over the variant
+
+
+def test_a_bundle_with_its_int8_variant_is_still_ours_and_nothing_else_is(tiny_bundle: Path, tmp_path: Path) -> None:
+    folder = shutil.copytree(tiny_bundle, tmp_path / "tiny")
+    quantize_bundle(folder)
+    assert foreign_content(folder) is None
+    (folder / "onnx" / ".model_quantized.onnx.4242.tmp").write_bytes(b"left by a killed quantize")
+    assert foreign_content(folder) is None
+    (folder / "onnx" / "notes.txt").write_text("mine")
+    assert "onnx/notes.txt" in foreign_content(folder)
+
+
+def test_setup_adds_the_int8_variant_and_a_failure_leaves_fp32_whole(
+    default_bundle_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BERTDESK_MODELS", str(tmp_path))
+    target = shutil.copytree(default_bundle_dir, tmp_path / DEFAULT_MODEL_NAME, ignore=shutil.ignore_patterns("onnx"))
+    (target / "onnx").write_text("a file where the variant's folder goes")  # quantizing fails
+    reports: list[str] = []
+    assert ensure_default_model(JobHandle(lambda _, text: reports.append(text)), int8=True) == target
+    assert any("could not be made" in r for r in reports)
+    assert verify(target) == [] and "variants" not in json.loads((target / "bertdesk.json").read_text())
+    (target / "onnx").unlink()
+    ensure_default_model(int8=True)
+    assert (target / QUANTIZED_GRAPH).is_file() and verify(target) == [] and foreign_content(target) is None
+    bundle = Bundle(target, precision="int8")
+    assert bundle.info.agreement["cosine_mean"] >= 0.99
