@@ -255,3 +255,48 @@ def test_sentence_view_pooling_and_order(qtbot, tab: Tab, bundle: Bundle) -> Non
     tab.text_edit.setPlainText("only one line without an end")
     qtbot.waitUntil(lambda: tab.analysis.text.startswith("only") and not tab.is_busy(), timeout=20000)
     assert page.heatmap.matrix() is None and "two or more sentences" in page.note.text()
+
+
+def test_word_in_context_cls_and_neighbours(qtbot, tab: Tab, bundle: Bundle) -> None:
+    from bertdesk.core.graph_weights import graph_weights
+    from bertdesk.core.similarity import cls_attention_by_layer, cls_cosine_by_layer, contextual_neighbours
+
+    typed(qtbot, tab)
+    runs = len(tab.jobs)
+    forward = run_forward(bundle, TEXT)
+    page = tab.word_page
+    tab.views.setCurrentWidget(page)
+    assert (page.first.currentData(), page.second.currentData()) == (1, 4), "the first repeated word: the"
+    first, second = [i for i, piece in enumerate(forward.pieces) if piece == "bank"]
+    page.first.setCurrentIndex(first)
+    page.second.setCurrentIndex(second)
+    page.other.setCurrentIndex(5)
+    series = page.curves.curves().series
+    same, different = f"bank #{first} · bank #{second}", f"bank #{first} · {forward.pieces[5]} #5"
+    assert list(series) == [same, different]
+    np.testing.assert_allclose(series[same], cosine_by_layer(forward, first, second), atol=1e-6)
+    np.testing.assert_allclose(series[different], cosine_by_layer(forward, first, 5), atol=1e-6)
+
+    tab.views.setCurrentWidget(tab.cls_page)
+    np.testing.assert_allclose(tab.cls_page.cosine.matrix().values, cls_cosine_by_layer(forward), atol=1e-6)
+    attention = tab.cls_page.attention.matrix()
+    np.testing.assert_allclose(attention.values, cls_attention_by_layer(forward), atol=1e-6)
+    assert list(attention.col_labels) == forward.pieces and len(attention.row_labels) == bundle.info.num_layers
+
+    page = tab.neighbours_page
+    tab.views.setCurrentWidget(page)
+    page.token.setCurrentIndex(first)
+    page.count.setValue(4)
+    page.layer.slider.setValue(1)
+    bars = page.contextual.bars()
+    found = contextual_neighbours(forward, 1, first, 4)
+    assert list(bars.labels) == [f"#{i} {forward.pieces[i]}" for i, _ in found]
+    np.testing.assert_allclose(bars.values, [c for _, c in found], atol=1e-6)
+    table = graph_weights(bundle).word_embeddings
+    bank = bundle.tokenizer.token_to_id("bank")
+    norms = np.linalg.norm(table, axis=1) * np.linalg.norm(table[bank])
+    scores = np.where(norms > 0, table @ table[bank] / np.where(norms > 0, norms, 1), -np.inf)  # zero rows: nothing
+    scores[bank] = -np.inf
+    vocabulary = page.vocabulary.bars()
+    np.testing.assert_allclose(vocabulary.values, np.sort(scores)[::-1][:4], atol=1e-5)
+    assert len(tab.jobs) == runs, "these views draw from the cached pass"

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QSizePo
 
 EXPANDING = (QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
 #: The smallest a plot (heatmap, curves, scatter) may be squeezed to.
-PLOT_MINIMUM = QSize(220, 150)
+PLOT_MINIMUM = QSize(200, 120)
 
 
 class FlowLayout(QLayout):

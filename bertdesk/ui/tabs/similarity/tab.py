@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.similarity.analysis import Analysis, analyse
+from bertdesk.ui.tabs.similarity.context_pages import ClsPage, NeighboursPage, WordPage
 from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, PositionsPage, TokenPage, caption
 from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
@@ -27,7 +28,7 @@ from bertdesk.ui.widgets.text_box import TextBox
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
 
-PAGES = ("tokens", "sentences", "attention", "masks", "positions")
+PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "attention", "masks", "positions")
 
 
 class SimilarityTab(AnalysisTab):
@@ -62,16 +63,23 @@ class SimilarityTab(AnalysisTab):
 
         self.token_page = TokenPage(self)
         self.sentence_page = SentencePage(self)
+        self.word_page = WordPage(self)
+        self.cls_page = ClsPage(self)
+        self.neighbours_page = NeighboursPage(self)
         self.attention_page = AttentionPage(self)
         self.masks_page = MasksPage(self)
         self.positions_page = PositionsPage(self)
         self.views = QTabWidget(self)
         self.views.setDocumentMode(True)
         self.views.addTab(self.token_page, "Token × token")
-        self.views.addTab(self.sentence_page, "Sentence × sentence")
+        self.views.addTab(self.sentence_page, "Sentences")
+        self.views.addTab(self.word_page, "Word in context")
+        self.views.addTab(self.cls_page, "[CLS]")
+        self.views.addTab(self.neighbours_page, "Neighbours")
         self.views.addTab(self.attention_page, "Attention")
-        self.views.addTab(self.masks_page, "Masks: bidirectional vs causal")
-        self.views.addTab(self.positions_page, "Learned positions")
+        self.views.addTab(self.masks_page, "Masks (causal)")
+        self.views.addTab(self.positions_page, "Positions")
+        self.views.setUsesScrollButtons(True)
         self.views.currentChanged.connect(self._view_changed)
         self.masks_page.causal_toggled.connect(self._causal_toggled)
         self.sentence_page.pooling_changed.connect(self._run_if_needed)

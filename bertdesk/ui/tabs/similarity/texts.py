@@ -50,3 +50,19 @@ SENTENCES_CAPTION = (
     "sentences that say similar things get a cosine near 1. One sentence per line in the box above (a single line "
     "is split at each . ! ?)."
 )
+WORD_CAPTION = (
+    "The same word in two contexts (\"bank\" of a river, \"bank\" raising rates) starts out almost identical — at "
+    "layer 0 its vectors differ only by their positions — and each layer mixes in its context, so the two drift "
+    "apart. Two different words start far apart. The clearest proof that a token's vector depends on its context."
+)
+CLS_CAPTION = (
+    "<b>[CLS]</b> is the first token of every input. It carries no word of its own, so what its vector holds is "
+    "gathered from the others through attention: top, how close its vector comes to each token's after each layer; "
+    "bottom, how much it looks at each token in each layer (the mean over the heads; each row sums to 1). "
+    "Classifiers read [CLS]'s last vector."
+)
+NEIGHBOURS_CAPTION = (
+    "First: the vocabulary entries whose <b>input embeddings</b> point the same way as this token's — what the model "
+    "knows of the token before any context (spelling variants, plurals, related words). Second: the tokens of this "
+    "input nearest to it <b>after the chosen layer</b>, once context has been mixed in."
+)
