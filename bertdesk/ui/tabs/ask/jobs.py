@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.qa import QAResult, RetrievalResult, iter_answer_question, retrieve_sentences
+from bertdesk.core.qa_layout import CharToToken
 from bertdesk.core.token_locator import Utf16Offsets
 from bertdesk.ui.tabs.ask.settings import AskSettings
 
@@ -28,6 +29,7 @@ class AskRun:
     result: QAResult | RetrievalResult
     utf16: Utf16Offsets  # context positions in Python characters ↔ Qt's UTF-16 units
     batch_tokens: int = 0  # the padded tokens per model batch (span QA)
+    char_to_token: CharToToken | None = None  # for a complete span-QA result: the token under a character
 
     @property
     def is_retrieval(self) -> bool:
@@ -49,7 +51,9 @@ def answer_job(
         if not result.complete:
             yield run
     assert run is not None
-    return run
+    return AskRun(
+        bundle, question, context, settings, run.result, utf16, batch_tokens, CharToToken(run.result.context_offsets)
+    )
 
 
 def retrieve_job(handle: JobHandle, bundle: Bundle, question: str, context: str, settings: AskSettings) -> AskRun:

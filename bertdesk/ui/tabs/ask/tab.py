@@ -104,11 +104,17 @@ class AskTab(AnalysisTab):
         self._latest_partial: AskRun | None = None
         self._char_to_token: CharToToken | None = None
         self._highlights_shown = False
+        self._placing_cursors = False
+        self._shown_spans: list[tuple[int, int]] = []
         self.partials_shown = 0  # partial results put on show during the latest run
         self._partial_timer = QTimer(self)
         self._partial_timer.setSingleShot(True)
         self._partial_timer.setInterval(PARTIAL_INTERVAL_MS)
         self._partial_timer.timeout.connect(self._show_latest_partial)
+        self._why_timer = QTimer(self)
+        self._why_timer.setSingleShot(True)
+        self._why_timer.setInterval(0)
+        self._why_timer.timeout.connect(self._show_why)
         self._build()
         self._connect()
 
@@ -338,16 +344,16 @@ class AskTab(AnalysisTab):
         self._latest_partial = None
         self._set_progress_visible(False)
         self._show_run(result)
-        self.why.set_run(result, self._answer_at(0))
-        if isinstance(result.result, QAResult):
-            self._char_to_token = CharToToken(result.result.context_offsets)
+        self._char_to_token = result.char_to_token
         self._select_row(0)
         if not self.context_edit.hasFocus():
             self._scroll_to(0)
+        self._why_timer.start()  # the why panel at the next turn of the event loop: two short stalls, not one
 
     def on_error(self, message: str) -> None:
         """Show the error where the answers were, and in the status bar."""
         self._partial_timer.stop()
+        self._why_timer.stop()
         self._set_progress_visible(False)
         self._run = None
         self._char_to_token = None
@@ -365,9 +371,20 @@ class AskTab(AnalysisTab):
         self.answers_note.setText("Cancelled. Edit the question, the context or a setting to answer again.")
 
     def stop(self) -> None:
-        """Also stop the timer that shows partial results."""
+        """Also stop the timers that show partial results and the why panel."""
         super().stop()
         self._partial_timer.stop()
+        self._why_timer.stop()
+
+    def is_busy(self) -> bool:
+        """Also while a result waits to be shown."""
+        return super().is_busy() or self._partial_timer.isActive() or self._why_timer.isActive()
+
+    def _show_why(self) -> None:
+        run = self._run
+        if run is not None and (run.is_retrieval or run.result.complete):
+            rows = self.answers_table.selectionModel().selectedRows()
+            self.why.set_run(run, self._answer_at(rows[0].row() if rows else 0))
 
     # --- results -------------------------------------------------------------------------------------------
 
@@ -458,30 +475,53 @@ class AskTab(AnalysisTab):
     def _highlight_answers(self) -> None:
         """Colour the answers in the context, the best one strongest (only while it is the context they answer)."""
         run = self._run
-        self._highlights_shown = False
         if run is None or not self.is_current():
+            self._highlights_shown = False
+            self._shown_spans = []
             self.context_edit.setExtraSelections([])
             return
-        selections = []
         spans = [(a.start, a.end) for a in self.answers() if a.end > a.start]
-        for rank, (start, end) in reversed(list(enumerate(spans))):
+        if self._highlights_shown and spans == self._shown_spans:
+            return  # the same answers again (partial results often are): Qt re-lays out their paragraphs
+        self._shown_spans = spans
+        selections = []
+        cursors = self._span_cursors(run, spans)
+        for rank, cursor in reversed(list(enumerate(cursors))):
             char_format = QTextCharFormat()
             color = QColor(BEST_COLOR if rank == 0 else OTHER_COLOR)
             if rank:
                 color.setAlpha(max(70, 170 - 30 * rank))
             char_format.setBackground(color)
             char_format.setForeground(HIGHLIGHT_TEXT)
-            if rank == 0:
-                char_format.setFontWeight(QFont.Weight.Bold)
-            cursor = QTextCursor(self.context_edit.document())
-            cursor.setPosition(run.utf16.to_utf16(start))
-            cursor.setPosition(run.utf16.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
             selection = QTextEdit.ExtraSelection()
             selection.cursor = cursor
             selection.format = char_format
             selections.append(selection)
         self.context_edit.setExtraSelections(selections)
         self._highlights_shown = True
+
+    def _span_cursors(self, run: AskRun, spans: list[tuple[int, int]]) -> list[QTextCursor]:
+        """Cursors selecting `spans` (Python indices) of the context.
+
+        Placing a cursor computes its x position in the laid-out line, which costs ~10 ms in a long paragraph
+        (60,000 words pasted as one line); inside an edit block Qt skips that. The empty edit block changes nothing
+        but emits textChanged once, which is not an edit of the context.
+        """
+        document = self.context_edit.document()
+        block = QTextCursor(document)
+        self._placing_cursors = True
+        block.beginEditBlock()
+        try:
+            cursors = []
+            for start, end in spans:
+                cursor = QTextCursor(document)
+                cursor.setPosition(run.utf16.to_utf16(start))
+                cursor.setPosition(run.utf16.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
+                cursors.append(cursor)
+        finally:
+            block.endEditBlock()
+            self._placing_cursors = False
+        return cursors
 
     def _answer_at(self, row: int) -> Answer | None:
         rows = self.answers()
@@ -560,8 +600,12 @@ class AskTab(AnalysisTab):
     # --- inputs --------------------------------------------------------------------------------------------
 
     def _context_changed(self) -> None:
-        self.context_edit.setExtraSelections([])
-        self._highlights_shown = False
+        if self._placing_cursors:
+            return
+        if self._highlights_shown:  # once: clearing costs a re-layout of the paragraphs they were in
+            self.context_edit.setExtraSelections([])
+            self._highlights_shown = False
+            self._shown_spans = []
         self.input_changed()
 
     def _choose_file(self) -> None:

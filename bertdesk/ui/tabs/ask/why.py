@@ -34,6 +34,8 @@ from bertdesk.ui.widgets.curves import Curves
 
 _Index = QModelIndex | QPersistentModelIndex
 WINDOW_HEADERS = ("Window", "Tokens", "Null score")
+#: Rows measured to size the windows table's columns.
+WIDTH_SAMPLE_ROWS = 40
 
 
 def _caption(text: str, parent: QWidget) -> QLabel:
@@ -117,6 +119,7 @@ class WhyPanel(QWidget):
         self.windows_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.windows_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(WIDTH_SAMPLE_ROWS)  # not all of thousands of windows
         header.setStretchLastSection(True)
         self.windows_table.setToolTip("Each window's context tokens and characters, and its null score.")
 
