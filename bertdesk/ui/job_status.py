@@ -64,10 +64,14 @@ class JobStatus(QObject):
             self.refresh()
 
         def finished(_value: object) -> None:
-            self._last_run_ms[runner] = (time.perf_counter() - self._started_at.pop(runner)) * 1000
+            if not runner.is_running():
+                self._last_run_ms[runner] = (time.perf_counter() - self._started_at[runner]) * 1000
             ended()
 
         def ended() -> None:
+            if runner.is_running():  # a handler connected before this one already started the next job
+                self.refresh()
+                return
             self._progress.pop(runner, None)
             self._started_at.pop(runner, None)
             if self._progress_text and self._bar.currentMessage() == self._progress_text:

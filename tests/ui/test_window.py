@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -16,8 +17,8 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, 
 from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.ui import main_window as main_window_module
 from bertdesk.ui.main_window import MainWindow
+from bertdesk.ui.models import controller as controller_module
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.workers import JobRunner
@@ -126,8 +127,8 @@ def test_a_model_switch_fills_the_comparison_list_once(
     window = open_window(models / tiny_bundle.name)
     tab = window.tabs[0]
     fills: list[int] = []
-    real_fill = tab._fill_compare_combo
-    monkeypatch.setattr(tab, "_fill_compare_combo", lambda: fills.append(1) or real_fill())
+    real_fill = tab.compare.fill
+    monkeypatch.setattr(tab.compare, "fill", lambda: fills.append(1) or real_fill())
     window.model_picker.activated.emit(window.model_picker.findData(str(models / tiny_classifier_bundle.name)))
     qtbot.waitUntil(lambda: window.bundle.info.name == tiny_classifier_bundle.name, timeout=30_000)
     assert fills == [1]
@@ -158,7 +159,7 @@ def test_window_opens_at_once_while_the_model_installs(qtbot, open_window, tiny_
         assert release.wait(10)
         return open_model(str(tiny_bundle))
 
-    monkeypatch.setattr(main_window_module, "open_model", slow_open_model)
+    monkeypatch.setattr(controller_module, "open_model", slow_open_model)
     started = time.perf_counter()
     window = open_window(wait=False)
     assert time.perf_counter() - started < 2
@@ -276,9 +277,12 @@ def test_paste_and_analyze(qtbot, open_window, tiny_bundle):
     assert tokenization is not None and "paris" in [token.piece for token in tokenization.tokens]
 
 
-def test_paste_into_a_tab_not_built_yet_says_so(qtbot, open_window, tiny_bundle):
+def test_paste_into_a_tab_not_built_yet_says_so(qtbot, open_window, tiny_bundle, monkeypatch):
+    from bertdesk.ui.tabs import registry
+
+    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
     window = open_window(tiny_bundle)
-    window.select_tab("similarity")
+    window.select_tab("library")
     QGuiApplication.clipboard().setText("a cat")
     window.paste_action.trigger()
     assert "not built yet" in window.statusBar().currentMessage()
@@ -366,16 +370,20 @@ def test_everything_is_restored_after_a_restart(qtbot, open_window, tiny_bundle)
     first = open_window(tiny_bundle)
     first.tabs[0].set_input_text("a good movie in paris")
     first.select_tab("ask")
-    first.resize(760, 560)
+    first.resize(first.minimumSizeHint().width() + 10, 560)
     first.model_info.hide()
     saved_inputs = first.tabs[0].save_state()
+    # Qt keeps a restored window on the screen: the offscreen screen is 800 pixels wide, narrower than the
+    # window's minimum with every tab, so the width comes back as wide as the screen allows.
+    available = first.screen().availableGeometry()
+    expected = (min(first.width(), available.width() - 2), min(first.height(), available.height()))
     first.close()
 
     second = open_window()  # no model given: the saved one
     assert second.bundle.info.path == str(tiny_bundle)
     assert second.current_tab().title == "Ask"
     assert second.tabs[0].save_state() == saved_inputs
-    assert (second.width(), second.height()) == (760, 560)
+    assert (second.width(), second.height()) == expected
     assert not second.model_info.isVisible()
 
 
@@ -417,7 +425,7 @@ def test_when_no_model_opens_the_installed_ones_can_still_be_chosen(
             raise BertdeskError("could not download the default model: no network.")
         return open_model(name_or_path, handle=handle)
 
-    monkeypatch.setattr(main_window_module, "open_model", no_default)
+    monkeypatch.setattr(controller_module, "open_model", no_default)
     window = open_window(tmp_path / "gone", wait=False)
     qtbot.waitUntil(lambda: window.model_picker.isEnabled(), timeout=10_000)
     assert window.bundle is None
@@ -448,7 +456,7 @@ def test_cancelling_the_first_install_leaves_a_model_to_choose(
                 time.sleep(0.01)
         return open_model(str(tiny_bundle))  # the second try "installs" the tiny model
 
-    monkeypatch.setattr(main_window_module, "open_model", install_until_cancelled)
+    monkeypatch.setattr(controller_module, "open_model", install_until_cancelled)
     window = open_window(wait=False)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "downloading the default model", timeout=5000)
     assert window.cancel_button.shortcut() == QKeySequence(Qt.Key.Key_Escape)
@@ -469,7 +477,7 @@ def test_cancelling_the_first_install_leaves_a_model_to_choose(
 def test_changes_without_a_pause_are_saved_within_the_delay(qtbot, open_window, tiny_bundle, monkeypatch):
     window = open_window(tiny_bundle)
     window.save_settings()  # nothing left to save
-    timer = window._save_timer
+    timer = window.window_state.timer
     starts: list[int] = []
     real_start = timer.start
     monkeypatch.setattr(timer, "start", lambda: (starts.append(1), real_start()))
@@ -491,7 +499,7 @@ def test_a_saved_model_that_fails_at_start_stays_the_saved_choice(
     def default_is_tiny(name_or_path, *, handle: JobHandle):
         return open_model(str(tiny_bundle) if name_or_path is None else name_or_path, handle=handle)
 
-    monkeypatch.setattr(main_window_module, "open_model", default_is_tiny)
+    monkeypatch.setattr(controller_module, "open_model", default_is_tiny)
     window = open_window()
     assert "default model" in window.messages.text()
     window.save_settings()
@@ -503,13 +511,18 @@ def test_a_saved_model_that_fails_at_start_stays_the_saved_choice(
     assert json.loads(settings.read_text(encoding="utf-8"))["model"] == chosen
 
 
-def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(qtbot, open_window, tiny_bundle, tmp_path):
+def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(
+    qtbot, open_window, tiny_bundle, tmp_path, monkeypatch
+):
+    from bertdesk.ui.tabs import registry
+
+    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
     window = open_window(tiny_bundle)
-    window.select_tab("classify")
+    window.select_tab("library")
     path = tmp_path / "review.txt"
     path.write_text("a good movie", encoding="utf-8")
     assert not window.open_text_file(path)
-    assert window.statusBar().currentMessage() == "The Classify tab is not built yet; the text was not used."
+    assert window.statusBar().currentMessage() == "The Library tab is not built yet; the text was not used."
     assert not window.messages.isVisible()
 
 
@@ -526,7 +539,7 @@ def test_cancelling_a_model_switch_shows_the_model_still_in_use(
             handle.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(main_window_module, "open_model", slow_open_model)
+    monkeypatch.setattr(controller_module, "open_model", slow_open_model)
     picker = window.model_picker
     picker.setCurrentIndex(picker.findData(str(models / tiny_classifier_bundle.name)))  # as a click does
     picker.activated.emit(picker.currentIndex())
@@ -547,8 +560,8 @@ def test_a_failing_model_listing_is_not_retried_forever(qtbot, open_window, tiny
             handle.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(main_window_module, "open_model", install_until_cancelled)
-    monkeypatch.setattr(main_window_module, "_installed_bundles", unreadable_models_folder)
+    monkeypatch.setattr(controller_module, "open_model", install_until_cancelled)
+    monkeypatch.setattr(controller_module, "_installed_bundles", unreadable_models_folder)
     window = open_window(wait=False)
     qtbot.waitUntil(window.cancel_button.isVisible, timeout=5000)
     window.cancel_button.click()
@@ -582,3 +595,17 @@ def test_the_status_bar_names_the_working_tab_from_another_tab_and_esc_cancels_o
     assert not tokens.runner.is_running()
     assert window.job_status.working_label.text() == "" and window.job_status.working_label.isHidden()
     release.set()
+
+
+def test_a_tab_saving_a_model_has_it_listed_without_a_switch(qtbot, open_window, tiny_bundle, tiny_classifier_bundle):
+    window = open_window(tiny_bundle)
+    tokens = window.tabs[0]
+    saved = window.tabs[2]  # any tab may save a model (Classify saves a trained head)
+    shutil.copytree(tiny_classifier_bundle, Path(os.environ["BERTDESK_MODELS"]) / "my-head")
+    assert window.model_picker.findText("my-head", Qt.MatchFlag.MatchContains) == -1
+    saved.models_changed.emit()
+    qtbot.waitUntil(lambda: window.model_picker.findText("my-head", Qt.MatchFlag.MatchContains) >= 0, timeout=10_000)
+    wait_idle(qtbot, window)
+    assert window.bundle.info.path == str(tiny_bundle)  # the model in use stays, and stays chosen
+    assert window.model_picker.currentData() == str(tiny_bundle)
+    assert tokens.compare_combo.findText("my-head") > 0  # the tabs' lists of models follow

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-import bertdesk.ui.tabs.tokens.tab as tokens_module
+import bertdesk.ui.tabs.tokens.compare as tokens_job
 from bertdesk.ui.about import about_html, library_versions
 from bertdesk.ui.app import open_main_window
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
-from bertdesk.ui.tabs.tokens.tab import NO_COMPARE, TokensTab
+from bertdesk.ui.tabs.tokens.compare import NO_COMPARE
+from bertdesk.ui.tabs.tokens.tab import TokensTab
 
 
 @pytest.fixture
@@ -129,13 +130,13 @@ def test_a_result_is_out_of_date_during_a_run_and_after_cancel(qtbot, open_windo
     shown_text(qtbot, tab, "the cat")
     assert tab.main_pane.stale_reason() == "" and not tab.main_pane.view.is_faded()
     release = threading.Event()
-    real_tokenize = tokens_module.tokenize
+    real_tokenize = tokens_job.tokenize
 
     def slow_tokenize(*args, **kwargs):
         release.wait(10)
         return real_tokenize(*args, **kwargs)
 
-    monkeypatch.setattr(tokens_module, "tokenize", slow_tokenize)
+    monkeypatch.setattr(tokens_job, "tokenize", slow_tokenize)
     tab.set_input_text("the dog")
     qtbot.waitUntil(tab.runner.is_running, timeout=5000)
     assert "tokenizing" in tab.main_pane.stale_reason()
@@ -144,7 +145,7 @@ def test_a_result_is_out_of_date_during_a_run_and_after_cancel(qtbot, open_windo
     release.set()
     assert "cancelled" in tab.main_pane.stale_reason()
     assert tab.tokenization().text == "the cat"  # the old result, marked
-    monkeypatch.setattr(tokens_module, "tokenize", real_tokenize)
+    monkeypatch.setattr(tokens_job, "tokenize", real_tokenize)
     tab.set_input_text("the bird")
     shown_text(qtbot, tab, "the bird")
     assert tab.main_pane.stale_reason() == ""
@@ -152,8 +153,8 @@ def test_a_result_is_out_of_date_during_a_run_and_after_cancel(qtbot, open_windo
 
 def test_the_first_run_does_not_ask_for_a_model(qtbot, open_window, tiny_bundle, monkeypatch):
     release = threading.Event()
-    real_tokenize = tokens_module.tokenize
-    monkeypatch.setattr(tokens_module, "tokenize", lambda *a, **k: release.wait(10) and real_tokenize(*a, **k))
+    real_tokenize = tokens_job.tokenize
+    monkeypatch.setattr(tokens_job, "tokenize", lambda *a, **k: release.wait(10) and real_tokenize(*a, **k))
     window = open_window(tiny_bundle, wait=False)
     tab = tokens_tab(window)
     qtbot.waitUntil(lambda: window.bundle is not None and tab.runner.is_running(), timeout=30_000)

@@ -63,6 +63,9 @@ class AnalysisTab(QWidget):
 
     status_message = Signal(str)
     state_changed = Signal()
+    #: Emit after the tab saved, removed or renamed a model: the window lists the installed models again (the
+    #: model picker, and `set_installed()` of every tab); the model in use stays.
+    models_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +156,10 @@ class AnalysisTab(QWidget):
         self.bundle = bundle
         self.schedule_run(0)
         self._update_stale()
+
+    def set_installed(self, infos: list[BundleInfo]) -> None:
+        """The installed models were listed again without a model switch (after `models_changed`, say); a tab
+        offering a second model refreshes its choice. By default nothing happens."""
 
     # --- what subclasses call ------------------------------------------------------------------------------
 
