@@ -243,22 +243,6 @@ def test_a_data_folder_that_is_a_file_opens_the_window_with_a_message(qtbot, tin
     assert blocker.read_text(encoding="utf-8") == "a file the user owns"
 
 
-def test_a_log_that_cannot_be_written_prints_no_logging_tracebacks(tmp_path, monkeypatch, capfd):
-    import logging
-
-    from bertdesk.ui.error_log import setup_logging
-
-    data = tmp_path / "unwritable"
-    (data / "bertdesk.log").mkdir(parents=True)  # cannot be opened as a file, even by root
-    monkeypatch.setenv("BERTDESK_DATA", str(data))
-    assert setup_logging() is None
-    for _ in range(3):
-        logging.getLogger("bertdesk.ui").error("something failed")
-    err = capfd.readouterr().err
-    assert "--- Logging error ---" not in err and "Traceback" not in err
-    assert err.count("cannot write the log file") == 1
-
-
 def test_large_inputs_are_kept_out_of_the_settings_file(qtbot, open_window, tiny_bundle, user_folders):
     window = open_window(tiny_bundle)
     big = "the cat sat on the mat. " * 5000  # 120 KB

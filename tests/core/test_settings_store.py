@@ -14,8 +14,9 @@ def test_missing_file_gives_empty_settings(tmp_path):
     assert SettingsStore(tmp_path / "settings.json").load() == ({}, None)
 
 
-def test_default_location_is_the_data_folder(user_folders):
-    assert SettingsStore().path == user_folders / "settings.json"
+def test_default_location_is_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTDESK_DATA", str(tmp_path / "data"))
+    assert SettingsStore().path == tmp_path / "data" / "settings.json"
 
 
 def test_round_trip(tmp_path):
