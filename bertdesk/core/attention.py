@@ -156,3 +156,29 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def attention_grid(forward: Forward, gap: int = 1) -> np.ndarray:
+    """Every layer's and head's attention probabilities as one image: layer L's head H in grid row L-1, column H,
+    each (seq, seq), `gap` cells of NaN between them (the overview of all heads at a glance)."""
+    if not forward.has_internals:
+        raise BertdeskError(f"this model's attention cannot be shown: {forward.missing}")
+    layers, heads, seq, _ = forward.attentions.shape
+    pitch = seq + gap
+    grid = np.full((layers * pitch - gap, heads * pitch - gap), np.nan, np.float32)
+    for layer in range(layers):
+        for head in range(heads):
+            grid[layer * pitch:layer * pitch + seq, head * pitch:head * pitch + seq] = forward.attentions[layer, head]
+    return grid
+
+
+def grid_cell(forward: Forward, row: float, col: float, gap: int = 1) -> tuple[int, int] | None:
+    """(layer 1..N, head) of the thumbnail at grid position (`row`, `col`), or None in a gap or outside."""
+    if not forward.has_internals:
+        return None
+    layers, heads, seq, _ = forward.attentions.shape
+    pitch = seq + gap
+    r, c = int(math.floor(row)), int(math.floor(col))
+    if r < 0 or c < 0 or r % pitch >= seq or c % pitch >= seq or r // pitch >= layers or c // pitch >= heads:
+        return None
+    return r // pitch + 1, c // pitch

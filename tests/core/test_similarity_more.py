@@ -85,3 +85,20 @@ def test_pca_equals_a_numpy_recomputation(tiny: Bundle) -> None:
     assert (flat.points == 0).all() and flat.explained == (0.0, 0.0)
     with pytest.raises(BertdeskError, match="at least two"):
         pca_2d(vectors[:1])
+
+
+def test_attention_grid_places_every_head(tiny: Bundle) -> None:
+    from bertdesk.core.attention import attention_grid, grid_cell
+
+    forward = run_forward(tiny, "the cat sat on the mat")
+    layers, heads, seq, _ = forward.attentions.shape
+    grid = attention_grid(forward)
+    assert grid.shape == (layers * (seq + 1) - 1, heads * (seq + 1) - 1)
+    for layer in range(layers):
+        for head in range(heads):
+            top, left = layer * (seq + 1), head * (seq + 1)
+            np.testing.assert_array_equal(grid[top:top + seq, left:left + seq], forward.attentions[layer, head])
+            assert grid_cell(forward, top + seq - 0.5, left + 0.2) == (layer + 1, head)
+    assert np.isnan(grid[seq]).all() and np.isnan(grid[:, seq]).all()
+    assert grid_cell(forward, seq + 0.5, 0) is None and grid_cell(forward, -1, 0) is None
+    assert grid_cell(forward, 0, heads * (seq + 1)) is None

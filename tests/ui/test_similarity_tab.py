@@ -300,3 +300,41 @@ def test_word_in_context_cls_and_neighbours(qtbot, tab: Tab, bundle: Bundle) -> 
     vocabulary = page.vocabulary.bars()
     np.testing.assert_allclose(vocabulary.values, np.sort(scores)[::-1][:4], atol=1e-5)
     assert len(tab.jobs) == runs, "these views draw from the cached pass"
+
+
+def test_projection_and_the_heads_overview(qtbot, tab: Tab, bundle: Bundle) -> None:
+    from bertdesk.core.attention import attention_grid
+
+    typed(qtbot, tab)
+    runs = len(tab.jobs)
+    forward = run_forward(bundle, TEXT)
+    page = tab.projection_page
+    tab.views.setCurrentWidget(page)
+    page.layer.slider.setValue(1)
+    vectors = forward.vectors(1).astype(np.float64)
+    centred = vectors - vectors.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    expected = centred @ directions[:2].T
+    drawn = page.projection.points
+    for axis in range(2):
+        sign = np.sign(expected[:, axis] @ drawn[:, axis])
+        np.testing.assert_allclose(drawn[:, axis], sign * expected[:, axis], atol=1e-4)
+    x, y = page.scatter.getData()
+    np.testing.assert_allclose(np.c_[x, y], drawn)
+    assert [t.textItem.toPlainText() for t in page.texts] == forward.pieces
+    page.hide_special.click()
+    assert "[CLS]" not in page.labels and len(page.scatter.getData()[0]) == len(forward.pieces) - 2
+    assert page.export_data().columns == ("token", "pc1", "pc2")
+
+    page = tab.overview_page
+    tab.views.setCurrentWidget(page)
+    np.testing.assert_array_equal(np.isnan(page.grid), np.isnan(attention_grid(forward)))
+    np.testing.assert_allclose(np.nan_to_num(page.grid), np.nan_to_num(attention_grid(forward)))
+    QApplication.processEvents()
+    point = page.plot_widget.mapFromScene(page.cell_center(2, 1))
+    qtbot.mouseClick(page.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: tab.views.currentWidget() is tab.attention_page, timeout=2000)
+    attention = tab.attention_page
+    assert (attention.layer.value(), attention.head.currentData()) == (2, 1)
+    np.testing.assert_allclose(attention.heatmap.matrix().values, attention_map(forward, 2, 1)[2], atol=1e-6)
+    assert len(tab.jobs) == runs

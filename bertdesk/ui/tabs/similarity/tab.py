@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.similarity.analysis import Analysis, analyse
 from bertdesk.ui.tabs.similarity.context_pages import ClsPage, NeighboursPage, WordPage
+from bertdesk.ui.tabs.similarity.overview_page import OverviewPage
 from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, PositionsPage, TokenPage, caption
+from bertdesk.ui.tabs.similarity.projection_page import ProjectionPage
 from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
 from bertdesk.ui.widgets.text_box import TextBox
@@ -28,7 +30,8 @@ from bertdesk.ui.widgets.text_box import TextBox
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
 
-PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "attention", "masks", "positions")
+PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "projection", "overview", "attention", "masks",
+         "positions")
 
 
 class SimilarityTab(AnalysisTab):
@@ -66,6 +69,8 @@ class SimilarityTab(AnalysisTab):
         self.word_page = WordPage(self)
         self.cls_page = ClsPage(self)
         self.neighbours_page = NeighboursPage(self)
+        self.projection_page = ProjectionPage(self)
+        self.overview_page = OverviewPage(self)
         self.attention_page = AttentionPage(self)
         self.masks_page = MasksPage(self)
         self.positions_page = PositionsPage(self)
@@ -76,6 +81,8 @@ class SimilarityTab(AnalysisTab):
         self.views.addTab(self.word_page, "Word in context")
         self.views.addTab(self.cls_page, "[CLS]")
         self.views.addTab(self.neighbours_page, "Neighbours")
+        self.views.addTab(self.projection_page, "Projection")
+        self.views.addTab(self.overview_page, "All heads")
         self.views.addTab(self.attention_page, "Attention")
         self.views.addTab(self.masks_page, "Masks (causal)")
         self.views.addTab(self.positions_page, "Positions")
@@ -83,6 +90,7 @@ class SimilarityTab(AnalysisTab):
         self.views.currentChanged.connect(self._view_changed)
         self.masks_page.causal_toggled.connect(self._causal_toggled)
         self.sentence_page.pooling_changed.connect(self._run_if_needed)
+        self.overview_page.head_chosen.connect(self.open_head)
 
         self.explain_button = QToolButton(self)
         self.explain_button.setText("How does this work?")
@@ -141,6 +149,13 @@ class SimilarityTab(AnalysisTab):
         self._draw_current()
         self._run_if_needed()
         self.state_changed.emit()
+
+    def open_head(self, layer: int, head: int) -> None:
+        """Show attention layer `layer` (1..N), head `head` in the Attention view."""
+        page = self.attention_page
+        self.views.setCurrentWidget(page)
+        page.layer.slider.setValue(layer)
+        page.head.setCurrentIndex(max(0, page.head.findData(head)))
 
     def _run_if_needed(self) -> None:
         """Run what the view on show needs and the analysis lacks (the sentences with another pooling)."""

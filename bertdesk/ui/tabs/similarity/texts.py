@@ -66,3 +66,14 @@ NEIGHBOURS_CAPTION = (
     "knows of the token before any context (spelling variants, plurals, related words). Second: the tokens of this "
     "input nearest to it <b>after the chosen layer</b>, once context has been mixed in."
 )
+PROJECTION_CAPTION = (
+    "Each token's vector has hundreds of numbers; this picture keeps the two directions along which this input's "
+    "vectors differ most (<b>principal component analysis</b>) and drops the rest, so distances are only roughly "
+    "true. Tokens used alike end up close; move the layer to watch context pull them together or apart. "
+    "Red points are [CLS] and [SEP]."
+)
+OVERVIEW_CAPTION = (
+    "Every head of every layer at once: each thumbnail is one head's attention (rows look at columns, bright = "
+    "much). Heads specialise: some look at the previous or next token (a diagonal band), some at [CLS] or [SEP] "
+    "(a bright column), some spread out. Click a thumbnail to open that head in the Attention view."
+)
