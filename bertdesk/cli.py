@@ -20,6 +20,7 @@ from typing import NoReturn, TextIO
 
 from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.ui.tabs.registry import TAB_KEYS
 
 EXIT_INTERNAL_ERROR = 1  # a bug in bertdesk, not something the user can fix by changing the input
 EXIT_USER_ERROR = 2
@@ -77,48 +78,12 @@ def _stdin_text() -> str:
     """Standard input as text, read once (every `-` argument gets the same text), its encoding detected."""
     stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else None
     data = stream.read() if stream is not None else b""
-    text, encoding = _decode_text(data, "standard input")
-    if encoding not in ("utf-8", "ascii"):
+    from bertdesk.core.text_files import decode_text
+
+    text, encoding = decode_text(data, "standard input")
+    if encoding != "UTF-8":
         print(f"bertdesk: note: standard input is not UTF-8; read it as {encoding}", file=sys.stderr)
     return text
-
-
-def _decode_text(data: bytes, source: str) -> tuple[str, str]:
-    """Decode text of unknown encoding; returns it and the encoding used.
-
-    UTF-8 and byte-order-marked UTF-16/32 are taken as they are; anything else is detected with charset-normalizer,
-    Windows-1252 winning over the legacy encodings that read the bytes as well (it is the likeliest of them for
-    Western text). Bytes that are no text in any encoding raise `BertdeskError` naming `source`.
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding), encoding.removesuffix("-sig")
-            except UnicodeDecodeError:
-                break
-    nuls = data.count(0)
-    if nuls * 4 < len(data):  # UTF-16 without a byte-order mark also decodes as UTF-8, NULs and all
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
-    from charset_normalizer import from_bytes
-
-    matches = [m for m in from_bytes(data) if nuls or not m.encoding.startswith(("utf_16", "utf_32"))]
-    if not matches:
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            raise BertdeskError(f"{source} is not text (binary data, or an encoding bertdesk cannot recognise); "
-                                "pass UTF-8 text") from None
-    best = matches[0]
-    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    if any("cp1252" in m.could_be_from_charset for m in tied):
-        try:
-            return data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            pass
-    return str(best), best.encoding
 
 
 def _stderr_progress() -> JobHandle:
@@ -253,17 +218,41 @@ def _text_lines(path: Path) -> Iterator[str]:
 
 
 def cmd_similarity(args: argparse.Namespace) -> None:
-    """Token x token or sentence x sentence cosine similarity."""
-    from bertdesk.core.similarity import sentence_similarity, token_similarity
+    """Token x token or sentence x sentence cosine similarity; attention, learned positions, vocabulary neighbours."""
+    from bertdesk.core import similarity
 
+    if args.positions is not None or args.neighbours is not None:
+        bundle = _open(args)
+        if args.positions is not None:
+            from bertdesk.core.positions import positions_report
+
+            data = positions_report(bundle, args.positions)
+        else:
+            data = similarity.neighbours_report(bundle, _argument(args.neighbours, "--neighbours"), args.count)
+        _emit(args, data, lambda: json.dumps(data, ensure_ascii=False))
+        return
+    if args.attention:
+        if args.tokens is None or args.layer is None:
+            raise BertdeskError("--attention needs --tokens TEXT and --layer L (attention layers are 1 to N)")
+        text = _argument(args.tokens, "--tokens")
+        bundle = _open(args)
+        data = similarity.attention_report(bundle, text, layer=args.layer, head=args.head, causal=args.causal)
+        _emit(args, data, lambda: json.dumps(data, ensure_ascii=False))
+        return
+    if args.head is not None:
+        raise BertdeskError("--head goes with --attention")
     if args.tokens is not None:
         text = _argument(args.tokens, "--tokens")
         bundle = _open(args)
-        result = token_similarity(bundle, text, layer=args.layer)
-    else:
+        result = similarity.token_similarity(bundle, text, layer=args.layer, causal=args.causal)
+    elif args.sentences is not None:
+        if args.causal:
+            raise BertdeskError("--causal compares tokens: use it with --tokens")
         sentences = [_argument(s, f"sentence {n}") for n, s in enumerate(args.sentences, 1)]
         bundle = _open(args)
-        result = sentence_similarity(bundle, sentences, layer=args.layer, pooling=args.pool)
+        result = similarity.sentence_similarity(bundle, sentences, layer=args.layer, pooling=args.pool)
+    else:
+        raise BertdeskError("give --tokens TEXT, --sentences S..., --positions N or --neighbours TOKEN")
 
     def human() -> str:
         width = max(len(label) for label in result.labels[:40])
@@ -501,9 +490,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--pool", choices=["cls", "mean"], help="sentence vector: [CLS] or mean of tokens "
                                                                "(default: the model's native pooling)")
     sub = command("similarity", cmd_similarity, "cosine similarity of tokens or sentences")
-    group = sub.add_mutually_exclusive_group(required=True)
+    group = sub.add_mutually_exclusive_group()
     group.add_argument("--tokens", metavar="TEXT", help="token x token similarity within one text")
     group.add_argument("--sentences", nargs="+", metavar="S", help="sentence x sentence similarity")
+    group.add_argument("--positions", type=_count, metavar="N",
+                       help="cosine of the first N learned position vectors, and of the segment vectors")
+    group.add_argument("--neighbours", metavar="TOKEN", help="nearest vocabulary entries by input-embedding cosine")
+    sub.add_argument("--count", type=_count, default=10, help="with --neighbours: how many (default 10)")
+    sub.add_argument("--attention", action="store_true",
+                     help="with --tokens and --layer L: attention of layer L (1..N), mean over heads or --head H")
+    sub.add_argument("--head", type=_count_or_zero, help="with --attention: one head (0-based), with its scores "
+                                                         "before the softmax")
+    sub.add_argument("--causal", action="store_true",
+                     help="with --tokens: run the same weights with a causal mask (each token sees only its left)")
     sub.add_argument("--layer", type=int, help="hidden state to use (default: last)")
     sub.add_argument("--pool", choices=["cls", "mean"], help="sentence pooling (default: the model's)")
     _precision_option(sub)
@@ -549,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True, help="the new bundle folder")
     sub.add_argument("--pool", choices=["mean", "cls"], default="mean", help="sentence vector the head reads")
     sub = command("screenshot", cmd_screenshot, "render a tab offscreen to a PNG with sample input")
-    sub.add_argument("--tab", required=True, choices=["tokens", "similarity", "classify", "ask"])
+    sub.add_argument("--tab", required=True, choices=list(TAB_KEYS))
     sub.add_argument("out", type=Path, help="PNG file to write")
     sub.add_argument("--width", type=_pixels, default=1280, help="window width in pixels (100 to 8192)")
     sub.add_argument("--height", type=_pixels, default=800, help="window height in pixels (100 to 8192)")

@@ -97,9 +97,9 @@ def test_undecodable_argv_is_one_line_in_every_text_command(tiny: str, argv: lis
 @pytest.mark.parametrize(
     ("data", "encoding"),
     [
-        ("the café sat on the crème".encode("latin-1"), "cp1252"),
-        (codecs.BOM_UTF16_LE + "the café sat on the crème".encode("utf-16-le"), "utf-16"),
-        ("the café sat on the crème".encode("utf-16-le"), "utf_16_le"),  # no byte-order mark
+        ("the café sat on the crème".encode("latin-1"), "Windows-1252 (Latin-1)"),
+        (codecs.BOM_UTF16_LE + "the café sat on the crème".encode("utf-16-le"), "UTF-16"),
+        ("the café sat on the crème".encode("utf-16-le"), "UTF-16 LE"),  # no byte-order mark
         (codecs.BOM_UTF8 + "the café sat on the crème".encode(), None),
     ],
 )
@@ -117,7 +117,7 @@ def test_stdin_in_another_encoding_is_detected(tiny: str, data: bytes, encoding:
 def test_binary_stdin_is_one_line(tiny: str) -> None:
     png = b"\x89PNG\r\n\x1a\n\xf0\x12\x99\xff\xfe\x00\x01\x02\x03\x04\x05\x06\x07\x80\x81"
     for command in (["tokenize", "-"], ["embed", "-"], ["similarity", "--sentences", "a", "-"]):
-        one_line_error(run(*command, "--model", tiny, stdin=png), "standard input is not text")
+        one_line_error(run(*command, "--model", tiny, stdin=png), "standard input looks like a binary file")
 
 
 def test_the_core_refuses_lone_surrogates_clearly(tiny_bundle: Path) -> None:

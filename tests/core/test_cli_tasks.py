@@ -138,3 +138,39 @@ def test_train_head_saves_a_bundle_that_classifies(tiny_bundle: Path, tmp_path: 
     assert Path(data["out"]) == out.resolve()
     result = cli_json(["classify", "--model", str(out), "the cat sat on the mat", "--json"])
     assert result["results"][0]["label"] in ("animal", "finance")
+
+
+def test_similarity_views_print_the_core_reports(default_bundle_dir: Path) -> None:
+    from bertdesk.core import similarity
+    from bertdesk.core.positions import positions_report
+
+    bundle = open_model(default_bundle_dir)
+    model = ["--model", str(default_bundle_dir), "--json"]
+    text = "the bank of the river"
+    attention = cli_json(["similarity", "--tokens", text, "--attention", "--layer", "2", "--head", "3", "--causal",
+                          *model])
+    assert attention == json.loads(json.dumps(similarity.attention_report(bundle, text, layer=2, head=3,
+                                                                          causal=True)))
+    probabilities = attention["attention"]
+    assert all(p == 0.0 for row, values in enumerate(probabilities) for col, p in enumerate(values) if col > row)
+    assert cli_json(["similarity", "--positions", "6", *model]) == json.loads(json.dumps(positions_report(bundle, 6)))
+    neighbours = cli_json(["similarity", "--neighbours", "bank", "--count", "3", *model])
+    assert len(neighbours["neighbours"]) == 3 and neighbours["neighbours"][0]["token"] == "banks"
+    causal = cli_json(["similarity", "--tokens", text, "--causal", "--layer", "3", *model])
+    bidirectional = cli_json(["similarity", "--tokens", text, "--layer", "3", *model])
+    assert causal["labels"] == bidirectional["labels"] and causal["matrix"] != bidirectional["matrix"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["similarity", "--attention", "--layer", "2"],
+    ["similarity", "--tokens", "x", "--attention"],
+    ["similarity", "--sentences", "a", "b", "--causal"],
+    ["similarity", "--tokens", "x", "--head", "2"],
+    ["similarity"],
+    ["similarity", "--positions", "0"],
+    ["similarity", "--tokens", "the bank", "--attention", "--layer", "99"],
+])
+def test_similarity_view_user_errors_are_one_line(argv: list[str]) -> None:
+    code, out, err = run_cli(argv)
+    assert code == 2
+    assert_contract(argv, code, out, err)
