@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
 
 from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
@@ -44,6 +53,11 @@ def open_window(qtbot):
     yield open_
     for window in windows:
         window.close()
+
+
+def open_dialogs() -> list[QWidget]:
+    """The dialogs and message boxes on screen, modal or not (the window's isVisible() stays True under them)."""
+    return [widget for widget in QApplication.topLevelWidgets() if isinstance(widget, QDialog) and widget.isVisible()]
 
 
 @pytest.fixture
@@ -256,7 +270,7 @@ def test_job_errors_show_in_the_message_bar(qtbot, open_window, tiny_bundle):
     window.tabs[0].runner.submit(fails, "tokenize")
     qtbot.waitUntil(window.messages.isVisible, timeout=5000)
     assert window.messages.text() == "That text cannot be tokenized."
-    assert window.isVisible()  # nothing modal in the way
+    assert open_dialogs() == []  # in the message bar, not in a dialog in the way
 
 
 def test_status_bar_shows_the_last_run_time(qtbot, open_window, tiny_bundle):
@@ -363,7 +377,7 @@ def test_settings_are_written_as_they_change(qtbot, open_window, tiny_bundle, us
     window.tabs[0].set_input_text("the cat sat")
     settings = user_folders / "settings.json"
     qtbot.waitUntil(lambda: settings.is_file() and "the cat sat" in settings.read_text(encoding="utf-8"), timeout=3000)
-    assert window.isVisible()
+    assert open_dialogs() == []
 
 
 def test_everything_is_restored_after_a_restart(qtbot, open_window, tiny_bundle):
