@@ -18,6 +18,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import torch  # noqa: E402
+import tqdm  # noqa: E402
 from transformers import (  # noqa: E402
     BertConfig,
     BertForMaskedLM,
@@ -27,6 +28,10 @@ from transformers import (  # noqa: E402
     DistilBertForSequenceClassification,
     PreTrainedModel,
 )
+
+# The dynamo exporter shows tqdm progress bars, and tqdm starts a monitor thread that outlives the test (the leak
+# fixtures rightly refuse it); these exports are short, so they need no monitor.
+tqdm.tqdm.monitor_interval = 0
 
 NUM_LAYERS = 2
 NUM_HEADS = 4
