@@ -4,8 +4,7 @@ rest, and a token's nearest neighbours (in the vocabulary's input embeddings and
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from bertdesk.core.similarity import (
     cls_attention_by_layer,
@@ -43,16 +42,19 @@ def fill_tokens(box: QComboBox, pieces: list[str], chosen: int) -> None:
 
 
 def default_tokens(pieces: list[str], special: np.ndarray) -> tuple[int, int, int]:
-    """(first, second, other): two occurrences of the first repeated word, and a different word (indices)."""
+    """(first, second, other): two occurrences of the longest repeated word (a content word rather than "the"), and
+    the first other word of four letters or more (indices)."""
     words = [i for i in range(len(pieces)) if not special[i]] or list(range(len(pieces)))
-    seen: dict[str, int] = {}
-    first, second = words[0], words[-1]
+    where: dict[str, list[int]] = {}
     for i in words:
-        if pieces[i] in seen:
-            first, second = seen[pieces[i]], i
-            break
-        seen[pieces[i]] = i
-    other = next((i for i in words if pieces[i] != pieces[first] and i != second), second)
+        where.setdefault(pieces[i], []).append(i)
+    repeated = [found for found in where.values() if len(found) > 1]
+    if repeated:
+        first, second = max(repeated, key=lambda found: (len(pieces[found[0]]), -found[0]))[:2]
+    else:
+        first, second = words[0], words[-1]
+    others = [i for i in words if pieces[i] != pieces[first] and i != second]
+    other = next((i for i in others if len(pieces[i]) >= 4), others[0] if others else second)
     return first, second, other
 
 
@@ -122,12 +124,9 @@ class ClsPage(QWidget):
         self.attention = shrinkable(Heatmap(self, WAITING))
         self.caption = caption(CLS_CAPTION, self)
         self.note = note(self)
-        for plot in (self.cosine, self.attention):
-            plot.setMinimumHeight(100)  # a handful of layers: short maps stay readable
-        plots = QSplitter(Qt.Orientation.Vertical, self)
+        plots = AdaptiveSplitter(self, wide=1.0, minimum_width=480)
         plots.addWidget(self.cosine)
         plots.addWidget(self.attention)
-        plots.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
         layout.addWidget(plots, 1)
@@ -144,11 +143,13 @@ class ClsPage(QWidget):
             return
         set_note(self.note, "")
         layers = forward.num_layers
-        self.cosine.set_matrix(cls_cosine_by_layer(forward), ["emb"] + [f"after {i}" for i in range(1, layers + 1)],
-                               forward.pieces, "diverging", title="Cosine of [CLS] to each token, after each layer")
-        attention = cls_attention_by_layer(forward)
-        self.attention.set_matrix(attention, [f"layer {i}" for i in range(1, layers + 1)], forward.pieces,
-                                  "sequential", title="Attention of [CLS] to each token (mean over heads)",
+        # Tokens down the rows (their labels read horizontally), layers across: a few short columns.
+        self.cosine.set_matrix(cls_cosine_by_layer(forward).T, forward.pieces,
+                               ["emb"] + [str(i) for i in range(1, layers + 1)], "diverging",
+                               title="[CLS]'s cosine to each token, per layer")
+        attention = cls_attention_by_layer(forward).T
+        self.attention.set_matrix(attention, forward.pieces, [str(i) for i in range(1, layers + 1)], "sequential",
+                                  title="[CLS]'s attention to each token, per layer",
                                   levels=(0.0, max(float(attention.max()), 1e-6)))
 
 
@@ -213,7 +214,7 @@ class NeighboursPage(QWidget):
         found = contextual_neighbours(forward, layer, index, count)
         where = "the embeddings" if layer == 0 else ("the last layer" if layer < 0 else f"layer {layer}")
         self.contextual.set_bars([f"#{i} {forward.pieces[i]}" for i, _ in found], [c for _, c in found], "score",
-                                 title=f"Nearest tokens of the input to {piece} #{index} after {where}")
+                                 title=f"In this input, nearest to {piece} #{index} after {where}")
         table = analysis.weights.word_embeddings if analysis.weights is not None else None
         token_id = analysis.bundle.tokenizer.token_to_id(piece)
         if table is None or token_id is None:
@@ -223,5 +224,5 @@ class NeighboursPage(QWidget):
             tokenizer = analysis.bundle.tokenizer
             near = nearest_rows(table, table[token_id], count, exclude=token_id)
             self.vocabulary.set_bars([tokenizer.id_to_token(i) or f"#{i}" for i, _ in near], [c for _, c in near],
-                                     "score", title=f"Nearest vocabulary entries to {piece} (input embeddings)")
+                                     "score", title=f"Vocabulary nearest to {piece}")
         set_note(self.note, " ".join(notes))

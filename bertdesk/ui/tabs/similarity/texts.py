@@ -57,12 +57,14 @@ WORD_CAPTION = (
 )
 CLS_CAPTION = (
     "<b>[CLS]</b> is the first token of every input. It carries no word of its own, so what its vector holds is "
-    "gathered from the others through attention: top, how close its vector comes to each token's after each layer; "
-    "bottom, how much it looks at each token in each layer (the mean over the heads; each row sums to 1). "
+    "gathered from the others through attention. First map: how close its vector comes to each token's after each "
+    "layer (columns: emb = the embeddings, then layers 1…N). Second: how much it looks at each token in each layer "
+    "(the mean over the heads; each column sums to 1). "
     "Classifiers read [CLS]'s last vector."
 )
 NEIGHBOURS_CAPTION = (
-    "First: the vocabulary entries whose <b>input embeddings</b> point the same way as this token's — what the model "
+    "First: the vocabulary entries whose <b>input embeddings</b> (the table the model looks tokens up in) point "
+    "the same way as this token's — what the model "
     "knows of the token before any context (spelling variants, plurals, related words). Second: the tokens of this "
     "input nearest to it <b>after the chosen layer</b>, once context has been mixed in."
 )
