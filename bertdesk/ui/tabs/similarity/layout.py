@@ -141,7 +141,18 @@ class AdaptiveSplitter(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self._wide = wide
         self._minimum_width = minimum_width
+        self._ratios: tuple[int, ...] = ()
+        self._dragged = False
         self.setChildrenCollapsible(False)
+        self.splitterMoved.connect(self._moved)
+
+    def set_ratios(self, *ratios: int) -> None:
+        """Share the length between the panes in these proportions (until the user drags a handle), whatever
+        the panes' size hints (a long caption must not take the plot's width)."""
+        self._ratios = ratios
+
+    def _moved(self) -> None:
+        self._dragged = True
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Pick the orientation for the new size: side by side only when wide (ratio and width) enough."""
@@ -151,6 +162,10 @@ class AdaptiveSplitter(QSplitter):
         if wanted != self.orientation():
             self.setOrientation(wanted)
         super().resizeEvent(event)
+        if self._ratios and not self._dragged and len(self._ratios) == self.count():
+            length = size.width() if wanted == Qt.Orientation.Horizontal else size.height()
+            total = sum(self._ratios)
+            self.setSizes([length * ratio // total for ratio in self._ratios])
 
 
 def shrinkable(plot: QWidget) -> QWidget:
