@@ -116,7 +116,8 @@ def test_a_few_shot_head_trains_and_saves_a_bundle_that_opens(qtbot: QtBot, tab:
     assert dict(tab.path_view.stages())["few-shot head"] == "W 3×384 + b"
 
     assert tab.few_shot.save_button.isEnabled()
-    tab.save_head("my-topics")
+    with qtbot.waitSignal(tab.models_changed, timeout=RUN_TIMEOUT_MS):  # the window lists the new model at once
+        tab.save_head("my-topics")
     qtbot.waitUntil(lambda: tab.saved_path() is not None and not tab.is_busy(), timeout=RUN_TIMEOUT_MS)
     saved = open_model(str(models_dir() / "my-topics"))
     assert saved.info.task == "sequence-classification" and saved.info.labels == ["sport", "cooking", "finance"]

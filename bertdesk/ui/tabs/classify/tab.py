@@ -523,10 +523,11 @@ class ClassifyTab(AnalysisTab):
         self.few_shot.set_training(False)
         if isinstance(result, Path):  # a saved bundle
             self._saved_path = str(result)
-            message = f"Saved as {result.name} in {result.parent}: it is in the Model list after the next load."
+            message = f"Saved as {result.name} in {result.parent}: it is in the Model list now."
             self.few_shot.report.setText(message)
             self.few_shot.switch_button.setVisible(hasattr(self.window(), "load_model"))
             self.status_message.emit(message)
+            self.models_changed.emit()
             return
         bundle, head = result
         self._head, self._head_bundle, self._head_stale = head, bundle, ""
