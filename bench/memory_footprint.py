@@ -5,7 +5,7 @@ fresh process, in one run.
 
 Each side runs in its own subprocess: import, load all-MiniLM-L6-v2, embed the same sentences (bertdesk with its
 `embed_texts`, length-bucketed; sentence-transformers with `encode`, batch 32; transformers in batches of 32).
-Reported: peak resident memory (ru_maxrss) after imports, after loading, and after embedding.
+Reported: peak resident memory (VmHWM) after imports, after loading, and after embedding.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, os, resource, sys
+import json, os, sys
 sys.path.insert(0, {root!r})
 os.environ["HF_HUB_OFFLINE"] = "1"
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb():  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 side, texts, batch, source = {side!r}, {texts!r}, {batch}, {source!r}
 report = {{}}
 if side.startswith("bertdesk"):
