@@ -7,10 +7,14 @@ stored in the bundle's bertdesk.json under "variants", so the picker and `models
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -95,24 +99,44 @@ def fp32_graph(folder: Path) -> Path:
 
 
 def quantize_graph(source: Path, target: Path) -> None:
-    """Write the dynamic-int8 version of the ONNX graph `source` to `target` (replaced atomically)."""
+    """Write the dynamic-int8 version of the ONNX graph `source` to `target` (replaced atomically).
+
+    The quantizer's own scratch folder (it makes one in the temp folder) goes into a work folder beside `target`,
+    named as a leftover of ours, so a kill -9 mid-way leaves nothing in the user's temp folder.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     advice = _DropAdvice()
     logging.getLogger().addFilter(advice)
     try:
-        quantize_dynamic(str(source), str(temporary), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=_ffn_output_matmuls(source))
-        os.replace(temporary, target)
+        work.mkdir(exist_ok=True)
+        with _scratch_in(work):
+            quantize_dynamic(str(source), str(work / target.name), weight_type=QuantType.QInt8, per_channel=True,
+                             nodes_to_exclude=_ffn_output_matmuls(source))
+        os.replace(work / target.name, target)
     except OSError as exc:
         raise storage_error(f"cannot write {target}", exc) from exc
     except Exception as exc:  # the quantizer raises bare errors for graphs it cannot handle
         raise BundleError(f"{source}: onnxruntime cannot quantize this graph: {exc}") from exc
     finally:
         logging.getLogger().removeFilter(advice)
-        temporary.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+_scratch_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _scratch_in(folder: Path) -> Iterator[None]:
+    """Point Python's temp folder at `folder` for the duration (onnxruntime's quantizer takes no folder of its own)."""
+    with _scratch_lock:
+        saved, tempfile.tempdir = tempfile.tempdir, str(folder)
+        try:
+            yield
+        finally:
+            tempfile.tempdir = saved
 
 
 class _DropAdvice(logging.Filter):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bertdesk.core import default_model
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.convert import foreign_content
 from bertdesk.core.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
@@ -52,6 +53,12 @@ def test_setup_adds_the_int8_variant_and_a_failure_leaves_fp32_whole(
 ) -> None:
     monkeypatch.setenv("BERTDESK_MODELS", str(tmp_path))
     target = shutil.copytree(default_bundle_dir, tmp_path / DEFAULT_MODEL_NAME, ignore=shutil.ignore_patterns("onnx"))
+    # The fp32 bundle as it was before its variant: no record of one, and checksums of the files it holds.
+    metadata = json.loads((target / "bertdesk.json").read_text())
+    metadata.pop("variants", None)
+    (target / "bertdesk.json").write_text(json.dumps(metadata, indent=2))
+    default_model._write_manifest(target)
+    assert verify(target) == []
     (target / "onnx").write_text("a file where the variant's folder goes")  # quantizing fails
     reports: list[str] = []
     assert ensure_default_model(JobHandle(lambda _, text: reports.append(text)), int8=True) == target
