@@ -46,7 +46,7 @@ from bertdesk.ui.tabs.ask.texts import (
 )
 from bertdesk.ui.tabs.ask.why import WhyPanel
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.widgets.text_box import TextBox
+from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
@@ -295,11 +295,7 @@ class AskTab(AnalysisTab):
         if into is not None and (into is self.question_edit or self.question_edit.isAncestorOf(into)):
             self.question_edit.setText(" ".join(text.split()))
             return True
-        cursor = QTextCursor(self.context_edit.document())
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(text)
-        cursor.endEditBlock()
+        replace_text(self.context_edit, text)
         return True
 
     def save_state(self) -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,7 +24,7 @@ from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, Position
 from bertdesk.ui.tabs.similarity.projection_page import ProjectionPage
 from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
-from bertdesk.ui.widgets.text_box import TextBox
+from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
@@ -171,11 +170,7 @@ class SimilarityTab(AnalysisTab):
         """Replace segment B's text if it was dropped on it (pair mode), else the text's, as one undo step."""
         edit = self.pair_edit if self.pair_check.isChecked() and into is not None and (
             into is self.pair_edit or self.pair_edit.isAncestorOf(into)) else self.text_edit
-        cursor = QTextCursor(edit.document())
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(text)
-        cursor.endEditBlock()
+        replace_text(edit, text)
         return True
 
     def save_state(self) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,7 +24,7 @@ from bertdesk.ui.tabs.tokens.legend import TokenLegend
 from bertdesk.ui.tabs.tokens.linking import DETAIL_HINT, TokenLinks
 from bertdesk.ui.tabs.tokens.pane import TokenPane
 from bertdesk.ui.tabs.tokens.table import TokenTable
-from bertdesk.ui.widgets.text_box import TextBox
+from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
@@ -209,11 +208,7 @@ class TokensTab(AnalysisTab):
                 (box for box in (self.text_edit, self.pair_edit) if into is box or box.isAncestorOf(into)), None
             ) if into is not None else None
             edit = dropped_on or self.links.last_box
-        cursor = QTextCursor(edit.document())
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(text)
-        cursor.endEditBlock()
+        replace_text(edit, text)
         return True
 
     def save_state(self) -> dict:
