@@ -12,7 +12,7 @@ import pytest
 from bertdesk.core import default_model
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.convert import foreign_content
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME, _write_manifest, ensure_default_model, verify
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
 
@@ -53,10 +53,6 @@ def test_setup_adds_the_int8_variant_and_a_failure_leaves_fp32_whole(
 ) -> None:
     monkeypatch.setenv("BERTDESK_MODELS", str(tmp_path))
     target = shutil.copytree(default_bundle_dir, tmp_path / DEFAULT_MODEL_NAME, ignore=shutil.ignore_patterns("onnx"))
-    metadata = json.loads((target / "bertdesk.json").read_text())
-    metadata.pop("variants", None)  # the installed model may have its variant already: start from fp32 alone
-    (target / "bertdesk.json").write_text(json.dumps(metadata))
-    _write_manifest(target)
     # The fp32 bundle as it was before its variant: no record of one, and checksums of the files it holds.
     metadata = json.loads((target / "bertdesk.json").read_text())
     metadata.pop("variants", None)
