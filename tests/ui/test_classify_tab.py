@@ -207,6 +207,7 @@ def test_soak_hover_and_scroll_over_the_results_and_the_bars(qtbot: QtBot, tab: 
         moves += 1
         if moves > 20_000:
             break
+    qtbot.waitUntil(lambda: not tab.batch.is_running(), timeout=RUN_TIMEOUT_MS)  # a slow machine: the rest of the run
     assert tab.batch.model.rowCount() == 5000
     tab.pages.setCurrentIndex(0)
     plot = tab.bars._plot_widget.viewport()
