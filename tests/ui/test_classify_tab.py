@@ -194,7 +194,8 @@ def test_soak_hover_and_scroll_over_the_results_and_the_bars(qtbot: QtBot, tab: 
     wait_for_result(qtbot, tab)
     tab.pages.setCurrentIndex(1)
     tab.set_input_text("\n".join(f"row {i} " + "word " * (i % 20) for i in range(5000)))
-    tab.run_batch()
+    assert tab.batch.lines.document().blockCount() == 5000
+    qtbot.mouseClick(tab.batch.run_button, Qt.MouseButton.LeftButton)
     viewport = tab.batch.table.viewport()
     rng = np.random.default_rng(0)
     moves = 0
