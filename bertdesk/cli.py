@@ -114,24 +114,6 @@ def _emit(args: argparse.Namespace, data: object, human: Callable[[], str]) -> N
         sys.stdout.write(human() + "\n")
 
 
-def cmd_models(args: argparse.Namespace) -> None:
-    """Installed bundles."""
-    from bertdesk.core.bundle import list_bundles
-    from bertdesk.core.paths import models_dir
-
-    problems: list[str] = []
-    infos = list_bundles(errors=problems)
-    data = {"models_dir": str(models_dir()), "models": [i.to_dict() for i in infos], "problems": problems}
-
-    def human() -> str:
-        lines = [f"models in {models_dir()}:"] + [f"  {i.summary()}" for i in infos]
-        if not infos:
-            lines.append("  (none: run `python -m bertdesk setup` to install the default model)")
-        return "\n".join(lines + [f"  problem: {p}" for p in problems])
-
-    _emit(args, data, human)
-
-
 def cmd_tokenize(args: argparse.Namespace) -> None:
     """Tokens, ids, offsets, type ids, masks, truncation."""
     from bertdesk.core.tokens import tokenize
@@ -477,7 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
                                   "installed on first use)")
         return sub
 
-    command("models", cmd_models, "list installed model bundles", model=False)
+    from bertdesk.cli_library import add_library_commands
+    from bertdesk.cli_models import add_model_commands
+
+    add_model_commands(command)
     sub = command("tokenize", cmd_tokenize, "split text into WordPiece tokens")
     sub.add_argument("text", help="the text (segment A); - reads standard input")
     sub.add_argument("--pair", help="a second text (segment B), joined as [CLS] A [SEP] B [SEP]")
@@ -552,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("out", type=Path, help="PNG file to write")
     sub.add_argument("--width", type=_pixels, default=1280, help="window width in pixels (100 to 8192)")
     sub.add_argument("--height", type=_pixels, default=800, help="window height in pixels (100 to 8192)")
+    add_library_commands(command)
     return parser
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk import cli
+from bertdesk import cli, cli_models
 
 
 def _failing_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
     def command(args: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli, "cmd_models", command)
+    monkeypatch.setattr(cli_models, "cmd_models", command)
 
 
 @pytest.mark.parametrize(
