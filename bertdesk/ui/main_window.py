@@ -39,6 +39,7 @@ from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.info_dock import ModelInfoPanel
+from bertdesk.ui.models.menu import populate_models_menu
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
             view.addAction(action)
         view.addSeparator()
         view.addAction(info_action)
+        populate_models_menu(self.menuBar().addMenu("M&odels"), self)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Show log file", self.show_log)
         help_menu.addAction("About bertdesk", self._about)

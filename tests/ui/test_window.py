@@ -294,9 +294,9 @@ def test_paste_and_analyze(qtbot, open_window, tiny_bundle):
 def test_paste_into_a_tab_not_built_yet_says_so(qtbot, open_window, tiny_bundle, monkeypatch):
     from bertdesk.ui.tabs import registry
 
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
+    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))
     window = open_window(tiny_bundle)
-    window.select_tab("library")
+    window.select_tab("glossary")
     QGuiApplication.clipboard().setText("a cat")
     window.paste_action.trigger()
     assert "not built yet" in window.statusBar().currentMessage()
@@ -530,13 +530,13 @@ def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(
 ):
     from bertdesk.ui.tabs import registry
 
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
+    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))
     window = open_window(tiny_bundle)
-    window.select_tab("library")
+    window.select_tab("glossary")
     path = tmp_path / "review.txt"
     path.write_text("a good movie", encoding="utf-8")
     assert not window.open_text_file(path)
-    assert window.statusBar().currentMessage() == "The Library tab is not built yet; the text was not used."
+    assert window.statusBar().currentMessage() == "The Glossary tab is not built yet; the text was not used."
     assert not window.messages.isVisible()
 
 
