@@ -1,0 +1,142 @@
+"""Real documents for the library tests, written with the same libraries people's files come from (fpdf2 for PDF,
+python-docx for Word) so that extraction is tested on genuine files, not on hand-made imitations. Qt-free."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from html import escape
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_BREAK
+from fpdf import FPDF
+from PIL import Image, ImageDraw
+
+#: A TrueType font with wide Unicode coverage, for PDF text beyond Latin-1 (Helvetica's limit).
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_SIZE = 11
+LINE_HEIGHT = 6
+
+
+def _scan_image(seed: int) -> Image.Image:
+    """A grey "scanned page": a pale background with dark blocks where lines of print would be, pixels only."""
+    rng = random.Random(seed)
+    image = Image.new("L", (620, 877), 235)
+    draw = ImageDraw.Draw(image)
+    y = 60
+    while y < 800:
+        draw.rectangle((60, y, 60 + rng.randint(250, 500), y + 9), fill=rng.randint(20, 80))
+        y += 22
+    return image
+
+
+def _new_pdf(title: str | None, font_path: Path | None) -> tuple[FPDF, str]:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    if title is not None:
+        pdf.set_title(title)
+    family = "Helvetica"
+    if font_path is not None:
+        pdf.add_font("Body", fname=str(font_path))
+        family = "Body"
+    return pdf, family
+
+
+def write_pdf(path: Path, pages: Sequence[str], title: str | None = None, *, scanned_pages: Iterable[int] = (),
+              font_path: Path | None = None) -> Path:
+    """A PDF with one page per item of `pages` (a text layer wrapped to the page; "\\n" starts a new line), metadata
+    title `title`; pages numbered in `scanned_pages` (1-based) hold only a scanned image and no text layer. The
+    default font (Helvetica) takes Latin-1 text; pass `font_path=UNICODE_FONT` for more. A page's text that does not
+    fit on one page raises ValueError (page numbers would shift)."""
+    scanned = set(scanned_pages)
+    pdf, family = _new_pdf(title, font_path)
+    for number, text in enumerate(pages, start=1):
+        pdf.add_page()
+        if number in scanned:
+            pdf.image(_scan_image(number), x=0, y=0, w=pdf.w, h=pdf.h)
+        elif text:
+            pdf.set_font(family, size=FONT_SIZE)
+            pdf.multi_cell(0, LINE_HEIGHT, text)
+        if pdf.page_no() != number:
+            raise ValueError(f"the text of page {number} does not fit on one page")
+    pdf.output(str(path))
+    return path
+
+
+def write_scanned_pdf(path: Path, n_pages: int, title: str | None = None) -> Path:
+    """A PDF of `n_pages` scanned pages: each only an image, no text layer at all."""
+    return write_pdf(path, [""] * n_pages, title, scanned_pages=range(1, n_pages + 1))
+
+
+def write_encrypted_pdf(path: Path, text: str, user_password: str = "user") -> Path:
+    """A one-page PDF with `text` that cannot be opened without `user_password`."""
+    pdf, family = _new_pdf(None, None)
+    pdf.add_page()
+    pdf.set_font(family, size=FONT_SIZE)
+    pdf.multi_cell(0, LINE_HEIGHT, text)
+    pdf.set_encryption(owner_password="owner-" + user_password, user_password=user_password)
+    pdf.output(str(path))
+    return path
+
+
+def write_docx(path: Path, paragraphs: Sequence[str], page_breaks_after: Iterable[int] = (), *,
+               heading: str | None = None, title: str | None = None) -> Path:
+    """A Word document: an optional level-1 `heading`, then `paragraphs`; an explicit page break follows each
+    paragraph whose 0-based index is in `page_breaks_after`; `title` goes in the document properties."""
+    breaks = set(page_breaks_after)
+    document = Document()
+    if title is not None:
+        document.core_properties.title = title
+    if heading is not None:
+        document.add_heading(heading, level=1)
+    for index, text in enumerate(paragraphs):
+        paragraph = document.add_paragraph(text)
+        if index in breaks:
+            paragraph.add_run().add_break(WD_BREAK.PAGE)
+    document.save(str(path))
+    return path
+
+
+def write_html(path: Path, title: str, body_paragraphs: Sequence[str], *, h1: str | None = None,
+               encoding: str = "utf-8") -> Path:
+    """A saved web page: `<title>`, an optional `<h1>`, the paragraphs in `<main>`, surrounded by the noise a real
+    page has (styles, scripts, a navigation bar, a footer, an aside, noscript and template) whose text the library
+    must drop — every noise element contains the word NOISEWORD."""
+    body = "\n".join(f"    <p>{escape(text)}</p>" for text in body_paragraphs)
+    heading = f"  <h1>{escape(h1)}</h1>\n" if h1 is not None else ""
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="{encoding}">
+  <title>{escape(title)}</title>
+  <style>body {{ font-family: sans-serif; }} .NOISEWORD {{ color: red; }}</style>
+  <script>var NOISEWORD = "<p>not text</p>"; if (1 < 2) {{ console.log(NOISEWORD); }}</script>
+</head>
+<body>
+  <nav><a href="/">Home NOISEWORD</a> | <a href="/about">About</a></nav>
+  <noscript>Enable JavaScript NOISEWORD</noscript>
+  <template><p>template NOISEWORD</p></template>
+{heading}  <main>
+{body}
+  </main>
+  <aside>Related NOISEWORD links</aside>
+  <footer>Copyright NOISEWORD 2026</footer>
+  <script src="tracker.js">/* NOISEWORD */</script>
+</body>
+</html>
+"""
+    path.write_bytes(page.encode(encoding))
+    return path
+
+
+def write_markdown(path: Path, title: str, paragraphs: Sequence[str]) -> Path:
+    """A Markdown note in UTF-8: a `# title` heading, then the paragraphs separated by blank lines."""
+    path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """A plain-text file in `encoding` (Python codec name; "utf-16" and "utf-8-sig" write a byte-order mark)."""
+    path.write_bytes(text.encode(encoding))
+    return path
