@@ -1,0 +1,260 @@
+"""Ask the library: the best passages for a question (hybrid search), then the QA reader over them in one batched
+run, answers placed on their document's page; without a reader, the best sentence of each passage, labelled as
+retrieval."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bertdesk.core.bundle import Bundle, list_bundles, open_model, precision_variant, resolve_bundle
+from bertdesk.core.config import TASK_QA
+from bertdesk.core.default_model import default_model_path
+from bertdesk.core.embed import embed_texts
+from bertdesk.core.errors import BundleError
+from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.library.retrieval import EMPTY_LIBRARY, HasPath, PassageHit, check_question, search_passages
+from bertdesk.core.library.retrieval_vectors import reading
+from bertdesk.core.qa import iter_answer_questions
+from bertdesk.core.qa.retrieval import split_sentences
+
+MODE_SPAN_QA = "span QA"
+MODE_RETRIEVAL = "retrieval"
+RETRIEVAL_NOTE = (
+    "passage retrieval, not span QA: install a question-answering model (Models → Manage models…)"
+)
+#: Answers the reader gives per passage before they are merged and ranked across passages.
+ANSWERS_PER_PASSAGE = 3
+
+
+@dataclass(frozen=True)
+class LibraryAnswer:
+    """An answer on a page: `page_text[start:end] == text`, inside the passage that starts at `passage_start`."""
+
+    text: str
+    score: float
+    document_id: int
+    path: Path
+    title: str
+    kind: str
+    page: int
+    passage_id: int
+    passage_text: str
+    passage_start: int
+    start: int
+    end: int
+    make_up: dict  # bm25_rank, dense_rank, fused, phrase_boost, reader_score (None in retrieval mode), ...
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields, as `library ask --json` prints them."""
+        return {
+            "text": self.text, "score": self.score, "document": self.document_id, "title": self.title,
+            "path": str(self.path), "kind": self.kind, "page": self.page, "start": self.start, "end": self.end,
+            "passage": self.passage_text, "passage_start": self.passage_start, "passage_id": self.passage_id,
+            "make_up": self.make_up,
+        }
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    """A question's answers, best first; `mode` says whether they are spans a QA reader chose or retrieved
+    sentences."""
+
+    question: str
+    mode: str
+    answers: tuple[LibraryAnswer, ...]
+    reader: str | None
+    note: str
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return {
+            "question": self.question, "mode": self.mode, "reader": self.reader, "note": self.note,
+            "answers": [a.to_dict() for a in self.answers],
+        }
+
+
+@dataclass(frozen=True)
+class _Passage:
+    hit: PassageHit
+    document_id: int
+    path: Path
+    title: str
+    kind: str
+    page: int
+    start: int
+    text: str
+
+
+def ask_library(
+    store: HasPath,
+    question: str,
+    embedder: Bundle,
+    reader: Bundle | None,
+    *,
+    top_k: int = 5,
+    passages: int = 20,
+    document_ids: Sequence[int] | None = None,
+    folder: Path | None = None,
+    handle: JobHandle | None = None,
+) -> LibraryResult:
+    """Answer `question` from the library: the `passages` best passages (see `search_passages`), read by the QA
+    `reader` in one batched run, the `top_k` best answers by reader score (the same span found through overlapping
+    passages counted once, with its best score). Without a question-answering reader: the `top_k` best passages,
+    each with its sentence closest to the question as the answer, in mode "retrieval"."""
+    handle = ensure_handle(handle)
+    question = check_question(question)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise LibraryError(f"top_k must be a whole number of at least 1, got {top_k!r}")
+    is_reader = reader is not None and reader.info.task == TASK_QA
+    limit = passages if is_reader else min(passages, top_k)
+    hits = search_passages(
+        store, question, embedder, limit=max(limit, 1), document_ids=document_ids, folder=folder, handle=handle
+    )
+    found = _load_passages(store, hits)
+    if is_reader:
+        assert reader is not None
+        answers = _read(reader, question, found, top_k, handle)
+        return LibraryResult(question, MODE_SPAN_QA, answers, reader.info.name, "")
+    note = RETRIEVAL_NOTE
+    if reader is not None:
+        note += f" ({reader.info.name} is a {reader.info.task} model, not a question-answering one)"
+    answers = _best_sentences(embedder, question, found[:top_k], handle)
+    return LibraryResult(question, MODE_RETRIEVAL, answers, None, note)
+
+
+def _load_passages(store: HasPath, hits: list[PassageHit]) -> list[_Passage]:
+    """The hits' passages with their documents, in the hits' order (a passage removed meanwhile is left out)."""
+    with reading(store.path) as (connection, _):
+        rows = connection.execute(
+            "SELECT p.id, p.document_id, p.page, p.start, p.text, d.path, d.title, d.kind "
+            "FROM passages AS p JOIN documents AS d ON d.id = p.document_id "
+            "WHERE p.id IN (SELECT value FROM json_each(?))",
+            [json.dumps([h.passage_id for h in hits])],
+        ).fetchall()
+    by_id = {r[0]: r for r in rows}
+    return [
+        _Passage(h, r[1], Path(r[5]), r[6], r[7], r[2], r[3], r[4])
+        for h in hits if (r := by_id.get(h.passage_id)) is not None
+    ]
+
+
+def _make_up(hit: PassageHit, **extra: float | None) -> dict:
+    return {
+        "bm25_rank": hit.bm25_rank, "dense_rank": hit.dense_rank, "fused": hit.score - hit.phrase_boost,
+        "phrase_boost": hit.phrase_boost, **extra,
+    }
+
+
+def _answer(passage: _Passage, text: str, start: int, end: int, score: float, make_up: dict) -> LibraryAnswer:
+    return LibraryAnswer(
+        text=text, score=score, document_id=passage.document_id, path=passage.path, title=passage.title,
+        kind=passage.kind, page=passage.page, passage_id=passage.hit.passage_id, passage_text=passage.text,
+        passage_start=passage.start, start=passage.start + start, end=passage.start + end, make_up=make_up,
+    )
+
+
+def _read(reader: Bundle, question: str, found: list[_Passage], top_k: int,
+          handle: JobHandle) -> tuple[LibraryAnswer, ...]:
+    """The reader over every passage in one batched run; a span found in overlapping passages (same page, same
+    offsets) is one answer with its best score."""
+    pairs = [(question, p.text) for p in found if p.text.strip()]
+    readable = [p for p in found if p.text.strip()]
+    best: dict[tuple[int, int, int, int], LibraryAnswer] = {}
+    results = iter_answer_questions(reader, pairs, top_k=ANSWERS_PER_PASSAGE, handle=handle)
+    for passage, result in zip(readable, results, strict=True):
+        for a in result.answers:
+            if a.is_null or not a.text.strip():
+                continue
+            answer = _answer(passage, a.text, a.start, a.end, a.score, _make_up(passage.hit, reader_score=a.score))
+            key = (answer.document_id, answer.page, answer.start, answer.end)
+            if key not in best or best[key].score < answer.score:
+                best[key] = answer
+    ranked = sorted(best.values(), key=lambda a: (-a.score, -a.make_up["fused"], a.passage_id, a.start))
+    return tuple(ranked[:top_k])
+
+
+def _best_sentences(embedder: Bundle, question: str, found: list[_Passage],
+                    handle: JobHandle) -> tuple[LibraryAnswer, ...]:
+    """Each passage's sentence closest in meaning to the question (one embedding run for all of them)."""
+    sentences = [split_sentences(p.text) for p in found]
+    texts = [question] + [s.text for group in sentences for s in group]
+    vectors = embed_texts(embedder, texts, normalize=True, handle=handle)
+    scores = vectors[1:] @ vectors[0]
+    answers, offset = [], 0
+    for passage, group in zip(found, sentences, strict=True):
+        if not group:
+            continue
+        index = int(np.argmax(scores[offset : offset + len(group)]))
+        sentence, cosine = group[index], float(scores[offset + index])
+        offset += len(group)
+        make_up = _make_up(passage.hit, reader_score=None, sentence_score=cosine)
+        answers.append(_answer(passage, sentence.text, sentence.start, sentence.end, passage.hit.score, make_up))
+    return tuple(answers)
+
+
+def _recorded(db_path: Path) -> dict[str, str]:
+    try:
+        with reading(db_path) as (connection, _):
+            return dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    except (LibraryError, sqlite3.Error):
+        return {}
+
+
+def open_embedder(db_path: Path, model: str | None = None, precision: str | None = None,
+                  handle: JobHandle | None = None) -> Bundle:
+    """The embedder to ask the library at `db_path` with: `model`, else the one it was indexed with, else the
+    default model; in `precision`, else the recorded one where the bundle has it."""
+    meta = _recorded(db_path)
+    name = model or meta.get("embedder")
+    if name is None or name == default_model_path().name:
+        name = None
+    if precision is None and meta.get("embedder_precision"):
+        try:
+            folder = default_model_path() if name is None else resolve_bundle(name)
+            precision_variant(folder, meta["embedder_precision"])
+            precision = meta["embedder_precision"]
+        except BundleError:
+            precision = None
+    return open_model(name, precision=precision, handle=handle)
+
+
+def default_reader() -> Bundle | None:
+    """The first installed question-answering bundle, or None."""
+    for info in list_bundles():
+        if info.task == TASK_QA:
+            return open_model(info.path)
+    return None
+
+
+def ask_command(
+    db_path: Path | None,
+    question: str,
+    *,
+    top_k: int = 5,
+    model: str | None = None,
+    reader: str | None = None,
+    precision: str | None = None,
+    handle: JobHandle | None = None,
+) -> dict:
+    """`library ask`: the answers as a JSON-ready dict ({"question", "mode", "reader", "note", "answers": [...]}).
+
+    `model` is the embedder (default: the library's recorded one, else the default model), `reader` a QA bundle
+    (default: the first installed question-answering bundle, else retrieval only)."""
+    from bertdesk.core.library.store import LibraryStore, default_db_path
+
+    path = Path(db_path) if db_path is not None else default_db_path()
+    check_question(question)
+    if not path.exists():
+        raise LibraryError(f"{EMPTY_LIBRARY} ({path} does not exist yet)")
+    with LibraryStore(path) as store:
+        embedder = open_embedder(store.path, model, precision, handle)
+        qa = open_model(reader, handle=handle) if reader is not None else default_reader()
+        result = ask_library(store, question, embedder, qa, top_k=top_k, handle=handle)
+    return result.to_dict()
