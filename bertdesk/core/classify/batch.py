@@ -1,5 +1,6 @@
 """Batches of any size: rows streamed from a TXT (one text per line) or CSV/TSV file, classified in bounded chunks
-sorted by length, results yielded in input order. Memory stays bounded by the chunk, whatever the file's size."""
+cut into length buckets under a token budget (`core.batching`, as embed does), results yielded in input order.
+Memory stays bounded by the chunk, whatever the file's size."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bertdesk.core.batching import pad, plan_batches
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.heads import HeadClassifier
-from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items, pad_encodings
+from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items
 from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE, ZeroShotClassifier, ZeroShotLabel
+from bertdesk.core.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.text_files import detect_encoding as text_detect_encoding
@@ -170,17 +173,10 @@ def count_rows(path: str | Path, **columns: str | int | None) -> int:
     return sum(1 for _ in read_rows(path, **columns))
 
 
-def _batches(lengths: list[int], batch_rows: int, batch_tokens: int) -> Iterator[list[int]]:
-    """Indices grouped by sorted length: at most `batch_rows` rows and `batch_tokens` padded tokens a batch."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batch: list[int] = []
-    for i in order:
-        if batch and (len(batch) >= batch_rows or lengths[i] * (len(batch) + 1) > batch_tokens):
-            yield batch
-            batch = []
-        batch.append(i)
-    if batch:
-        yield batch
+def _batches(lengths: list[int], batch_rows: int, batch_tokens: int) -> list[list[int]]:
+    """Indices grouped by sorted length (`batching.plan_batches`): at most `batch_rows` rows and `batch_tokens`
+    padded tokens a batch (a row longer than that alone)."""
+    return plan_batches(lengths, token_budget=batch_tokens, max_rows=batch_rows)
 
 
 def classify_stream(
@@ -228,7 +224,9 @@ def _classify_chunk(
     for batch in _batches([len(e.ids) for e in encodings], batch_rows, batch_tokens):
         handle.check()
         batch_encodings = [encodings[i] for i in batch]
-        raw, probabilities = scorer.score(pad_encodings(batch_encodings), handle)
+        padded = EncodedBatch(*pad(batch_encodings), [e.tokens for e in batch_encodings],
+                              [bool(e.overflowing) for e in batch_encodings])
+        raw, probabilities = scorer.score(padded, handle)
         for i, result in zip(batch, classifications(scorer, [items[i] for i in batch], batch_encodings, raw,
                                                      probabilities), strict=True):
             results[i] = result
