@@ -1,0 +1,621 @@
+"""The library's store: one SQLite file holding sources, documents, pages, passages with their vectors, the import
+queue and the import log. One LibraryStore per thread; every change commits in one transaction."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
+from bertdesk.core.library.passages import PassageSpan
+from bertdesk.core.library.schema import describe_sqlite_error, open_library
+from bertdesk.core.paths import data_dir
+
+DB_NAME = "library.sqlite3"
+_HASH_CHUNK = 1 << 20
+
+_T = TypeVar("_T")
+
+
+def default_db_path() -> Path:
+    """The library of the user's data folder (`BERTDESK_DATA` moves it)."""
+    return data_dir() / DB_NAME
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A file or folder the user added; a watched one is kept in sync."""
+
+    id: int
+    path: Path
+    is_folder: bool
+    watch: bool
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document."""
+
+    id: int
+    path: Path
+    title: str
+    kind: str
+    page_count: int
+    passages: int
+    blank_pages: tuple[int, ...]
+    size: int
+    indexed: float
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """A file that could not be imported, with the reason (one line)."""
+
+    path: Path
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True)
+class PassageInfo:
+    """One passage with its document and the whole text of its page (start/end are offsets into `page_text`)."""
+
+    id: int
+    document_id: int
+    path: Path
+    title: str
+    kind: str
+    page: int
+    start: int
+    end: int
+    text: str
+    page_text: str
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    """Counts for a status line, and the database's size on disk."""
+
+    documents: int
+    pages: int
+    passages: int
+    queued: int
+    failures: int
+    db_bytes: int
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document row as the indexer needs it to decide what a queued file is (same, changed, renamed, copy)."""
+
+    id: int
+    path: Path
+    content_hash: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A file's size and modification time as last seen."""
+
+    size: int
+    mtime: float
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        """The state of `path` now (OSError if it cannot be read)."""
+        stat = path.stat()
+        return cls(stat.st_size, stat.st_mtime)
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def absolute(path: Path) -> Path:
+    """`path` made absolute and normalised without following symbolic links (the path the user sees)."""
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
+def is_hidden(path: Path) -> bool:
+    """A dot-file or a file inside a dot-folder (relative parts only are judged)."""
+    return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
+
+
+def supported_files(folder: Path) -> list[Path]:
+    """Every file under `folder` the library reads (by suffix), recursively, hidden files and folders skipped,
+    sorted."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(root, name) for name in files
+                      if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
+    return sorted(found)
+
+
+def source_files(path: Path, *, watch: bool = False) -> list[Path]:
+    """The files the library would read from `path` (a file, or a folder's supported files). LibraryError for a
+    missing path, an unsupported file, or a folder without any supported file (unless it is to be watched: files may
+    come later)."""
+    path = absolute(path)
+    readable = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    if path.is_dir():
+        try:
+            files = supported_files(path)
+        except OSError as exc:
+            raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
+        if not files and not watch:
+            raise LibraryError(f"{path} holds no file the library reads ({readable})")
+        return files
+    if path.is_file():
+        if file_kind(path) is None:
+            raise LibraryError(f"{path} is not a file the library reads (it reads {readable})")
+        return [path]
+    if path.exists():
+        raise LibraryError(f"{path} is neither a file nor a folder")
+    raise LibraryError(f"{path} does not exist")
+
+
+def vector_blob(vector: np.ndarray) -> bytes:
+    """A unit vector as the passages.vector BLOB: float16, little-endian."""
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def blob_vector(blob: bytes) -> np.ndarray:
+    """The float32 vector of a passages.vector BLOB."""
+    return np.frombuffer(blob, dtype="<f2").astype(np.float32)
+
+
+def _sqlite_errors(method: Callable[..., _T]) -> Callable[..., _T]:
+    """SQLite errors (a damaged file, a lock held too long, a full disk) become one-line LibraryErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self: LibraryStore, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from None
+
+    return wrapper
+
+
+class LibraryStore:
+    """The library database at `path` (default: `default_db_path()`), created or migrated on opening. One per
+    thread: sqlite3 connections are not shared across threads. Use it as a context manager or call close()."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = absolute(path) if path is not None else default_db_path()
+        self._conn = open_library(self.path)
+
+    def __enter__(self) -> LibraryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (committed work is on disk already)."""
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back on any exception (Ctrl-C included)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[object] = ()) -> Any:
+        row = self._conn.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    # ---- sources -------------------------------------------------------------------------------------------------
+
+    @_sqlite_errors
+    def add_source(self, path: Path, *, watch: bool = False) -> int:
+        """Add a file or folder (folders recursively, hidden files skipped) and queue every supported file that is
+        new or changed; returns how many were queued. LibraryError for a missing path, an unsupported file, or a
+        folder without any supported file (unless it is to be watched: files may come later)."""
+        path = absolute(path)
+        files = source_files(path, watch=watch)
+        if not path.is_dir():
+            with self._write() as conn:  # a file added again by name is wanted back, even if removed before
+                conn.execute("DELETE FROM removed WHERE path = ?", (str(path),))
+        plan = self._plan(files, [])
+        with self._write() as conn:
+            conn.execute("INSERT INTO sources(path, is_folder, watch, added) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT(path) DO UPDATE SET watch = max(watch, excluded.watch)",
+                         (str(path), int(path.is_dir()), int(watch), time.time()))
+            return self._apply(plan, self._one("SELECT id FROM sources WHERE path = ?", (str(path),)))
+
+    @_sqlite_errors
+    def sources(self) -> list[SourceInfo]:
+        """Every source, oldest first."""
+        rows = self._conn.execute("SELECT id, path, is_folder, watch FROM sources ORDER BY id").fetchall()
+        return [SourceInfo(i, Path(p), bool(f), bool(w)) for i, p, f, w in rows]
+
+    @_sqlite_errors
+    def remove_source(self, source_id: int) -> None:
+        """Stop following a source: its documents, queued files and failures leave the library (files untouched)."""
+        with self._write() as conn:
+            if self._one("SELECT id FROM sources WHERE id = ?", (source_id,)) is None:
+                raise LibraryError(f"no source with id {source_id} in the library")
+            for table in ("documents", "queue", "failures"):
+                conn.execute(f"DELETE FROM {table} WHERE source_id = ?", (source_id,))
+            conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    # ---- documents -----------------------------------------------------------------------------------------------
+
+    @_sqlite_errors
+    def documents(self, folder: Path | None = None) -> list[DocumentInfo]:
+        """Every document (or those under `folder`), by path."""
+        sql = ("SELECT d.id, d.path, d.title, d.kind, d.page_count, "
+               "(SELECT count(*) FROM passages p WHERE p.document_id = d.id), d.blank_pages, d.size, d.indexed "
+               "FROM documents d")
+        params: tuple = ()
+        if folder is not None:
+            prefix = str(absolute(folder)).rstrip(os.sep) + os.sep
+            sql += " WHERE substr(d.path, 1, ?) = ?"
+            params = (len(prefix), prefix)
+        rows = self._conn.execute(sql + " ORDER BY d.path", params).fetchall()
+        return [DocumentInfo(i, Path(p), t, k, n, c, tuple(json.loads(b)), s, x) for i, p, t, k, n, c, b, s, x in rows]
+
+    @_sqlite_errors
+    def remove_document(self, document_id: int) -> None:
+        """Take a document out of the library (its file is never touched); a rescan of its folder leaves it out
+        until it is added again by name."""
+        with self._write() as conn:
+            row = conn.execute("SELECT path, source_id FROM documents WHERE id = ?", (document_id,)).fetchone()
+            if row is None:
+                raise LibraryError(f"no document with id {document_id} in the library (see `library list`)")
+            path, source_id = row
+            conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            conn.execute("DELETE FROM queue WHERE path = ?", (path,))
+            conn.execute("INSERT OR REPLACE INTO removed(path, at) VALUES (?, ?)", (path, time.time()))
+            conn.execute("DELETE FROM sources WHERE id = ? AND is_folder = 0", (source_id,))
+
+    @_sqlite_errors
+    def passage(self, passage_id: int) -> PassageInfo:
+        """A passage with its document and page text; LibraryError if there is none with that id."""
+        row = self._conn.execute(
+            "SELECT p.id, p.document_id, d.path, d.title, d.kind, p.page, p.start, p.end, p.text, g.text "
+            "FROM passages p JOIN documents d ON d.id = p.document_id "
+            "JOIN pages g ON g.document_id = p.document_id AND g.number = p.page WHERE p.id = ?",
+            (passage_id,)).fetchone()
+        if row is None:
+            raise LibraryError(f"no passage with id {passage_id} in the library (it may have been re-indexed)")
+        i, d, path, title, kind, page, start, end, text, page_text = row
+        return PassageInfo(i, d, Path(path), title, kind, page, start, end, text, page_text)
+
+    # ---- queue and import log ------------------------------------------------------------------------------------
+
+    @_sqlite_errors
+    def queued(self) -> list[Path]:
+        """Files waiting to be indexed, in the order they will be."""
+        return [Path(p) for (p,) in self._conn.execute("SELECT path FROM queue ORDER BY queued, path")]
+
+    @_sqlite_errors
+    def failures(self) -> list[ImportFailure]:
+        """The import log: every file that could not be imported, with its reason."""
+        rows = self._conn.execute("SELECT path, reason, at FROM failures ORDER BY path").fetchall()
+        return [ImportFailure(Path(p), r, a) for p, r, a in rows]
+
+    @_sqlite_errors
+    def retry(self, path: Path | None = None) -> int:
+        """Queue a failed file again (or every failed file); returns how many."""
+        with self._write() as conn:
+            where, params = ("WHERE path = ?", (str(absolute(path)),)) if path is not None else ("", ())
+            rows = conn.execute(f"SELECT path, source_id FROM failures {where}", params).fetchall()
+            now = time.time()
+            conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
+                             [(p, s, now) for p, s in rows])
+            conn.execute(f"DELETE FROM failures {where}", params)
+        return len(rows)
+
+    @_sqlite_errors
+    def reindex(self) -> int:
+        """Drop every passage and vector and queue every document and failed file again (for another embedder);
+        returns how many files were queued. The files themselves are never touched."""
+        with self._write() as conn:
+            rows = conn.execute("SELECT path, source_id FROM documents UNION SELECT path, source_id FROM failures"
+                                ).fetchall()
+            conn.execute("DELETE FROM documents")
+            conn.execute("DELETE FROM failures")
+            conn.execute("DELETE FROM meta WHERE key IN ('embedder', 'embedder_precision', 'dim')")
+            now = time.time()
+            conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
+                             [(p, s, now) for p, s in rows])
+        return len(rows)
+
+    # ---- start-up rescan -----------------------------------------------------------------------------------------
+
+    @_sqlite_errors
+    def rescan(self) -> int:
+        """Compare every source with the library by size and modification time (content hash where those differ):
+        queue new and changed files, follow renamed ones (same content at a new path: no re-indexing), drop the
+        documents of deleted files (the library never deletes a file). A source folder that is missing altogether
+        (an unplugged drive) is left as it is. Returns how many files were queued, moved or dropped."""
+        changes = 0
+        for source in self.sources():
+            if source.is_folder:
+                if not source.path.is_dir():
+                    continue
+                files = supported_files(source.path)
+            elif source.path.is_file():
+                files = [source.path]
+            elif source.path.parent.is_dir():
+                files = []
+            else:
+                continue
+            known = [Path(p) for (p,) in self._conn.execute("SELECT path FROM documents WHERE source_id = ?",
+                                                              (source.id,))]
+            plan = self._plan(files, known)
+            with self._write():
+                changes += self._apply(plan, source.id)
+        with self._write() as conn:
+            for table in ("queue", "failures"):
+                gone = [(p,) for (p,) in conn.execute(f"SELECT path FROM {table}") if not os.path.isfile(p)]
+                conn.executemany(f"DELETE FROM {table} WHERE path = ?", gone)
+                changes += len(gone) if table == "queue" else 0
+        return changes
+
+    def _plan(self, files: Iterable[Path], known: Iterable[Path]) -> _Plan:
+        """What to do about `files` on disk and `known` document paths of one source (reads only; hashes the files
+        whose size or time changed and the possible targets of a rename)."""
+        plan = _Plan()
+        on_disk = {}
+        for path in files:
+            try:
+                on_disk[path] = FileState.of(path)
+            except OSError:
+                continue
+        removed = {p for (p,) in self._conn.execute("SELECT path FROM removed")}
+        new: list[Path] = []
+        for path, state in on_disk.items():
+            document = self.document_at(path)
+            if document is not None:
+                if (document.size, document.mtime) == (state.size, state.mtime):
+                    continue
+                if _hash_or_none(path) == document.content_hash:
+                    plan.touched.append((document.id, state))
+                else:
+                    plan.queue.append(path)
+                continue
+            if str(path) in removed or self._one("SELECT 1 FROM queue WHERE path = ?", (str(path),)):
+                continue
+            failed = self._conn.execute("SELECT size, mtime FROM failures WHERE path = ?", (str(path),)).fetchone()
+            if failed is not None and tuple(failed) == (state.size, state.mtime):
+                continue
+            new.append(path)
+        hashes: dict[Path, str | None] = {}
+        for path in known:
+            if path in on_disk or path.exists():
+                continue
+            document = self.document_at(path)
+            if document is None:
+                continue
+            target = next((p for p in new if on_disk[p].size == document.size
+                           and hashes.setdefault(p, _hash_or_none(p)) == document.content_hash), None)
+            if target is not None:
+                new.remove(target)
+                plan.moved.append((document.id, target, on_disk[target]))
+            else:
+                plan.dropped.append(document.id)
+        plan.queue.extend(new)
+        return plan
+
+    def _apply(self, plan: _Plan, source_id: int) -> int:
+        """Carry out `plan` inside the caller's transaction; returns how many files were queued, moved or dropped."""
+        conn, now = self._conn, time.time()
+        conn.executemany("UPDATE documents SET size = ?, mtime = ? WHERE id = ?",
+                         [(s.size, s.mtime, i) for i, s in plan.touched])
+        for document_id, target, state in plan.moved:
+            conn.execute("UPDATE documents SET path = ?, size = ?, mtime = ?, source_id = ? WHERE id = ?",
+                         (str(target), state.size, state.mtime, source_id, document_id))
+        conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in plan.dropped])
+        conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
+                         [(str(p), source_id, now) for p in plan.queue])
+        return len(plan.queue) + len(plan.moved) + len(plan.dropped)
+
+    # ---- what the indexer and the watcher use --------------------------------------------------------------------
+
+    @_sqlite_errors
+    def document_at(self, path: Path) -> StoredDocument | None:
+        """The document indexed from `path`, if any."""
+        row = self._conn.execute("SELECT id, path, content_hash, size, mtime FROM documents WHERE path = ?",
+                                 (str(path),)).fetchone()
+        return StoredDocument(row[0], Path(row[1]), *row[2:]) if row is not None else None
+
+    @_sqlite_errors
+    def documents_with_hash(self, content_hash: str) -> list[StoredDocument]:
+        """Documents with exactly these bytes."""
+        rows = self._conn.execute("SELECT id, path, content_hash, size, mtime FROM documents WHERE content_hash = ?",
+                                  (content_hash,)).fetchall()
+        return [StoredDocument(r[0], Path(r[1]), *r[2:]) for r in rows]
+
+    @_sqlite_errors
+    def next_queued(self) -> tuple[Path, int | None] | None:
+        """The queued file to index next: (path, source id)."""
+        row = self._conn.execute("SELECT path, source_id FROM queue ORDER BY queued, path LIMIT 1").fetchone()
+        return (Path(row[0]), row[1]) if row is not None else None
+
+    @_sqlite_errors
+    def queued_bytes(self) -> int:
+        """The size of the queued files on disk now (for the time-left estimate)."""
+        total = 0
+        for (path,) in self._conn.execute("SELECT path FROM queue"):
+            with suppress(OSError):
+                total += os.stat(path).st_size
+        return total
+
+    @_sqlite_errors
+    def queue_path(self, path: Path, source_id: int | None) -> bool:
+        """Queue one file (a watcher event); False if it already was, or the user removed it from the library."""
+        with self._write() as conn:
+            if self._one("SELECT 1 FROM removed WHERE path = ?", (str(path),)):
+                return False
+            return conn.execute("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
+                                (str(path), source_id, time.time())).rowcount > 0
+
+    @_sqlite_errors
+    def drop_path(self, path: Path) -> int:
+        """A file (or every file under a folder) was deleted: drop its documents, queue rows and failures; returns
+        how many documents left the library."""
+        prefix = str(path).rstrip(os.sep) + os.sep
+        where = "path = ? OR substr(path, 1, ?) = ?"
+        params = (str(path), len(prefix), prefix)
+        with self._write() as conn:
+            count = conn.execute(f"DELETE FROM documents WHERE {where}", params).rowcount
+            conn.execute(f"DELETE FROM queue WHERE {where}", params)
+            conn.execute(f"DELETE FROM failures WHERE {where}", params)
+        return count
+
+    @_sqlite_errors
+    def move_path(self, old: Path, new: Path, source_id: int | None) -> int:
+        """A file or folder was renamed: its documents follow it (no re-indexing); returns how many moved."""
+        old_prefix, new_prefix = str(old).rstrip(os.sep) + os.sep, str(new).rstrip(os.sep) + os.sep
+        with self._write() as conn:
+            rows = conn.execute("SELECT id, path FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
+                                (str(old), len(old_prefix), old_prefix)).fetchall()
+            for document_id, path in rows:
+                target = str(new) if path == str(old) else new_prefix + path[len(old_prefix):]
+                conn.execute("DELETE FROM documents WHERE path = ?", (target,))
+                conn.execute("UPDATE documents SET path = ?, source_id = coalesce(?, source_id) WHERE id = ?",
+                             (target, source_id, document_id))
+                conn.execute("DELETE FROM queue WHERE path = ?", (target,))
+        return len(rows)
+
+    @_sqlite_errors
+    def source_for(self, path: Path) -> int | None:
+        """The id of the source that holds `path` (the file itself, or the deepest folder above it)."""
+        best: tuple[int, int] | None = None
+        for source in self.sources():
+            inside = path == source.path or (source.is_folder and source.path in path.parents)
+            if inside and (best is None or len(source.path.parts) > best[1]):
+                best = (source.id, len(source.path.parts))
+        return best[0] if best is not None else None
+
+    @_sqlite_errors
+    def meta(self) -> dict[str, str]:
+        """The library's recorded settings (embedder name, precision, vector size)."""
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    @_sqlite_errors
+    def dequeue(self, path: Path) -> None:
+        """Take a file off the queue (it vanished before it was indexed)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM queue WHERE path = ?", (str(path),))
+
+    @_sqlite_errors
+    def record_failure(self, path: Path, reason: str, state: FileState | None, source_id: int | None) -> None:
+        """Log a file that cannot be imported and take it off the queue, in one transaction; a document indexed from
+        an earlier version of the file leaves the library (its passages no longer match the file)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM documents WHERE path = ?", (str(path),))
+            conn.execute("INSERT OR REPLACE INTO failures(path, reason, at, size, mtime, source_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (str(path), reason, time.time(), state.size if state else None,
+                          state.mtime if state else None, source_id))
+            conn.execute("DELETE FROM queue WHERE path = ?", (str(path),))
+
+    @_sqlite_errors
+    def settle_unchanged(self, path: Path, document_id: int, state: FileState, source_id: int | None) -> bool:
+        """A queued file whose bytes an existing document already holds: that document moves to `path` (a rename:
+        its old path is gone) or just takes the new size and time, and the queue row goes, in one transaction.
+        Returns False if the queue row was already gone (another process took the file)."""
+        with self._write() as conn:
+            if not self._one("SELECT 1 FROM queue WHERE path = ?", (str(path),)):
+                return False
+            conn.execute("DELETE FROM documents WHERE path = ? AND id != ?", (str(path), document_id))
+            conn.execute("UPDATE documents SET path = ?, size = ?, mtime = ?, source_id = coalesce(?, source_id) "
+                         "WHERE id = ?", (str(path), state.size, state.mtime, source_id, document_id))
+            conn.execute("DELETE FROM queue WHERE path = ?", (str(path),))
+            conn.execute("DELETE FROM failures WHERE path = ?", (str(path),))
+        return True
+
+    @_sqlite_errors
+    def write_document(self, path: Path, source_id: int | None, state: FileState, content_hash: str,
+                       document: ExtractedDocument, spans: Sequence[tuple[int, PassageSpan]], vectors: np.ndarray,
+                       embedder: dict[str, str]) -> int | None:
+        """Commit one document whole in ONE transaction: its row (replacing an earlier version's pages and passages),
+        pages, passages with their vectors (the FTS index follows by trigger), the embedder in meta, and its queue
+        row deleted. `spans` are (page number, span) pairs, `vectors` one unit row per span. Returns the document id,
+        or None if the queue row was already gone (another process indexed the file)."""
+        if len(spans) != len(vectors):
+            raise ValueError("one vector per passage")
+        with self._write() as conn:
+            if not self._one("SELECT 1 FROM queue WHERE path = ?", (str(path),)):
+                return None
+            recorded = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if not recorded.get("embedder"):
+                conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(embedder.items()))
+            row = (str(path), source_id, content_hash, state.size, state.mtime, document.title, document.kind,
+                   len(document.pages), json.dumps(list(document.blank_pages)), time.time())
+            document_id = self._one("SELECT id FROM documents WHERE path = ?", (str(path),))
+            if document_id is None:
+                document_id = conn.execute(
+                    "INSERT INTO documents(path, source_id, content_hash, size, mtime, title, kind, page_count, "
+                    "blank_pages, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid
+            else:
+                conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+                conn.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
+                conn.execute("UPDATE documents SET path = ?, source_id = coalesce(?, source_id), content_hash = ?, "
+                             "size = ?, mtime = ?, title = ?, kind = ?, page_count = ?, blank_pages = ?, indexed = ? "
+                             "WHERE id = ?", (*row, document_id))
+            conn.executemany("INSERT INTO pages(document_id, number, text) VALUES (?, ?, ?)",
+                             [(document_id, n, text) for n, text in enumerate(document.pages, start=1)])
+            conn.executemany(
+                "INSERT INTO passages(document_id, page, start, end, text, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                [(document_id, page, span.start, span.end, document.pages[page - 1][span.start:span.end],
+                  vector_blob(vector)) for (page, span), vector in zip(spans, vectors, strict=True)])
+            conn.execute("DELETE FROM queue WHERE path = ?", (str(path),))
+            conn.execute("DELETE FROM failures WHERE path = ?", (str(path),))
+        return document_id
+
+    @_sqlite_errors
+    def stats(self) -> LibraryStats:
+        """Counts of documents, pages, passages, queued files and failures, and the database's bytes on disk."""
+        counts = [self._one(f"SELECT count(*) FROM {table}")
+                  for table in ("documents", "pages", "passages", "queue", "failures")]
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return LibraryStats(*counts, db_bytes=size)
+
+
+@dataclass
+class _Plan:
+    """Changes one source needs: documents whose file only got a new time, renamed ones, deleted ones, files to
+    queue."""
+
+    touched: list[tuple[int, FileState]] = field(default_factory=list)
+    moved: list[tuple[int, Path, FileState]] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    queue: list[Path] = field(default_factory=list)
+
+
+def _hash_or_none(path: Path) -> str | None:
+    try:
+        return file_hash(path)
+    except OSError:
+        return None
