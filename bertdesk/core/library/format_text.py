@@ -1,0 +1,158 @@
+"""Text-like files: plain text and Markdown as they are, HTML reduced to its main text. One page each.
+
+Encodings follow the app's one policy (core/text_files.py: a BOM, UTF-8, else the best 8-bit code page); an HTML
+page's declared charset is tried first, as browsers do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from html.parser import HTMLParser
+
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError, is_binary_text, normalise_page_text
+from bertdesk.core.text_files import decode_text
+
+_DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_SETEXT_HEADING = re.compile(r"^ {0,3}(\S.*)\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
+
+
+def _decode(data: bytes, *, declared: str | None = None) -> str:
+    """`data` as text, normalised; "binary file, not text" for data no text encoding explains."""
+    text = None
+    if declared is not None and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode(codecs.lookup(declared).name)
+        except (LookupError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        try:
+            text, _ = decode_text(data, "the file")
+        except BertdeskError as exc:
+            raise ExtractionError("binary file, not text") from exc
+    if is_binary_text(text):
+        raise ExtractionError("binary file, not text")
+    return normalise_page_text(text)
+
+
+def _one_page(text: str, title: str, kind: str) -> ExtractedDocument:
+    if not text.strip():
+        raise ExtractionError("empty file")
+    return ExtractedDocument(title=title, kind=kind, pages=(text,), blank_pages=())
+
+
+def extract_text(data: bytes, stem: str) -> ExtractedDocument:
+    """A plain-text file: its whole text is its one page; titled by the file name."""
+    return _one_page(_decode(data), stem, "text")
+
+
+def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
+    """A Markdown file kept as written (offsets point into what the user sees in an editor); titled by its first
+    heading, else the file name."""
+    text = _decode(data)
+    headings = [match for match in (_MARKDOWN_HEADING.search(text), _SETEXT_HEADING.search(text)) if match]
+    title = min(headings, key=lambda match: match.start()).group(1).strip() if headings else stem
+    return _one_page(text, title or stem, "markdown")
+
+
+# Elements whose text is not the page's content (head's <title> is read separately).
+_DROPPED = frozenset({"script", "style", "noscript", "template", "head", "nav", "footer", "aside", "svg", "iframe"})
+_LINE_BREAKS = frozenset({"br", "tr", "li", "dt", "dd", "option"})
+_CELLS = frozenset({"td", "th"})
+_BLOCKS = frozenset({
+    "p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl",
+    "table", "thead", "tbody", "tfoot", "blockquote", "pre", "hr", "figure", "figcaption", "address", "form",
+    "fieldset", "legend", "details", "summary", "body", "caption",
+})
+
+
+class _MainText(HTMLParser):
+    """Collects the text outside dropped elements, with blocks as paragraphs and <br>/<li>/<tr> as lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.dropped: dict[str, int] = {}
+        self.pre = 0
+        self.in_title = False
+        self.in_h1 = False
+        self.title = ""
+        self.h1 = ""
+
+    def _skipping(self) -> bool:
+        return any(self.dropped.values())
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "body":
+            self.dropped.pop("head", None)  # a page that never closed its <head>
+        if tag in _DROPPED:
+            self.dropped[tag] = self.dropped.get(tag, 0) + 1
+        elif tag == "title":
+            self.in_title = True
+        elif tag == "h1" and not self.h1:
+            self.in_h1 = True
+        self._boundary(tag)
+        if tag == "pre":
+            self.pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag not in _DROPPED:
+            self._boundary(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.dropped.get(tag):
+            self.dropped[tag] -= 1
+        elif tag == "title":
+            self.in_title = False
+        elif tag == "h1":
+            self.in_h1 = False
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+        if tag not in _LINE_BREAKS:
+            self._boundary(tag)
+
+    def _boundary(self, tag: str) -> None:
+        if self._skipping():
+            return
+        if tag in _BLOCKS:
+            self.parts.append("\n\n")
+        elif tag in _LINE_BREAKS:
+            self.parts.append("\n")
+        elif tag in _CELLS:
+            self.parts.append("\t")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+        if self._skipping():
+            return
+        if self.in_h1:
+            self.h1 += data
+        self.parts.append(data if self.pre else re.sub(r"[ \t\n\r\f]+", " ", data))
+
+    def text(self) -> str:
+        """The collected text: lines stripped, at most one blank line in a row."""
+        lines = (line.strip(" \t") for line in "".join(self.parts).split("\n"))
+        text = "\n".join(lines)
+        return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def extract_html(data: bytes, stem: str) -> ExtractedDocument:
+    """A saved web page's main text (scripts, styles, navigation, footers and asides dropped), titled by <title>,
+    else the first <h1>, else the file name."""
+    declared = _DECLARED_CHARSET.search(data[:4096])
+    source = _decode(data, declared=declared.group(1).decode("ascii") if declared else None)
+    parser = _MainText()
+    try:
+        parser.feed(source)
+        parser.close()
+    # html.parser is lenient, but a few malformed constructs (e.g. an unknown marked section) still raise.
+    except (AssertionError, ValueError) as exc:
+        raise ExtractionError("damaged HTML: the markup cannot be read") from exc
+    title = " ".join(parser.title.split()) or " ".join(parser.h1.split()) or stem
+    text = normalise_page_text(parser.text())
+    if not text.strip():
+        raise ExtractionError("no text in the web page")
+    return ExtractedDocument(title=title, kind="html", pages=(text,), blank_pages=())

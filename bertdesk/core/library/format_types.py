@@ -1,0 +1,47 @@
+"""What every format extractor returns or raises, and the one page-text normalisation they all apply."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bertdesk.core.library.errors import LibraryError
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    """A file's text as the library stores it: page number = index in `pages` + 1."""
+
+    title: str
+    kind: str
+    pages: tuple[str, ...]
+    blank_pages: tuple[int, ...]
+
+
+class ExtractionError(LibraryError):
+    """A file the library cannot import; the message is the one-line reason shown in the import log."""
+
+
+# Control characters other than tab and newline (and lone surrogates, which SQLite cannot store as UTF-8) become
+# spaces: one character for one, so offsets do not move.
+_SPACE_FOR = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+_SPACE_FOR.update({0x0D: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def normalise_page_text(text: str) -> str:
+    """`text` with "\\r\\n" as "\\n", other line separators as "\\n", control characters as spaces and lone
+    surrogates as U+FFFD. Apart from each "\\r\\n" losing its "\\r", character i stays character i."""
+    text = text.replace("\r\n", "\n").translate(_SPACE_FOR)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def is_binary_text(text: str) -> bool:
+    """Whether decoded `text` is really binary data read as some 8-bit code page: more than 1 in 100 characters are
+    control, unassigned or private-use characters (text files have none besides tabs and line breaks)."""
+    if not text:
+        return False
+    sample = text[:200_000]
+    odd = sum(1 for char in sample if char not in "\t\n\r\f" and unicodedata.category(char) in ("Cc", "Cn", "Co"))
+    return odd > len(sample) / 100

@@ -1,0 +1,74 @@
+"""Turning a file on disk into page texts for the library: which files are supported, the checks every file passes
+(size, emptiness) and one function that dispatches to the per-format extractors (format_*.py).
+
+Page texts are what passages, offsets and highlights refer to; every extractor returns them normalised the same way:
+"\\n" line breaks only (no "\\r"), no control characters other than "\\n" and "\\t".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bertdesk.core.library.format_docx import extract_docx
+from bertdesk.core.library.format_pdf import extract_pdf
+from bertdesk.core.library.format_text import extract_html, extract_markdown, extract_text
+from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError
+
+__all__ = [
+    "MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "ExtractedDocument", "ExtractionError", "extract_document", "file_kind",
+]
+
+_KINDS = {
+    ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html",
+    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KINDS)
+#: Files larger than this are refused from their size alone, never read: a 1,000-page PDF of text is 2–10 MB, and
+#: 200 MB of text would be some 30,000 passages from one file.
+MAX_FILE_BYTES = 200_000_000
+
+
+def file_kind(path: Path) -> str | None:
+    """The library's kind for `path` by its suffix (case-insensitive): "pdf", "docx", "html", "markdown" or "text";
+    None when the library does not read that type."""
+    return _KINDS.get(path.suffix.lower())
+
+
+def _size_text(size: int) -> str:
+    """`size` bytes as people read it: "1.0 GB", "200 MB", "12 kB"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 10 and unit != "kB" else f"{value:.0f} {unit}"
+    return f"{size} bytes"
+
+
+def extract_document(path: Path) -> ExtractedDocument:
+    """The title, kind and page texts of the file at `path`; an `ExtractionError` with a one-line reason for a file
+    the library cannot use (unsupported type, too large, empty, binary, encrypted, damaged, scanned without text)."""
+    kind = file_kind(path)
+    if kind is None:
+        raise ExtractionError(f"unsupported type {path.suffix or '(no suffix)'}")
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read the file: {exc.strerror}") from exc
+    if not path.is_file():
+        raise ExtractionError("not a file")
+    if stat.st_size > MAX_FILE_BYTES:
+        raise ExtractionError(f"file too large ({_size_text(stat.st_size)} > {_size_text(MAX_FILE_BYTES)})")
+    if stat.st_size == 0:
+        raise ExtractionError("empty file")
+    if kind == "pdf":
+        return extract_pdf(path)
+    if kind == "docx":
+        return extract_docx(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read the file: {exc.strerror}") from exc
+    if kind == "html":
+        return extract_html(data, path.stem)
+    if kind == "markdown":
+        return extract_markdown(data, path.stem)
+    return extract_text(data, path.stem)
