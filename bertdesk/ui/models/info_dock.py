@@ -1,13 +1,16 @@
-"""The "About this model" panel: the architecture numbers of the bundle in use."""
+"""The "About this model" panel: the architecture numbers of the bundle in use, its precision variants with their
+measured agreement, and the choice of the precision it runs at."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDockWidget, QFormLayout, QLabel, QWidget
 
+from bertdesk.core.bundle import PRECISIONS
 from bertdesk.ui.models.picker import TASK_LABELS, format_size
+from bertdesk.ui.models.precision import PRECISION_HELP, agreement_text, int8_record, precisions
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import BundleInfo
@@ -30,7 +33,10 @@ _ROWS = {
 
 
 class ModelInfoPanel(QDockWidget):
-    """A dock listing the numbers of the current bundle."""
+    """A dock listing the numbers of the current bundle; choosing another precision in it emits
+    `precision_requested(folder, precision)`."""
+
+    precision_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("About this model", parent)
@@ -49,6 +55,20 @@ class ModelInfoPanel(QDockWidget):
             name.setToolTip(tip)
             form.addRow(name, value)
             self._values[key] = value
+        self._path: str | None = None
+        self.precision = QComboBox(body)
+        self.precision.setObjectName("model_precision")
+        self.precision.setToolTip(PRECISION_HELP)
+        self.precision.setEnabled(False)
+        self.precision.activated.connect(self._precision_chosen)
+        self.agreement = QLabel("—", body)
+        self.agreement.setWordWrap(True)
+        self.agreement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.agreement.setToolTip(PRECISION_HELP)
+        for label, widget in (("Precision:", self.precision), ("int8 agreement:", self.agreement)):
+            name = QLabel(label, body)
+            name.setToolTip(PRECISION_HELP)
+            form.insertRow(form.rowCount() - 2, name, widget)  # above the size and the folder
         self.setWidget(body)
         # Wide enough for the whole title beside the float and close buttons, which the title bar also holds.
         buttons = 2 * self.style().pixelMetric(self.style().PixelMetric.PM_TitleBarButtonSize) + 40
@@ -58,6 +78,27 @@ class ModelInfoPanel(QDockWidget):
         """Show `info`, or dashes when no model is loaded."""
         for key, label in self._values.items():
             label.setText("—" if info is None else _format(key, getattr(info, key)))
+        self._path = None if info is None else info.path
+        self.precision.clear()
+        self.agreement.setText("—")
+        if info is None:
+            self.precision.setEnabled(False)
+            return
+        choices = [p for p in precisions(info) if p in PRECISIONS]
+        for precision in choices:
+            self.precision.addItem(precision, precision)
+        self.precision.setCurrentIndex(self.precision.findData(info.precision))
+        self.precision.setEnabled(len(choices) > 1)
+        record = int8_record(info)
+        if record is None:
+            self.agreement.setText("no int8 variant: make one with Quantize in Models → Manage models…")
+        else:
+            self.agreement.setText(agreement_text(record.get("agreement")))
+
+    def _precision_chosen(self, index: int) -> None:
+        precision = self.precision.itemData(index)
+        if self._path is not None and precision is not None:
+            self.precision_requested.emit(self._path, precision)
 
 
 def _format(key: str, value: object) -> str:

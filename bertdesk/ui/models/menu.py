@@ -1,16 +1,110 @@
-"""The window's Models menu: what the user can do with models beyond picking one."""
+"""The window's Models menu: what the user can do with models beyond picking one — the model manager, the precision
+the model in use runs at, the "About this model" panel — and the other ways into the manager (the picker's last
+entry, a tab's pointer to the catalogue)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+from bertdesk.core.bundle import PRECISIONS
+from bertdesk.ui.models.controller import ModelController
+from bertdesk.ui.models.precision import PRECISION_HELP, int8_record
 
 if TYPE_CHECKING:
     from bertdesk.ui.main_window import MainWindow
+    from bertdesk.ui.models.manager_dialog import ModelManagerDialog
+
+#: The catalogue filter that shows every entry.
+ALL_TASKS = ""
+
+
+def open_manager(window: MainWindow, *, task: str | None = None) -> ModelManagerDialog:
+    """Show the window's model manager (made on first use, then reused); `task` opens its catalogue filtered to
+    that task ("" for every task)."""
+    from bertdesk.ui.models.manager_dialog import ModelManagerDialog  # its modules load when it is first asked for
+
+    dialog = window.findChild(ModelManagerDialog)
+    if dialog is None:
+        dialog = ModelManagerDialog(window.models, window)
+    if task is not None:
+        dialog.show_catalogue(task)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    window.models.refresh_models()
+    return dialog
+
+
+def open_manager_from(widget: QWidget, task: str) -> ModelManagerDialog | None:
+    """Open the model manager of the window `widget` is in on its catalogue filtered to `task` (a tab's pointer:
+    "Get a classifier…"); None when the widget is not in a main window (a tab on its own)."""
+    window = widget.window()
+    if not isinstance(getattr(window, "models", None), ModelController):
+        return None
+    return open_manager(window, task=task)
 
 
 def populate_models_menu(menu: QMenu, window: MainWindow) -> None:
-    """Fill the Models menu of `window`."""
+    """Fill the Models menu of `window`, and connect the other ways into the model manager and the precision
+    choice (the picker's "Manage models…", the info panel's precision). A tab opens the manager with
+    `open_manager_from`."""
+    manage = QAction("Manage models…", window)
+    manage.setObjectName("manage_models")
+    manage.setShortcut(QKeySequence("Ctrl+M"))
+    manage.setToolTip("Download, import, quantize, rename or delete models (Ctrl+M)")
+    manage.triggered.connect(lambda: open_manager(window))
+    catalogue = QAction("Get more models…", window)
+    catalogue.setToolTip("Recommended models for question answering, classification and embeddings")
+    catalogue.triggered.connect(lambda: open_manager(window, task=ALL_TASKS))
+    menu.addAction(manage)
+    menu.addAction(catalogue)
+    menu.addSeparator()
+    menu.addMenu(_precision_menu(menu, window))
     menu.addAction(window.model_info.toggleViewAction())
+    menu.addSeparator()
     menu.addAction(window.wheel_action)
+
+    window.model_picker.manage_requested.connect(lambda: open_manager(window))
+    window.model_info.precision_requested.connect(window.models.set_precision)
+    # The panel describes the model as last listed: a quantize or a delete elsewhere shows at once.
+    window.models.listed.connect(lambda _infos: window.model_info.show_info(window.models.current_info()))
+
+
+def _precision_menu(parent: QMenu, window: MainWindow) -> QMenu:
+    """"Precision of this model": fp32 or int8 for the model in use (remembered for it), filled when shown."""
+    menu = QMenu("Precision of this model", parent)
+    menu.setObjectName("precision_menu")
+    menu.setToolTipsVisible(True)
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    actions = {}
+    for precision in PRECISIONS:
+        action = QAction(precision, menu)
+        action.setCheckable(True)
+        action.setData(precision)
+        group.addAction(action)
+        menu.addAction(action)
+        actions[precision] = action
+
+    def fill() -> None:
+        info = window.models.current_info()
+        has_int8 = info is not None and int8_record(info) is not None
+        for precision, action in actions.items():
+            action.setEnabled(info is not None and (precision != "int8" or has_int8))
+            action.setChecked(info is not None and info.precision == precision)
+        actions["fp32"].setToolTip(PRECISION_HELP)
+        actions["int8"].setText("int8" if has_int8 or info is None else "int8 (none yet: quantize it in Manage "
+                                "models…)")
+        actions["int8"].setToolTip(PRECISION_HELP)
+
+    def chosen(action: QAction) -> None:
+        info = window.models.current_info()
+        if info is not None:
+            window.models.set_precision(info.path, action.data())
+
+    menu.aboutToShow.connect(fill)
+    group.triggered.connect(chosen)
+    return menu

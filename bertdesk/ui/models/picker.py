@@ -1,4 +1,5 @@
-"""The toolbar's model chooser: every installed bundle with its task, size and shape."""
+"""The toolbar's model chooser: every installed bundle with its task, size, shape and precision, and a last entry
+that opens the model manager."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from bertdesk.core.default_model import DEFAULT_MODEL_NAME
+from bertdesk.ui.models.precision import precision_note
 
 if TYPE_CHECKING:
     from bertdesk.core.bundle import BundleInfo
 
 #: The item data of the "install the default model" entry (a bundle's is its folder, never empty).
 _DEFAULT = ""
+#: The item data of the last entry, "Manage models…" (no folder is named so: it is not an absolute path).
+_MANAGE = "manage:"
+MANAGE_TEXT = "Manage models…"
 
 TASK_LABELS = {
     "encoder": "embeddings",
@@ -32,23 +37,27 @@ def format_size(size_bytes: int) -> str:
 
 
 def bundle_line(info: BundleInfo) -> str:
-    """One line for a bundle, wherever the window names one: name, task, shape and size."""
+    """One line for a bundle, wherever the window names one: name, task, shape, size and precision
+    ("… · 91 MB · fp32; int8 available")."""
     task = TASK_LABELS.get(info.task, info.task)
     shape = f"{info.num_layers} layers · {info.num_heads} heads · {info.hidden_size} wide"
-    return f"{info.name} — {task} · {shape} · {format_size(info.size_bytes)}"
+    return f"{info.name} — {task} · {shape} · {format_size(info.size_bytes)} · {precision_note(info)}"
 
 
 class ModelPicker(QComboBox):
-    """Lists the installed bundles; choosing one emits `model_requested` with its folder, and choosing the
-    entry offered by `set_bundles(..., offer_default=True)` emits `default_requested`."""
+    """Lists the installed bundles; choosing one emits `model_requested` with its folder, choosing the entry
+    offered by `set_bundles(..., offer_default=True)` emits `default_requested`, and the last entry, "Manage
+    models…", emits `manage_requested` (the selection stays on the model in use)."""
 
     model_requested = Signal(str)
     default_requested = Signal()
+    manage_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setMinimumContentsLength(30)
+        self._current: str | None = None
         self.setPlaceholderText("Choose a model")
         self.setToolTip("The model every tab uses. Switching loads it in the background.")
         self.activated.connect(self._on_activated)
@@ -65,11 +74,17 @@ class ModelPicker(QComboBox):
             self.addItem(f"Install the default model, {DEFAULT_MODEL_NAME}", _DEFAULT)
             tip = "Download and convert the default model (once), then load it"
             self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.setEnabled(self.count() > 0)
+        if self.count():
+            self.insertSeparator(self.count())
+        self.addItem(MANAGE_TEXT, _MANAGE)
+        tip = "Download, import, quantize, rename or delete models"
+        self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.setEnabled(True)
         self.select(current)
 
     def select(self, path: str | None) -> None:
         """Select the bundle whose folder is `path` (none if it is not listed)."""
+        self._current = path
         self.setCurrentIndex(self.findData(path) if path is not None else -1)
 
     def show_pending(self, text: str) -> None:
@@ -78,9 +93,20 @@ class ModelPicker(QComboBox):
         self.addItem(text)
         self.setEnabled(False)
 
+    def model_count(self) -> int:
+        """How many bundles are listed (the entries that install the default or open the manager apart)."""
+        return sum(1 for i in range(self.count()) if self.itemData(i) not in (None, _DEFAULT, _MANAGE))
+
+    def manage_index(self) -> int:
+        """The row of the "Manage models…" entry (-1 while a model is pending)."""
+        return self.findData(_MANAGE)
+
     def _on_activated(self, index: int) -> None:
         path = self.itemData(index)
-        if path == _DEFAULT:
+        if path == _MANAGE:
+            self.select(self._current)
+            self.manage_requested.emit()
+        elif path == _DEFAULT:
             self.default_requested.emit()
         elif path is not None:
             self.model_requested.emit(path)

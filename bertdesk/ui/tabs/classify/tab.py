@@ -3,6 +3,7 @@ the embedding model, or a few-shot head trained here — with its path, probabil
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.paths import models_dir
+from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.classify.batch_panel import BatchPanel
 from bertdesk.ui.tabs.classify.few_shot_panel import FewShotPanel
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 MAX_SAVED_LINES_CHARS = 200_000
 MAX_SAVED_EXAMPLES = 500
 ONE_TEXT, BATCH = 0, 1
+#: The pointer to the model manager's catalogue of classifiers, for a model without a classifier head.
+GET_CLASSIFIER = '<a href="catalogue:classification">Get a classifier… (Models → Manage models)</a>'
 
 
 def has_token_vectors(bundle: Bundle) -> bool:
@@ -97,6 +101,8 @@ class ClassifyTab(AnalysisTab):
         self.availability.setObjectName("classify-availability")
         self.availability.setWordWrap(True)
         self.availability.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.availability.setTextFormat(Qt.TextFormat.RichText)
+        self.availability.linkActivated.connect(lambda _link: open_manager_from(self, TASK_CLASSIFICATION))
         methods_row.addWidget(self.availability, 1)
 
         self.fine_tuned_info = QLabel(self)
@@ -282,7 +288,8 @@ class ClassifyTab(AnalysisTab):
             return
         if bundle.info.task == TASK_CLASSIFICATION:
             labels = ", ".join(bundle.info.labels) or "LABEL_0…"
-            self.availability.setText(f"{bundle.info.name}: a classifier ({len(bundle.info.labels)} labels).")
+            self.availability.setText(
+                f"{html.escape(bundle.info.name)}: a classifier ({len(bundle.info.labels)} labels).")
             kind = bundle.info.problem_type or "single-label"
             self.fine_tuned_info.setText(
                 f"<b>{bundle.info.name}</b> was fine-tuned to pick among its labels: <b>{labels}</b> ({kind}). "
@@ -291,8 +298,8 @@ class ClassifyTab(AnalysisTab):
             )
         else:
             self.availability.setText(
-                f"{bundle.info.name} is an embedding model: it has no classifier head, so use zero-shot labels or "
-                "train a few-shot head here."
+                f"{html.escape(bundle.info.name)} is an embedding model: it has no classifier head, so use zero-shot "
+                f"labels or train a few-shot head here. {GET_CLASSIFIER}"
             )
             self.fine_tuned_info.setText(self.method_available(FINE_TUNED))
 
