@@ -1,0 +1,899 @@
+"""The Library tab: your documents imported and indexed in the background (resumable, watched folders kept in
+sync), and questions asked of them, each answer opened at its page with the words highlighted."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bertdesk.core.config import TASK_QA
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.jobs import JobHandle
+from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.library.formats import SUPPORTED_SUFFIXES
+from bertdesk.core.library.indexer import IndexProgress, index_queue
+from bertdesk.core.library.store import LibraryStore, default_db_path
+from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html, short
+from bertdesk.ui.tabs.library.jobs import (
+    AskOutcome,
+    OpOutcome,
+    RenderedPage,
+    Snapshot,
+    StoreOp,
+    ask_job,
+    open_embedder,
+    render_job,
+    run_op,
+)
+from bertdesk.ui.tabs.library.page_view import PageView, PassageView
+from bertdesk.ui.tabs.library.sources import SourcesPanel
+from bertdesk.ui.tabs.library.texts import (
+    ASK_FIRST,
+    EXPLANATION,
+    LIBRARY_CAPTION,
+    MAKE_UP_HINT,
+    NO_ANSWERS,
+    NO_DOCUMENTS_TO_ASK,
+    NOT_A_PDF,
+    QA_BANNER,
+    REMOVE_CONFIRM,
+    RETRIEVAL_BANNER,
+)
+from bertdesk.ui.workers import JobRunner
+
+if TYPE_CHECKING:
+    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.library.ask import LibraryAnswer
+    from bertdesk.core.library.watch import FolderWatcher
+
+#: Changes the folder watcher reports closer together than this are indexed together.
+WATCH_SETTLE_MS = 500
+#: The unfolded explanation's height at most (it scrolls beyond).
+EXPLANATION_HEIGHT = 150
+#: The reader choices that are not an installed model's folder.
+READER_NONE = "none"
+READER_WINDOW = "window"
+
+
+@dataclass
+class _Op:
+    description: str
+    fn: Callable[[JobHandle], object]
+    then: Callable[[object], None] | None
+
+
+class LibraryTab(AnalysisTab):
+    """Left: the library (sources, documents, progress, import log). Right: ask, answers, and the answer's page."""
+
+    key = "library"
+    title = "Library"
+    running_text = "answering"
+
+    #: Paths the folder watcher reported (emitted on its thread, delivered on the GUI thread).
+    watched_changed = Signal(object)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        db_path: str | Path | None = None,
+        embedder: str | Path | None = None,
+    ) -> None:
+        """`db_path`: the library database (default: `library.sqlite3` in the data folder); `embedder`: the
+        embedding model's folder (default: the default model)."""
+        super().__init__(parent)
+        self._db_path = Path(db_path) if db_path is not None else None
+        self._embedder_location = embedder
+        self.embedder: Bundle | None = None
+        self._embedder_waiters: list[Callable[[], None]] = []
+        self._opening_embedder = False
+        self.index_runner = JobRunner(self)
+        self.ops_runner = JobRunner(self)
+        self.page_runner = JobRunner(self)
+        self._ops: deque[_Op] = deque()
+        self._op: _Op | None = None
+        self._watcher: FolderWatcher | None = None
+        self._watched_paths: frozenset[Path] = frozenset()
+        self.snapshot: Snapshot | None = None
+        self._index_again = False  # files were queued while indexing: index again when it ends
+        self._resuming = 0  # files left by an interrupted run, being resumed
+        self._last_progress: IndexProgress | None = None
+        self._refresh_pending = False
+        self._outcome: AskOutcome | None = None
+        self._outcome_key: tuple | None = None
+        self._run_key: tuple | None = None
+        self._installed: list[BundleInfo] = []
+        self._reader_chosen = False  # the user picked a reader: a model switch does not change it
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setSingleShot(True)
+        self._watch_timer.setInterval(WATCH_SETTLE_MS)
+        self._watch_timer.timeout.connect(lambda: self.refresh(then_index=True))
+        self._build()
+        self._connect()
+        self.setAcceptDrops(True)
+        self._rebuild_readers()
+        self._enqueue(_Op("rescan the library", self._store_op(lambda store, handle: store.rescan()),
+                          self._rescanned))
+
+    # --- construction --------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.sources = SourcesPanel(self)
+        self.message_label = QLabel("", self)
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.hide()
+        caption = QLabel(LIBRARY_CAPTION, self)
+        caption.setWordWrap(True)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("<b>Library</b>", left))
+        left_layout.addWidget(caption)
+        left_layout.addWidget(self.message_label)
+        left_layout.addWidget(self.sources, 1)
+
+        self.question_edit = QLineEdit(self)
+        self.question_edit.setPlaceholderText("Ask your documents a question, e.g. “When was the bridge opened?”")
+        self.question_edit.setClearButtonEnabled(True)
+        question_label = QLabel("&Question", self)
+        question_label.setBuddy(self.question_edit)
+        self.ask_button = QPushButton("Ask", self)
+        self.ask_button.setToolTip("Search the library and answer (Enter).")
+        self.filter_combo = QComboBox(self)
+        self.filter_combo.setToolTip("Search every document, one folder, or one document.")
+        self.filter_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.filter_combo.setMinimumContentsLength(16)
+        self.reader_combo = QComboBox(self)
+        self.reader_combo.setToolTip(
+            "The question-answering model that reads the best passages and points at the answer; without one, the "
+            "best passages are shown (retrieval)."
+        )
+        self.reader_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.reader_combo.setMinimumContentsLength(16)
+        self.banner = QLabel(RETRIEVAL_BANNER, self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.answers_note = QLabel(ASK_FIRST, self)
+        self.answers_note.setWordWrap(True)
+        self.answers = AnswersList(self)
+        self.answers.setMinimumHeight(80)
+        self.make_up_button = QToolButton(self)
+        self.make_up_button.setText("Score details")
+        self.make_up_button.setCheckable(True)
+        self.make_up_button.setAutoRaise(True)
+        self.make_up_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.make_up_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.make_up_button.setToolTip("How the selected answer's score was made.")
+        self.make_up_label = QLabel(MAKE_UP_HINT, self)
+        self.make_up_label.setWordWrap(True)
+        self.make_up_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.make_up_label.hide()
+
+        self.source_label = QLabel("", self)
+        self.source_label.setWordWrap(True)
+        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open file", self)
+        self.open_button.setToolTip("Open the document in the system's viewer.")
+        self.open_button.setEnabled(False)
+        self.passage_view = PassageView(self)
+        self.passage_view.setToolTip("The answer's page as text: its passage shaded, the answer highlighted.")
+        self.page_view = PageView(self)
+        self.page_view.setToolTip("The PDF page itself, the answer's words boxed.")
+        self.page_view.hide()
+
+        ask_row = QHBoxLayout()
+        ask_row.addWidget(question_label)
+        ask_row.addWidget(self.question_edit, 1)
+        ask_row.addWidget(self.ask_button)
+        choice_row = QHBoxLayout()
+        choice_row.addWidget(QLabel("Search in", self))
+        choice_row.addWidget(self.filter_combo, 1)
+        choice_row.addWidget(QLabel("Reader", self))
+        choice_row.addWidget(self.reader_combo, 1)
+        answers_box = QWidget(self)
+        answers_layout = QVBoxLayout(answers_box)
+        answers_layout.setContentsMargins(0, 0, 0, 0)
+        answers_layout.addWidget(self.stale_label)
+        answers_layout.addWidget(self.answers_note)
+        answers_layout.addWidget(self.answers, 1)
+        answers_layout.addWidget(self.make_up_button)
+        answers_layout.addWidget(self.make_up_label)
+        viewer_box = QWidget(self)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source_label, 1)
+        source_row.addWidget(self.open_button)
+        self.viewer_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.viewer_split.addWidget(self.passage_view)
+        self.viewer_split.addWidget(self.page_view)
+        self.viewer_split.setChildrenCollapsible(False)
+        self.viewer_split.setStretchFactor(0, 1)
+        self.viewer_split.setStretchFactor(1, 1)
+        viewer_layout = QVBoxLayout(viewer_box)
+        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        viewer_layout.addLayout(source_row)
+        viewer_layout.addWidget(self.viewer_split, 1)
+        self.right_split = QSplitter(Qt.Orientation.Vertical, self)
+        self.right_split.addWidget(answers_box)
+        self.right_split.addWidget(viewer_box)
+        self.right_split.setStretchFactor(0, 1)
+        self.right_split.setStretchFactor(1, 2)
+        self.right_split.setChildrenCollapsible(False)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(ask_row)
+        right_layout.addLayout(choice_row)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.right_split, 1)
+
+        self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_split.addWidget(left)
+        self.main_split.addWidget(right)
+        self.main_split.setStretchFactor(0, 2)
+        self.main_split.setStretchFactor(1, 3)
+        self.main_split.setChildrenCollapsible(False)
+
+        self.explain_button = QToolButton(self)
+        self.explain_button.setText("How does this work? Passages, keyword and vector search, fusion, the reader")
+        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.explain_button.setCheckable(True)
+        self.explain_button.setAutoRaise(True)
+        self.explanation = QLabel(EXPLANATION, self)
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.explanation_area = QScrollArea(self)
+        self.explanation_area.setWidget(self.explanation)
+        self.explanation_area.setWidgetResizable(True)
+        self.explanation_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.explanation_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.explanation_area.setMaximumHeight(EXPLANATION_HEIGHT)
+        self.explanation_area.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.main_split, 1)
+        layout.addWidget(self.explain_button)
+        layout.addWidget(self.explanation_area)
+
+    def _connect(self) -> None:
+        self.sources.add_files.connect(self._choose_files)
+        self.sources.add_folder.connect(self._choose_folder)
+        self.sources.remove_requested.connect(self._remove_selected)
+        self.sources.cancel_requested.connect(self.cancel_indexing)
+        self.sources.resume_requested.connect(self.start_indexing)
+        self.sources.retry_requested.connect(self.retry)
+        self.question_edit.returnPressed.connect(self.ask)
+        self.question_edit.textChanged.connect(self._inputs_edited)
+        self.ask_button.clicked.connect(self.ask)
+        self.filter_combo.activated.connect(self._inputs_edited)
+        self.reader_combo.activated.connect(self._reader_activated)
+        self.answers.answer_chosen.connect(self.show_answer)
+        self.make_up_button.toggled.connect(self._make_up_toggled)
+        self.open_button.clicked.connect(self.open_file)
+        self.explain_button.toggled.connect(self._explain_toggled)
+        self.watched_changed.connect(self._watcher_reported)
+        for runner, started, partial, finished, errored, cancelled in (
+            (self.index_runner, None, self._index_partial, self._index_finished, self._index_errored,
+             self._index_cancelled),
+            (self.ops_runner, None, None, self._op_finished, self._op_errored, self._op_cancelled),
+            (self.page_runner, None, None, self._page_rendered, self._page_failed, None),
+        ):
+            for signal, slot in ((runner.started, started), (runner.partial, partial), (runner.finished, finished),
+                                 (runner.errored, errored), (runner.cancelled, cancelled)):
+                if slot is not None:
+                    signal.connect(slot)
+
+    # --- the database and the serial library operations ---------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        """The library database file (the default one is found on first use: StorageError if the data folder
+        cannot be created)."""
+        if self._db_path is None:
+            self._db_path = default_db_path()
+        return self._db_path
+
+    def _store_op(self, op: StoreOp) -> Callable[[JobHandle], OpOutcome]:
+        db_path = self._db_path  # None: the default, found on the worker thread (its error is reported there)
+        return lambda handle: run_op(db_path or default_db_path(), op, handle)
+
+    def _enqueue(self, op: _Op) -> None:
+        """Run `op` after the operations before it (they share the database one at a time)."""
+        self._ops.append(op)
+        if self._op is None:
+            self._next_op()
+
+    def _next_op(self) -> None:
+        self._op = self._ops.popleft() if self._ops else None
+        if self._op is not None:
+            self.ops_runner.submit(self._op.fn, self._op.description)
+
+    def _op_finished(self, value: object) -> None:
+        op = self._op
+        if isinstance(value, OpOutcome):
+            self._show_snapshot(value.snapshot)
+            value = value.value
+        if op is not None and op.then is not None:
+            op.then(value)
+        self._next_op()
+
+    def _op_errored(self, message: str) -> None:
+        op = self._op
+        self._say(message)
+        if op is not None and op.description == "open the embedding model":
+            self._opening_embedder = False
+            self._embedder_waiters.clear()
+            self.sources.set_progress(None, f"The embedding model could not be opened: {message}")
+        self._next_op()
+
+    def _op_cancelled(self) -> None:
+        self._next_op()
+
+    def _say(self, message: str) -> None:
+        """Show a problem with the library (one line) above the documents and in the status bar."""
+        self.message_label.setText(message)
+        self.message_label.setVisible(bool(message))
+        if message:
+            self.status_message.emit(message)
+
+    def refresh(self, *, then_index: bool = False) -> None:
+        """List the library again (off the GUI thread); with `then_index`, index the files waiting."""
+        if not then_index and self._refresh_pending:
+            return
+        self._refresh_pending = True
+
+        def done(_value: object) -> None:
+            self._refresh_pending = False
+            if then_index and self.snapshot is not None and self.snapshot.queued:
+                self.start_indexing()
+
+        self._enqueue(_Op("list the library", self._store_op(lambda store, handle: None), done))
+
+    def _show_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.sources.set_library(snapshot.sources, snapshot.documents)
+        self.sources.set_failures(snapshot.failures)
+        stats = snapshot.stats
+        self.sources.stats_label.setText(
+            f"{stats.documents} documents · {stats.pages} pages · {stats.passages} passages · "
+            f"{stats.db_bytes / 1e6:.1f} MB" if stats.documents else ""
+        )
+        waiting = snapshot.queued if not self.index_runner.is_running() and not self._embedder_waiters else 0
+        self.sources.set_resume(waiting)
+        self._rebuild_filter()
+        watched = frozenset(s.path for s in snapshot.sources if s.watch)
+        if watched != self._watched_paths:
+            self._watched_paths = watched
+            self._restart_watcher()
+
+    def _rescanned(self, changes: object) -> None:
+        queued = self.snapshot.queued if self.snapshot is not None else 0
+        if queued:
+            self._resuming = queued
+            self.start_indexing()
+        elif isinstance(changes, int) and changes:
+            self.status_message.emit(f"Library: {changes} file(s) changed on disk since the last start.")
+
+    # --- adding, removing, retrying ------------------------------------------------------------------------
+
+    def add_paths(self, paths: list[Path], *, watch: bool | None = None) -> None:
+        """Add files and folders to the library (folders watched if `watch`, by default the checkbox) and index
+        them in the background; a path that cannot be added is reported, the others are added."""
+        if watch is None:
+            watch = self.sources.watch_check.isChecked()
+        paths = [Path(p) for p in paths]
+
+        def add(store: LibraryStore, handle: JobHandle) -> tuple[int, list[str]]:
+            queued, problems = 0, []
+            for path in paths:
+                handle.check()
+                try:
+                    queued += store.add_source(path, watch=watch and path.is_dir())
+                except LibraryError as exc:
+                    problems.append(f"{path.name}: {exc}")
+            return queued, problems
+
+        def added(value: object) -> None:
+            queued, problems = value  # type: ignore[misc]
+            self._say("; ".join(problems))
+            if queued:
+                self.start_indexing()
+            elif not problems:
+                self.status_message.emit("Nothing new to import: those files are in the library already.")
+
+        self._enqueue(_Op("add to the library", self._store_op(add), added))
+
+    def _choose_files(self) -> None:
+        patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add files to the library", "", f"Documents ({patterns});;All files (*)"
+        )
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to the library")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def _remove_selected(self) -> None:
+        selected = self.sources.selected()
+        if selected is None:
+            return
+        kind, ident = selected
+        what = f"the folder “{self.sources.selected_label()}” and its documents" if kind == "source" else (
+            f"“{self.sources.selected_label()}”"
+        )
+        answer = QMessageBox.question(self, "Remove from the library", REMOVE_CONFIRM.format(what=what))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.remove(kind, ident)
+
+    def remove(self, kind: str, ident: int) -> None:
+        """Remove a document ("document") or a source and its documents ("source") from the library; files on disk
+        are not touched."""
+
+        def remove(store: LibraryStore, handle: JobHandle) -> None:
+            if kind == "source":
+                store.remove_source(ident)
+            else:
+                store.remove_document(ident)
+
+        self._enqueue(_Op("remove from the library", self._store_op(remove), None))
+
+    def retry(self, path: Path | None) -> None:
+        """Import a failed file again (None: every failed file)."""
+        self._enqueue(_Op(
+            "retry an import", self._store_op(lambda store, handle: store.retry(path)),
+            lambda count: self.start_indexing() if count else None,
+        ))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Files and folders dropped on the tab are added to the library."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Add the dropped files and folders."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+        else:
+            super().dropEvent(event)
+
+    # --- indexing ------------------------------------------------------------------------------------------
+
+    def _with_embedder(self, then: Callable[[], None]) -> None:
+        if self.embedder is not None:
+            then()
+            return
+        self._embedder_waiters.append(then)
+        if self._opening_embedder:
+            return
+        self._opening_embedder = True
+        location, db_path = self._embedder_location, self._db_path
+
+        def opened(bundle: object) -> None:
+            self._opening_embedder = False
+            self.embedder = bundle  # type: ignore[assignment]
+            waiters, self._embedder_waiters = self._embedder_waiters, []
+            for waiter in waiters:
+                waiter()
+
+        self._enqueue(_Op(
+            "open the embedding model", lambda handle: open_embedder(db_path or default_db_path(), location, handle),
+            opened,
+        ))
+
+    def start_indexing(self) -> None:
+        """Index the files waiting in the queue (opening the embedding model first if needed)."""
+        if self.index_runner.is_running():
+            self._index_again = True
+            return
+        self.sources.set_resume(0)
+        self.sources.set_starting(
+            f"Resuming the import interrupted last time: {self._resuming} files left…" if self._resuming
+            else "Starting the import…"
+        )
+        self._with_embedder(self._submit_index)
+
+    def _submit_index(self) -> None:
+        if self.index_runner.is_running():
+            self._index_again = True
+            return
+        db_path, embedder = self.db_path, self.embedder
+        assert embedder is not None
+        self._last_progress = None
+        self.index_runner.submit(lambda handle: index_queue(db_path, embedder, handle), "index the library")
+
+    def cancel_indexing(self) -> None:
+        """Stop the import; finished files stay, the rest waits in the queue (Resume)."""
+        self._embedder_waiters = [w for w in self._embedder_waiters if w != self._submit_index]
+        self._index_again = False
+        if self.index_runner.is_running():
+            self.index_runner.cancel()
+        else:
+            self.sources.set_progress(None, "Import cancelled.")
+            self.refresh()
+
+    def _index_partial(self, value: object) -> None:
+        assert isinstance(value, IndexProgress)
+        files_before = self._last_progress.files_done if self._last_progress is not None else 0
+        self._last_progress = value
+        self.sources.set_progress(value)
+        if value.files_done != files_before:
+            self.refresh()
+
+    def _index_finished(self, _value: object) -> None:
+        self._resuming = 0
+        progress = self._last_progress
+        if progress is not None:
+            note = f"Imported {progress.files_done} file(s): {progress.pages} pages, {progress.passages} passages."
+            if progress.failures:
+                note += f" {progress.failures} could not be imported (listed below)."
+        else:
+            note = "Nothing was waiting to be imported."
+        self.sources.set_progress(None, note)
+        again, self._index_again = self._index_again, False
+        self.refresh(then_index=again)
+
+    def _index_errored(self, message: str) -> None:
+        self._resuming = 0
+        self._index_again = False
+        self.sources.set_progress(None, f"The import stopped: {message}")
+        self._say(message)
+        self.refresh()
+
+    def _index_cancelled(self) -> None:
+        self._resuming = 0
+        self._index_again = False
+        self.sources.set_progress(None, "Import cancelled: the files done stay in the library; Resume continues.")
+        self.refresh()
+
+    # --- watched folders -----------------------------------------------------------------------------------
+
+    def _restart_watcher(self) -> None:
+        self._stop_watcher()
+        if not self._watched_paths:
+            return
+        from bertdesk.core.library.watch import FolderWatcher
+
+        watcher = FolderWatcher(self.db_path, self._from_watcher_thread)
+        try:
+            watcher.start()
+        except (BertdeskError, OSError) as exc:
+            self._say(f"The watched folders cannot be watched: {exc}")
+            return
+        self._watcher = watcher
+
+    def _stop_watcher(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _from_watcher_thread(self, paths: list[Path]) -> None:
+        """Called on the watcher's thread: only hand the paths to the GUI thread."""
+        # RuntimeError: the tab is gone (the watcher is stopped before that; a last event may race it).
+        with contextlib.suppress(RuntimeError):
+            self.watched_changed.emit(list(paths))
+
+    def _watcher_reported(self, paths: object) -> None:
+        self._watch_timer.start()
+
+    # --- asking --------------------------------------------------------------------------------------------
+
+    def ask(self) -> None:
+        """Ask the library the question in the box (Enter, the Ask button)."""
+        self.run_analysis()
+
+    def run_analysis(self) -> None:
+        """Answer the question from the library on a worker thread (the embedding model opened first if needed)."""
+        question = self.question_edit.text().strip()
+        if not question:
+            self.answers_note.setText(ASK_FIRST)
+            return
+        if self.snapshot is not None and not self.snapshot.documents:
+            self.answers_note.setText(NO_DOCUMENTS_TO_ASK)
+            return
+        key = self._inputs_key()
+        reader = self._reader()
+        document_ids, folder = self._filter()
+        db_path = self.db_path
+        self.answers_note.setText("Searching the library…")
+
+        def submit() -> None:
+            embedder = self.embedder
+            assert embedder is not None
+            self._run_key = key
+            self.submit(
+                lambda handle: ask_job(handle, db_path, question, embedder, reader, document_ids, folder), "ask"
+            )
+
+        self._with_embedder(submit)
+
+    def _inputs_key(self) -> tuple:
+        reader = self._reader()
+        return (self.question_edit.text().strip(), self.filter_combo.currentData(),
+                id(reader) if reader is not None and not isinstance(reader, str) else reader)
+
+    def _reader(self) -> Bundle | str | None:
+        choice = self.reader_combo.currentData()
+        if choice == READER_WINDOW:
+            return self.bundle if self.bundle is not None and self.bundle.info.task == TASK_QA else None
+        return choice if isinstance(choice, str) and choice != READER_NONE else None
+
+    def _filter(self) -> tuple[list[int] | None, Path | None]:
+        data = self.filter_combo.currentData()
+        if isinstance(data, tuple) and data[0] == "document":
+            return [int(data[1])], None
+        if isinstance(data, tuple) and data[0] == "folder":
+            return None, Path(data[1])
+        return None, None
+
+    def on_result(self, result: object) -> None:
+        """The answers: listed, the best one opened."""
+        assert isinstance(result, AskOutcome)
+        self._outcome, self._outcome_key = result, self._run_key
+        answers = result.result.answers
+        self.answers.set_answers(answers)
+        spanqa = result.result.mode != "retrieval"
+        self.banner.setText(
+            QA_BANNER.format(reader=f"<b>{escape(result.result.reader or '')}</b>") if spanqa else RETRIEVAL_BANNER
+        )
+        note = result.result.note if result.result.note and spanqa else ""
+        self.answers_note.setText(note if answers else NO_ANSWERS)
+        self.answers_note.setVisible(bool(self.answers_note.text()))
+        if answers:
+            self.answers.select(0)
+        else:
+            self._clear_viewer()
+
+    def on_error(self, message: str) -> None:
+        """Show the problem where the answers go."""
+        self._outcome = None
+        self.answers.set_answers([])
+        self._clear_viewer()
+        self.answers_note.setText(message)
+        self.answers_note.show()
+        self.status_message.emit(message)
+
+    def on_cancelled(self) -> None:
+        """The question was not answered."""
+        self.answers_note.setText("Cancelled. Press Enter to ask again.")
+        self.answers_note.show()
+
+    def is_current(self) -> bool:
+        """Whether the answers shown answer the question, filter and reader chosen now."""
+        return self._outcome is not None and self._outcome_key == self._inputs_key()
+
+    def stale_reason(self) -> str:
+        """Out of date after an edit of the question, filter or reader (asking is explicit: Enter)."""
+        if self._outcome is None:
+            return ""
+        if self.runner.is_running():
+            return f"{self.running_text} again…"
+        if not self.is_current():
+            return "the question, the filter or the reader changed; press Enter to ask again"
+        return ""
+
+    def _inputs_edited(self) -> None:
+        self.show_stale(self.stale_reason())
+        self.state_changed.emit()
+
+    # --- readers -------------------------------------------------------------------------------------------
+
+    def set_bundle(self, bundle: Bundle, infos: list[BundleInfo] | None = None) -> None:
+        """The window's model: the reader when it answers questions (unless another one was chosen). The library's
+        embedding model does not change with it."""
+        self.bundle = bundle
+        if infos is not None:
+            self._installed = list(infos)
+        self._rebuild_readers()
+        if self.runner.is_running() or (self._outcome is not None and self.reader_combo.currentData() == READER_WINDOW):
+            self.run_analysis()  # the question asked is answered again with the new model
+        self.show_stale(self.stale_reason())
+
+    def set_installed(self, infos: list[BundleInfo]) -> None:
+        """Offer the installed question-answering models as readers."""
+        self._installed = list(infos)
+        self._rebuild_readers()
+
+    def _rebuild_readers(self) -> None:
+        current = self.reader_combo.currentData()
+        combo = self.reader_combo
+        combo.blockSignals(True)
+        combo.clear()
+        window_qa = self.bundle is not None and self.bundle.info.task == TASK_QA
+        if window_qa:
+            assert self.bundle is not None
+            combo.addItem(f"{self.bundle.info.name} (the window's model)", READER_WINDOW)
+        window_path = str(self.bundle.info.path) if window_qa and self.bundle is not None else None
+        for info in self._installed:
+            if info.task == TASK_QA and str(info.path) != window_path:
+                combo.addItem(info.name, str(info.path))
+        combo.addItem("none (retrieval only)", READER_NONE)
+        if self._reader_chosen and combo.findData(current) >= 0:
+            combo.setCurrentIndex(combo.findData(current))
+        else:
+            combo.setCurrentIndex(0)
+        combo.blockSignals(False)
+
+    def _reader_activated(self) -> None:
+        self._reader_chosen = True
+        self._inputs_edited()
+
+    def _rebuild_filter(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        combo = self.filter_combo
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("all documents", None)
+        for source in snapshot.sources:
+            if source.is_folder:
+                combo.addItem(f"folder: {source.path.name or source.path}", ("folder", str(source.path)))
+        for document in sorted(snapshot.documents, key=lambda d: d.title.lower()):
+            combo.addItem(f"document: {short(document.title, 50)}", ("document", document.id))
+        index = combo.findData(current)
+        combo.setCurrentIndex(max(0, index))
+        combo.blockSignals(False)
+        if current is not None and index < 0:
+            self._inputs_edited()
+
+    # --- the viewer ----------------------------------------------------------------------------------------
+
+    def shown_answers(self) -> list[LibraryAnswer]:
+        """The answers listed, best first."""
+        return self.answers.answers()
+
+    def show_answer(self, row: int) -> None:
+        """Open the answer at `row`: its page's text with the passage and answer highlighted, the PDF page."""
+        outcome = self._outcome
+        if outcome is None or not 0 <= row < len(outcome.result.answers):
+            return
+        answer = outcome.result.answers[row]
+        page_text = outcome.page_texts.get(answer.passage_id)
+        passage = (answer.passage_start, answer.passage_start + len(answer.passage_text))
+        span = (answer.start, answer.end)
+        if page_text is None or page_text[passage[0]:passage[1]] != answer.passage_text:
+            page_text, shift = answer.passage_text, answer.passage_start
+            passage, span = (0, len(page_text)), (span[0] - shift, span[1] - shift)
+        self.passage_view.show_text(page_text, passage, span)
+        self.source_label.setText(
+            f"<b>{escape(answer.title)}</b> — page {answer.page} ({escape(answer.kind)}) · "
+            f"<span style='color:gray'>{escape(str(answer.path))}</span>"
+        )
+        self.source_label.setToolTip(escape(str(answer.path)))
+        self.open_button.setEnabled(True)
+        self.make_up_label.setText(make_up_html(answer))
+        if answer.kind == "pdf":
+            if not self.page_view.isVisible():
+                self.page_view.show()
+                width = sum(self.viewer_split.sizes())
+                self.viewer_split.setSizes([width * 2 // 5, width - width * 2 // 5])
+            self.page_view.set_message(f"Rendering page {answer.page}…")
+            path, page, start, end = answer.path, answer.page, answer.start, answer.end
+            self.page_runner.submit(lambda handle: render_job(handle, path, page, start, end), "render the page")
+        else:
+            self.page_runner.cancel()
+            self.page_view.set_message(NOT_A_PDF.format(kind=answer.kind))
+            self.page_view.hide()
+
+    def selected_answer(self) -> LibraryAnswer | None:
+        """The answer open in the viewer."""
+        row = self.answers.selected_row()
+        answers = self.shown_answers()
+        return answers[row] if 0 <= row < len(answers) else None
+
+    def open_file(self) -> None:
+        """Open the selected answer's document in the system's viewer."""
+        answer = self.selected_answer()
+        if answer is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(answer.path))):
+            self.status_message.emit(f"No application opened {answer.path}.")
+
+    def _page_rendered(self, value: object) -> None:
+        assert isinstance(value, RenderedPage)
+        self.page_view.set_page(value.rgba, value.boxes)
+
+    def _page_failed(self, message: str) -> None:
+        self.page_view.set_message(f"The page cannot be shown: {message}")
+
+    def _clear_viewer(self) -> None:
+        self.page_runner.cancel()
+        self.passage_view.clear()
+        self.page_view.set_message("")
+        self.page_view.hide()
+        self.source_label.setText("")
+        self.open_button.setEnabled(False)
+        self.make_up_label.setText(MAKE_UP_HINT)
+
+    def _make_up_toggled(self, on: bool) -> None:
+        self.make_up_label.setVisible(on)
+        self.make_up_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    def _explain_toggled(self, on: bool) -> None:
+        self.explanation_area.setVisible(on)
+        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    # --- AnalysisTab ---------------------------------------------------------------------------------------
+
+    def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
+        """Text given to the tab becomes the question (on one line) and is asked."""
+        self.question_edit.setText(" ".join(text.split()))
+        self.ask()
+        return True
+
+    def save_state(self) -> dict:
+        """The question and whether added folders are watched."""
+        return {"question": self.question_edit.text(), "watch": self.sources.watch_check.isChecked()}
+
+    def restore_state(self, state: dict) -> None:
+        """Restore what `save_state()` kept."""
+        if not isinstance(state, dict):
+            return
+        if isinstance(state.get("question"), str):
+            self.question_edit.setText(state["question"])
+        if isinstance(state.get("watch"), bool):
+            self.sources.watch_check.setChecked(state["watch"])
+
+    def cancel(self) -> bool:
+        """Esc: cancel the question being answered, else the import."""
+        if super().cancel():
+            return True
+        if self.index_runner.is_running():
+            self.cancel_indexing()
+            return True
+        return False
+
+    def is_busy(self) -> bool:
+        """Also while the library is read, indexed or a page rendered."""
+        return (super().is_busy() or self.index_runner.is_running() or self.ops_runner.is_running()
+                or self.page_runner.is_running() or bool(self._ops) or self._watch_timer.isActive())
+
+    def stop(self) -> None:
+        """Also stop the watcher, the import, the library operations and the page rendering."""
+        super().stop()
+        self._stop_watcher()
+        self._watch_timer.stop()
+        self._ops.clear()
+        self._embedder_waiters.clear()
+        for runner in (self.index_runner, self.ops_runner, self.page_runner):
+            runner.cancel_all()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Stop, then wait for every job's thread."""
+        super().shutdown(timeout_ms)
+        for runner in (self.index_runner, self.ops_runner, self.page_runner):
+            runner.shutdown(timeout_ms)
