@@ -332,3 +332,28 @@ def test_installed_question_answering_models_are_offered_as_readers(qtbot, make_
     items = [tab.reader_combo.itemText(i) for i in range(tab.reader_combo.count())]
     assert items == [describe_bundle(squad_bundle).name, "none (retrieval only)"]
     assert tab.reader_combo.currentData() == str(squad_bundle)
+
+
+def test_a_watched_folder_picks_up_new_and_deleted_files(qtbot, make_tab, library_folder):
+    tab = make_tab()
+    tab.show()
+    imported(qtbot, tab, library_folder)
+    assert tab._watcher is not None, "the folder was added with 'watch this folder' ticked"
+    write_text(library_folder / "ferry.txt", "The ferry to Skerry Rock leaves at nine every Tuesday.")
+    qtbot.waitUntil(lambda: "ferry" in tab.sources.document_titles() and idle(tab), timeout=30_000)
+    (library_folder / "recipe.txt").unlink()
+    qtbot.waitUntil(lambda: "recipe" not in tab.sources.document_titles() and idle(tab), timeout=30_000)
+    asked(qtbot, tab, "When does the ferry to Skerry Rock leave?")
+    assert tab.shown_answers()[0].title == "ferry"
+
+
+def test_shutdown_stops_the_watcher_and_an_import_under_way(qtbot, make_tab, tmp_path):
+    folder = many_files(tmp_path / "notes", 30)
+    tab = make_tab()
+    qtbot.waitUntil(lambda: idle(tab), timeout=IMPORT_TIMEOUT)
+    tab.add_paths([folder])
+    qtbot.waitUntil(lambda: tab.index_runner.is_running() and tab._watcher is not None, timeout=60_000)
+    watcher = tab._watcher
+    tab.shutdown()
+    assert watcher._thread is None and tab._watcher is None
+    assert not tab.is_busy()

@@ -37,6 +37,7 @@ from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES
 from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.store import LibraryStore, default_db_path
+from bertdesk.core.library.watch import FolderWatcher
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html, short
 from bertdesk.ui.tabs.library.jobs import (
@@ -69,7 +70,6 @@ from bertdesk.ui.workers import JobRunner
 if TYPE_CHECKING:
     from bertdesk.core.bundle import Bundle, BundleInfo
     from bertdesk.core.library.ask import LibraryAnswer
-    from bertdesk.core.library.watch import FolderWatcher
 
 #: Changes the folder watcher reports closer together than this are indexed together.
 WATCH_SETTLE_MS = 500
@@ -586,8 +586,6 @@ class LibraryTab(AnalysisTab):
         self._stop_watcher()
         if not self._watched_paths:
             return
-        from bertdesk.core.library.watch import FolderWatcher
-
         watcher = FolderWatcher(self.db_path, self._from_watcher_thread)
         try:
             watcher.start()
