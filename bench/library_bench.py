@@ -39,6 +39,7 @@ PAGES_PER_DOCX = 25
 TXT_FILES = 50
 DOCX_SHARE = 0.15  # of the pages; the rest are PDF pages
 PARAGRAPHS_PER_PAGE = 2
+MAX_PAGE_CHARS = 2600  # what fits on an A4 page at 11 pt (longer paragraphs are left out)
 
 
 def uptime() -> str:
@@ -55,31 +56,35 @@ def rss_mb() -> float:
 
 
 def layout(pages: int, questions: int, seed: int = 12) -> tuple[list[list[str]], list[dict]]:
-    """Page texts (two paragraphs each) and the questions: (question, answers, page index) for `questions`
-    paragraphs that appear once in the whole corpus."""
+    """Page texts (up to two paragraphs each, as many as fit on a PDF page) and the questions: (question, answers,
+    page index) for `questions` paragraphs that appear once in the whole corpus."""
     articles = json.loads(DATA.read_text(encoding="utf-8"))["data"]
-    paragraphs = [p for a in articles for p in a["paragraphs"]]
+    paragraphs = [p for a in articles for p in a["paragraphs"] if len(p["context"]) <= MAX_PAGE_CHARS]
     rng = random.Random(seed)
     chosen = set(rng.sample(range(len(paragraphs)), questions))
     others = [p["context"] for i, p in enumerate(paragraphs) if i not in chosen]
-    slots: list[tuple[str, int | None]] = [(paragraphs[i]["context"], i) for i in sorted(chosen)]
+    slots: list[tuple[str, int | None]] = []
     cycle = 0
     while len(slots) < pages * PARAGRAPHS_PER_PAGE:
         order = others[:]
         random.Random(seed + cycle).shuffle(order)
         slots += [(text, None) for text in order]
         cycle += 1
-    slots = slots[: pages * PARAGRAPHS_PER_PAGE]
-    rng.shuffle(slots)
-    page_texts, asked = [], []
-    for number in range(pages):
-        pair = slots[number * PARAGRAPHS_PER_PAGE : (number + 1) * PARAGRAPHS_PER_PAGE]
-        page_texts.append([text for text, _ in pair])
-        for _, index in pair:
-            if index is not None:
-                qa = paragraphs[index]["qas"][0]
-                asked.append({"question": qa["question"], "answers": [a["text"] for a in qa["answers"]],
-                              "page_index": number})
+    for i in sorted(chosen):  # early enough that every one lands on a page
+        slots.insert(rng.randrange(pages), (paragraphs[i]["context"], i))
+    page_texts: list[list[str]] = []
+    asked = []
+    for text, index in slots:
+        page = page_texts[-1] if page_texts else None
+        if page is None or len(page) == PARAGRAPHS_PER_PAGE or sum(map(len, page)) + len(text) > MAX_PAGE_CHARS:
+            if len(page_texts) == pages:
+                break
+            page_texts.append([])
+        page_texts[-1].append(text)
+        if index is not None:
+            qa = paragraphs[index]["qas"][0]
+            asked.append({"question": qa["question"], "answers": [a["text"] for a in qa["answers"]],
+                          "page_index": len(page_texts) - 1})
     return page_texts, asked
 
 
