@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.library.ask import RETRIEVAL_NOTE, ask_command, ask_library
+from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.library.ask import RETRIEVAL_NOTE, ask_command, ask_library, open_embedder
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, search_passages
@@ -173,3 +173,16 @@ def test_ask_command_refuses_empty_questions_and_libraries(tmp_path: Path, libra
         ask_command(tmp_path / "empty.sqlite3", "Who?", reader=None)
     assert str(empty.value) == EMPTY_LIBRARY
     forget(tmp_path / "empty.sqlite3")
+
+
+def test_the_library_is_asked_with_the_embedder_it_was_indexed_with(tmp_path: Path) -> None:
+    int8 = open_model(None, precision="int8")
+    path = tmp_path / "int8.sqlite3"
+    fill_library(path, int8, [(tmp_path / "a.txt", [page_texts(FACTS["harbour"], 0)])])
+    assert open_embedder(path).info.precision == "int8"  # recorded by the indexer
+    assert open_embedder(path, precision="fp32").info.precision == "fp32"  # the user's choice wins
+    # the fp32 and int8 graphs of one model share a vector space: either finds the fact
+    for model in (open_embedder(path), open_embedder(path, precision="fp32")):
+        result = ask_library(SimpleNamespace(path=path), "containers a week", model, None, top_k=1)
+        assert result.answers[0].text == FACTS["harbour"]
+    forget(path)
