@@ -17,10 +17,17 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError, normalise_page_text
+from bertdesk.core.library.format_types import (
+    ExtractedDocument,
+    ExtractionError,
+    normalise_characters,
+    normalise_page_text,
+)
 
 PDFIUM_LOCK = threading.RLock()
 _REASON = re.compile(r"\(PDFium: (.*?)\)")
+# Characters of PDFium's text left out of the page text, one at a time (each match is one character).
+_DROPPED = re.compile("\ufffe|\r(?=\ufffe*\n)")
 
 
 def _load_failure(exc: pdfium.PdfiumError) -> ExtractionError:
@@ -71,9 +78,17 @@ def _char(code: int) -> str:
     return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
 
 
+def page_text(raw: str) -> str:
+    """The page text of PDFium's `raw` text: "\\r\\n" as "\\n", and a word PDFium found hyphenated across a line end
+    (it writes U+FFFE for the hyphen and the break) joined again ("exam-" + "ple" → "example"), then the common
+    character normalisation."""
+    return normalise_characters(_DROPPED.sub("", raw))
+
+
 def char_indices(raw: str) -> list[int]:
-    """For each character of `normalise_page_text(raw)`, its index in `raw` (PDFium's character index)."""
-    return [index for index, char in enumerate(raw) if not (char == "\r" and raw[index + 1:index + 2] == "\n")]
+    """For each character of `page_text(raw)`, its index in `raw` (PDFium's character index)."""
+    dropped = {match.start() for match in _DROPPED.finditer(raw)}
+    return [index for index in range(len(raw)) if index not in dropped]
 
 
 def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]:
@@ -89,7 +104,7 @@ def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]
         finally:
             textpage.close()
             page.close()
-    return raw, normalise_page_text(raw)
+    return raw, page_text(raw)
 
 
 def _title(document: pdfium.PdfDocument, stem: str) -> str:

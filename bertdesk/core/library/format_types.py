@@ -23,18 +23,22 @@ class ExtractionError(LibraryError):
     """A file the library cannot import; the message is the one-line reason shown in the import log."""
 
 
-# Control characters other than tab and newline (and lone surrogates, which SQLite cannot store as UTF-8) become
-# spaces: one character for one, so offsets do not move.
+# Line separators become "\n" and other control characters (bar tab and newline) spaces; lone surrogates, which
+# SQLite cannot store as UTF-8, become U+FFFD. One character for one, so offsets do not move.
 _SPACE_FOR = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
 _SPACE_FOR.update({0x0D: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def normalise_characters(text: str) -> str:
+    """`text` with line separators as "\\n", other control characters as spaces and lone surrogates as U+FFFD:
+    character i stays character i."""
+    return _SURROGATE.sub("\ufffd", text.translate(_SPACE_FOR))
+
+
 def normalise_page_text(text: str) -> str:
-    """`text` with "\\r\\n" as "\\n", other line separators as "\\n", control characters as spaces and lone
-    surrogates as U+FFFD. Apart from each "\\r\\n" losing its "\\r", character i stays character i."""
-    text = text.replace("\r\n", "\n").translate(_SPACE_FOR)
-    return _SURROGATE.sub("\ufffd", text)
+    """`text` with "\\r\\n" as "\\n", then `normalise_characters`."""
+    return normalise_characters(text.replace("\r\n", "\n"))
 
 
 def is_binary_text(text: str) -> bool:

@@ -3,6 +3,7 @@ scanned, binary, empty, huge."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -285,3 +286,31 @@ def test_hostile_bytes_give_a_document_or_an_extraction_error(suffix, data):
     assert all(_no_control_characters(page) and "\r" not in page for page in document.pages)
     for page in document.pages:
         page.encode("utf-8")  # storable in SQLite: no lone surrogates
+
+
+@functools.cache
+def _real_file(suffix: str) -> bytes:
+    """The bytes of a small genuine file of each binary type, to corrupt."""
+    with tempfile.TemporaryDirectory() as folder:
+        if suffix == ".pdf":
+            path = write_pdf(Path(folder) / "real.pdf", [FILLER, "Second page.\nTwo lines."], title="Real")
+        else:
+            path = write_docx(Path(folder) / "real.docx", [FILLER, "Second."], page_breaks_after=[0])
+        return path.read_bytes()
+
+
+@given(suffix=st.sampled_from([".pdf", ".docx"]), cut=st.floats(min_value=0.05, max_value=1.0),
+       flips=st.lists(st.tuples(st.floats(min_value=0, max_value=0.999), st.integers(0, 255)), max_size=30))
+def test_corrupted_real_files_give_a_document_or_an_extraction_error(suffix, cut, flips):
+    data = bytearray(_real_file(suffix))
+    for where, value in flips:
+        data[int(where * len(data))] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"corrupt{suffix}"
+        path.write_bytes(bytes(data[: max(1, int(cut * len(data)))]))
+        try:
+            document = extract_document(path)
+        except ExtractionError as error:
+            assert str(error) and "\n" not in str(error)
+            return
+    assert len(document.pages) >= 1 and all("\r" not in page for page in document.pages)

@@ -12,8 +12,11 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bertdesk.core.library.format_pdf import char_indices, raw_page_text
+from bertdesk.core.library.format_pdf import char_indices, page_text, raw_page_text
+from bertdesk.core.library.format_types import normalise_characters
 from bertdesk.core.library.formats import ExtractionError, extract_document
 from bertdesk.core.library.pdf_pages import render_page, text_boxes
 from tests.core.library.documents import UNICODE_FONT, write_pdf
@@ -54,8 +57,8 @@ def test_page_offsets_agree_with_pdfium_characters(survey):
         assert "\r\n" in raw and "\r" not in text
         indices = char_indices(raw)
         assert len(indices) == len(text) and textpage.count_chars() == len(raw)
-        for offset, char in enumerate(text):
-            assert chr(pdfium_c.FPDFText_GetUnicode(textpage, indices[offset])) in (char, "\r" if char == "\n" else "")
+        assert all(chr(pdfium_c.FPDFText_GetUnicode(textpage, indices[offset])) == char
+                   for offset, char in enumerate(text))
     finally:
         document.close()
 
@@ -111,6 +114,26 @@ def test_unicode_page_offsets(tmp_path):
     box = text_boxes(path, 1, start, start + len("ответ"), width_px=WIDTH)
     image = render_page(path, 1, width_px=WIDTH)
     assert len(box) == 1 and _darkness(image, box[0]) > 40
+
+
+def test_word_hyphenated_across_lines_is_joined_and_boxed_on_both_lines(tmp_path):
+    path = write_pdf(tmp_path / "h.pdf", ["The harbour master keeps an exam-\nple of every tide table."])
+    text = extract_document(path).pages[0]
+    assert "an example of every" in text and "\ufffe" not in text
+    start = text.index("example")
+    boxes = text_boxes(path, 1, start, start + len("example"), width_px=WIDTH)
+    assert len(boxes) == 2 and boxes[0][1] < boxes[1][1]
+    image = render_page(path, 1, width_px=WIDTH)
+    assert all(_darkness(image, box) > 40 for box in boxes)
+
+
+@given(raw=st.text(alphabet=st.sampled_from("ab \r\n\ufffe\t\x00\x0c\u2028é"), max_size=60))
+def test_page_text_maps_each_character_to_its_pdfium_index(raw):
+    text = page_text(raw)
+    indices = char_indices(raw)
+    assert len(indices) == len(text) and indices == sorted(set(indices))
+    assert all(text[offset] == normalise_characters(raw[index]) for offset, index in enumerate(indices))
+    assert "\r" not in text and "\ufffe" not in text
 
 
 def test_empty_and_clamped_spans(survey):
