@@ -322,7 +322,8 @@ def pull(repo_id: str, *, revision: str = "main", name: str | None = None, handl
     """
     handle = ensure_handle(handle)
     entry = find_entry(repo_id)
-    name = name or (entry.name if entry else repo_id.rstrip("/").split("/")[-1])
+    if name is None:
+        name = entry.name if entry else repo_id.rstrip("/").split("/")[-1]
     free_target(name)  # refused before anything is downloaded
     handle.progress(0.0, f"listing {repo_id}")
     commit, remote = list_remote_files(repo_id, revision, endpoint=endpoint)

@@ -140,7 +140,7 @@ def import_folder(path: str | Path, *, name: str | None = None, handle: JobHandl
     (default: the folder's name); returns the installed bundle folder."""
     source = absolute(path)
     layout = folder_layout(source)
-    return install_folder(source, name or source.name, origin={"kind": "folder", "path": str(source)},
+    return install_folder(source, source.name if name is None else name, origin={"kind": "folder", "path": str(source)},
                           handle=handle, layout=layout)
 
 
