@@ -24,7 +24,9 @@ def _decode(data: bytes, *, declared: str | None = None) -> str:
     text = None
     if declared is not None and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text = data.decode(codecs.lookup(declared).name)
+            codec = codecs.lookup(declared).name
+            # A page whose ASCII markup declares UTF-16/32 is not in it (browsers ignore that declaration too).
+            text = None if codec.startswith(("utf-16", "utf-32")) else data.decode(codec)
         except (LookupError, UnicodeDecodeError):
             text = None
     if text is None:
@@ -59,6 +61,7 @@ def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
 
 # Elements whose text is not the page's content (head's <title> is read separately).
 _DROPPED = frozenset({"script", "style", "noscript", "template", "head", "nav", "footer", "aside", "svg", "iframe"})
+_HEAD_CONTENT = frozenset({"head", "title", "meta", "link", "style", "script", "base", "noscript", "template"})
 _LINE_BREAKS = frozenset({"br", "tr", "li", "dt", "dd", "option"})
 _CELLS = frozenset({"td", "th"})
 _BLOCKS = frozenset({
@@ -85,8 +88,8 @@ class _MainText(HTMLParser):
         return any(self.dropped.values())
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "body":
-            self.dropped.pop("head", None)  # a page that never closed its <head>
+        if tag not in _HEAD_CONTENT:
+            self.dropped.pop("head", None)  # a page that never closed its <head>: its body has begun
         if tag in _DROPPED:
             self.dropped[tag] = self.dropped.get(tag, 0) + 1
         elif tag == "title":
