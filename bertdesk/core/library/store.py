@@ -435,9 +435,9 @@ class LibraryStore:
             conn.execute("UPDATE documents SET path = ?, size = ?, mtime = ?, source_id = ? WHERE id = ?",
                          (str(target), state.size, state.mtime, source_id, document_id))
         conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in plan.dropped])
-        conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
-                         [(str(p), source_id, now) for p in plan.queue])
-        return len(plan.queue) + len(plan.moved) + len(plan.dropped)
+        queued = conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
+                                  [(str(p), source_id, now) for p in plan.queue]).rowcount
+        return max(queued, 0) + len(plan.moved) + len(plan.dropped)
 
     # ---- what the indexer and the watcher use --------------------------------------------------------------------
 
