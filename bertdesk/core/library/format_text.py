@@ -17,6 +17,8 @@ from bertdesk.core.text_files import decode_text
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _SETEXT_HEADING = re.compile(r"^ {0,3}(\S.*)\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def _decode(data: bytes, *, declared: str | None = None) -> str:
@@ -52,10 +54,18 @@ def extract_text(data: bytes, stem: str) -> ExtractedDocument:
 
 def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
     """A Markdown file kept as written (offsets point into what the user sees in an editor); titled by its first
-    heading, else the file name."""
+    heading, else the file name; a YAML front matter's `title:` comes first."""
     text = _decode(data)
-    headings = [match for match in (_MARKDOWN_HEADING.search(text), _SETEXT_HEADING.search(text)) if match]
-    title = min(headings, key=lambda match: match.start()).group(1).strip() if headings else stem
+    front = _FRONT_MATTER.match(text)
+    declared = _FRONT_MATTER_TITLE.search(front.group(1) or "") if front else None
+    body = front.end() if front else 0
+    headings = [found for found in (_MARKDOWN_HEADING.search(text, body), _SETEXT_HEADING.search(text, body)) if found]
+    if declared:
+        title = declared.group(1).strip("'\"")
+    elif headings:
+        title = min(headings, key=lambda found: found.start()).group(1).strip()
+    else:
+        title = stem
     return _one_page(text, title or stem, "markdown")
 
 

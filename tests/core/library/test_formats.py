@@ -279,6 +279,18 @@ def test_markdown_kept_as_written_titled_by_first_heading(tmp_path):
     assert document.pages == ("# Garden Notes\n\nPlant *tomatoes* in May.\n\n- water daily\n",)
 
 
+@pytest.mark.parametrize(("source", "title"), [
+    ("Harbour Log\n===========\n\nCalm seas.\n", "Harbour Log"),
+    ("Intro line.\n\nSub Part\n--------\n\n## Later\n", "Sub Part"),
+    ("---\ntitle: \"Front Matter Title\"\ntags: [a]\n---\n# Heading\n", "Front Matter Title"),
+    ("---\nauthor: me\n---\n\nPlain words only.\n", "notes"),
+    ("No heading at all.\n", "notes"),
+])
+def test_markdown_titles(tmp_path, source, title):
+    document = extract_document(write_text(tmp_path / "notes.md", source))
+    assert document.title == title and document.pages == (source,)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
 def test_text_in_common_encodings(tmp_path, encoding):
     text = "Crème brûlée costs 5 €.\r\nNaïve façade, déjà vu.\r\n"

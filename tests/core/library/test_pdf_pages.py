@@ -106,6 +106,24 @@ def test_a_span_across_lines_gives_a_box_per_line(survey):
     assert boxes[0][1] < boxes[1][1] < boxes[2][1]
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_boxes_follow_a_rotated_page(tmp_path, rotation):
+    upright = write_pdf(tmp_path / "upright.pdf", ["Some text on a page.\nThe ship Zanzibar arrived at noon."])
+    document = pdfium.PdfDocument(upright)
+    document[0].set_rotation(rotation)
+    document.save(tmp_path / "turned.pdf")
+    document.close()
+    path = tmp_path / "turned.pdf"
+    text = extract_document(path).pages[0]
+    start = text.index("Zanzibar")
+    image = render_page(path, 1, width_px=WIDTH)
+    assert (image.shape[0] < WIDTH) == (rotation != 180)  # landscape when turned a quarter
+    boxes = text_boxes(path, 1, start, start + len("Zanzibar"), width_px=WIDTH)
+    assert len(boxes) == 1 and _darkness(image, boxes[0]) > 40
+    x0, y0, x1, y1 = boxes[0]
+    assert (y1 - y0 > x1 - x0) == (rotation != 180)  # the word runs down or up the image
+
+
 def test_unicode_page_offsets(tmp_path):
     path = write_pdf(tmp_path / "u.pdf", ["Grüße aus Köln.\nΕλληνικά και кириллица: ответ здесь."],
                      font_path=UNICODE_FONT)
