@@ -49,6 +49,8 @@ class HubServer:
         self.drop_after: dict[str, int] = {}
         #: path -> how many more GETs of that file get a same-size corrupted copy.
         self.corrupt: dict[str, int] = {}
+        #: False: Range headers are ignored and the whole file is sent (200), as some servers and proxies do.
+        self.ranges = True
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="hub-server", daemon=True)
@@ -143,7 +145,7 @@ class HubServer:
                 etag = hashlib.sha256(data).hexdigest() if hub.is_lfs(name) else git_blob_id(data)
                 start = 0
                 ranged = self.headers.get("Range", "")
-                if ranged.startswith("bytes=") and ranged.endswith("-"):
+                if hub.ranges and ranged.startswith("bytes=") and ranged.endswith("-"):
                     start = int(ranged[len("bytes="):-1])
                 if start >= len(data) and start:
                     self.send_response(416)

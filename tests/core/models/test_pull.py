@@ -53,6 +53,15 @@ def test_transfer_dropped_mid_file_resumes_with_a_range_request(qa_checkpoint: P
     assert (path / "model.onnx").is_file()
 
 
+def test_server_that_ignores_ranges_gets_the_whole_file_again(qa_checkpoint: Path, models_home: Path) -> None:
+    with HubServer(qa_checkpoint, REPO) as hub:
+        hub.ranges = False
+        hub.drop_after[WEIGHTS] = CHUNK_BYTES + 5_000
+        pull(REPO, endpoint=hub.endpoint)
+    # The partial file was started again, not appended to: the result passed its checksum on the second GET.
+    assert [g.range for g in hub.gets(WEIGHTS)] == [None, f"bytes={CHUNK_BYTES}-"]
+
+
 def test_cancelled_download_resumes_after_a_restart(qa_checkpoint: Path, models_home: Path) -> None:
     handle = JobHandle()
 
