@@ -17,7 +17,7 @@ from bertdesk.core.library.ask import open_embedder as library_embedder
 from bertdesk.core.library.store import DocumentInfo, ImportFailure, LibraryStats, LibraryStore, SourceInfo
 
 #: Pixels across an answer's PDF page is rendered at (the viewer scales it to its width).
-PAGE_WIDTH_PX = 1100
+PAGE_WIDTH_PX = 1400
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,22 @@ with the answer's boxes painted on it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QLabel, QScrollArea, QTextEdit, QWidget
 
 #: The answer's highlight (text and page boxes) and the passage's lighter shade around it.
@@ -20,6 +31,17 @@ BOX_EDGE = QColor(200, 110, 0)
 #: A page is shown at most this wide (wider viewers centre it), at least this wide (narrower ones scroll).
 MAX_PAGE_WIDTH = 1400
 MIN_PAGE_WIDTH = 240
+#: Zoom steps over the fitted width (Ctrl+wheel, the zoom buttons).
+ZOOMS = (1.0, 1.5, 2.0, 3.0)
+#: A page opens at least this wide on screen (zoomed past the viewer's width if needed): a page's text is legible.
+READABLE_WIDTH = 600
+_SINGLE_NEWLINE = re.compile(r"(?<!\n)\n(?!\n)")
+
+
+def unwrap_lines(text: str) -> str:
+    """`text` with its single line breaks (a PDF's text layer ends every printed line with one) as spaces, so that it
+    flows in the viewer; paragraph breaks stay, and every character keeps its offset."""
+    return _SINGLE_NEWLINE.sub(" ", text)
 
 Box = tuple[float, float, float, float]
 
@@ -49,16 +71,21 @@ class PageView(QScrollArea):
         super().__init__(parent)
         self._image: QImage | None = None
         self._boxes: list[Box] = []
+        self._zoom = 0  # index into ZOOMS
         self.label = QLabel(self)
         self.label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.label.setWordWrap(True)
         self.setWidget(self.label)
         self.setWidgetResizable(True)
+        # A page is white: on a darker ground its edges show.
+        self.label.setAutoFillBackground(True)
+        self.label.setBackgroundRole(QPalette.ColorRole.Mid)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.set_message("")
 
     def set_message(self, text: str) -> None:
         """Show `text` in place of a page (why there is none, or that it is being rendered)."""
+        self._zoom = 0
         self._image = None
         self._boxes = []
         self.label.setPixmap(QPixmap())
@@ -69,9 +96,47 @@ class PageView(QScrollArea):
         self._image = page_image(rgba, boxes)
         self._boxes = list(boxes)
         self.label.setText("")
+        self._zoom = 0
+        while self._zoom < len(ZOOMS) - 1 and self.shown_width() < READABLE_WIDTH:
+            self._zoom += 1
         self._rescale()
-        if self._boxes:
-            self.verticalScrollBar().setValue(max(0, int(self.shown_box_top() - self.viewport().height() / 3)))
+        self.scroll_to_answer()
+
+    def scroll_to_answer(self) -> None:
+        """Scroll the answer's first box into view (a third down the viewer)."""
+        if not self._boxes:
+            return
+        x0, y0, x1, _ = self._boxes[0]
+        scale, view = self.scale(), self.viewport()
+        self.widget().adjustSize()
+        self.verticalScrollBar().setValue(max(0, int(y0 * scale - view.height() / 3)))
+        # From the page's left edge when the box is in view there; a box wider than the viewer from its start; else
+        # centred on the box.
+        if x1 * scale + 20 <= view.width():
+            left = 0
+        elif (x1 - x0) * scale + 40 > view.width():
+            left = int(x0 * scale - 20)
+        else:
+            left = int((x0 + x1) / 2 * scale - view.width() / 2)
+        self.horizontalScrollBar().setValue(max(0, left))
+
+    def zoom(self) -> float:
+        """The zoom over the fitted width."""
+        return ZOOMS[self._zoom]
+
+    def zoom_by(self, steps: int) -> None:
+        """Zoom in (`steps` > 0) or out by ZOOMS steps, keeping the answer in view; 0 fits the width again."""
+        self._zoom = 0 if steps == 0 else max(0, min(len(ZOOMS) - 1, self._zoom + steps))
+        self._rescale()
+        self.scroll_to_answer()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        """Ctrl+wheel zooms; the wheel alone scrolls."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and self._image is not None:
+            self.zoom_by(1 if event.angleDelta().y() > 0 else -1)
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     def has_page(self) -> bool:
         """Whether a page (not a message) is on show."""
@@ -91,8 +156,8 @@ class PageView(QScrollArea):
         """The page's width on screen."""
         if self._image is None:
             return 0
-        width = self.viewport().width() - 2
-        return max(MIN_PAGE_WIDTH, min(width, MAX_PAGE_WIDTH, max(self._image.width(), MIN_PAGE_WIDTH)))
+        fit = max(MIN_PAGE_WIDTH, min(self.viewport().width() - 2, MAX_PAGE_WIDTH))
+        return round(fit * self.zoom())
 
     def shown_box_top(self) -> float:
         """The top of the first answer box on screen (0 without boxes)."""

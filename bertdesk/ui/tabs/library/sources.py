@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 #: Item data: ("document", id) or ("source", id).
 ROLE = Qt.ItemDataRole.UserRole
 DOCUMENT_COLUMNS = ("Title", "Kind", "Pages", "Passages", "Notes")
+NOTES_WIDTH = 125
+#: The kinds as the list shows them (short: the title needs the room).
+KIND_LABELS = {"markdown": "md", "text": "txt"}
 
 
 def scanned_note(blank_pages: Sequence[int]) -> str:
@@ -104,9 +107,12 @@ class SourcesPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3, 4):
+        for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setMinimumSectionSize(40)
+        # Notes can be long ("scanned pages: 3, 7, 9…"): a fixed width, elided, whole in the tooltip.
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(4, NOTES_WIDTH)
+        header.setMinimumSectionSize(36)
         self.empty_label = QLabel(EMPTY_LIBRARY, self)
         self.empty_label.setWordWrap(True)
         self.stats_label = QLabel("", self)
@@ -197,18 +203,19 @@ class SourcesPanel(QWidget):
         self.tree.clear()
         folders = sorted((s for s in sources if s.is_folder), key=lambda s: len(s.path.parts), reverse=True)
         folder_items: dict[int, QTreeWidgetItem] = {}
+        sources_by_id = {source.id: source for source in folders}
         for source in sorted(folders, key=lambda s: str(s.path)):
             item = QTreeWidgetItem([source.path.name or str(source.path), "folder", "", "", ""])
             item.setData(0, ROLE, ("source", source.id))
             item.setToolTip(0, escape(str(source.path)) + (" — watched" if source.watch else ""))
-            item.setText(4, "watched" if source.watch else "not watched")
+
             self.tree.addTopLevelItem(item)
             folder_items[source.id] = item
         totals: dict[int, list[int]] = {sid: [0, 0, 0] for sid in folder_items}
         for document in sorted(documents, key=lambda d: d.title.lower()):
             item = QTreeWidgetItem(
-                [document.title, document.kind, str(document.page_count), str(document.passages),
-                 scanned_note(document.blank_pages)]
+                [document.title, KIND_LABELS.get(document.kind, document.kind), str(document.page_count),
+                 str(document.passages), scanned_note(document.blank_pages)]
             )
             item.setData(0, ROLE, ("document", document.id))
             tip = escape(str(document.path))
@@ -230,7 +237,10 @@ class SourcesPanel(QWidget):
                 counts[2] += document.passages
         for source_id, item in folder_items.items():
             count, pages, passages = totals[source_id]
-            item.setText(1, f"folder, {count} file{'s' if count != 1 else ''}")
+            item.setText(1, "folder")
+            watched = "watched" if sources_by_id[source_id].watch else "not watched"
+            item.setText(4, f"{count} file{'s' if count != 1 else ''}, {watched}")
+            item.setToolTip(4, item.toolTip(0))
             item.setText(2, str(pages))
             item.setText(3, str(passages))
             item.setExpanded(True)

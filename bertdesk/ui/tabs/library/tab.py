@@ -51,7 +51,7 @@ from bertdesk.ui.tabs.library.jobs import (
     render_job,
     run_op,
 )
-from bertdesk.ui.tabs.library.page_view import PageView, PassageView
+from bertdesk.ui.tabs.library.page_view import PageView, PassageView, unwrap_lines
 from bertdesk.ui.tabs.library.sources import SourcesPanel
 from bertdesk.ui.tabs.library.texts import (
     ASK_FIRST,
@@ -182,7 +182,7 @@ class LibraryTab(AnalysisTab):
         self.answers_note = QLabel(ASK_FIRST, self)
         self.answers_note.setWordWrap(True)
         self.answers = AnswersList(self)
-        self.answers.setMinimumHeight(80)
+        self.answers.setMinimumHeight(5 * self.fontMetrics().height() + 40)  # five answers without scrolling
         self.make_up_button = QToolButton(self)
         self.make_up_button.setText("Score details")
         self.make_up_button.setCheckable(True)
@@ -207,6 +207,15 @@ class LibraryTab(AnalysisTab):
         self.page_view = PageView(self)
         self.page_view.setToolTip("The PDF page itself, the answer's words boxed.")
         self.page_view.hide()
+        self.zoom_buttons: list[QToolButton] = []
+        for text, steps, tip in (("−", -1, "Zoom out of the page"), ("+", 1, "Zoom into the page (Ctrl+wheel)"),
+                                 ("Fit", 0, "Fit the page to the viewer's width")):
+            button = QToolButton(self)
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _checked=False, steps=steps: self.page_view.zoom_by(steps))
+            button.hide()
+            self.zoom_buttons.append(button)
 
         ask_row = QHBoxLayout()
         ask_row.addWidget(question_label)
@@ -228,6 +237,8 @@ class LibraryTab(AnalysisTab):
         viewer_box = QWidget(self)
         source_row = QHBoxLayout()
         source_row.addWidget(self.source_label, 1)
+        for button in self.zoom_buttons:
+            source_row.addWidget(button)
         source_row.addWidget(self.open_button)
         self.viewer_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.viewer_split.addWidget(self.passage_view)
@@ -243,7 +254,7 @@ class LibraryTab(AnalysisTab):
         self.right_split.addWidget(answers_box)
         self.right_split.addWidget(viewer_box)
         self.right_split.setStretchFactor(0, 1)
-        self.right_split.setStretchFactor(1, 2)
+        self.right_split.setStretchFactor(1, 3)
         self.right_split.setChildrenCollapsible(False)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
@@ -788,19 +799,22 @@ class LibraryTab(AnalysisTab):
         if page_text is None or page_text[passage[0]:passage[1]] != answer.passage_text:
             page_text, shift = answer.passage_text, answer.passage_start
             passage, span = (0, len(page_text)), (span[0] - shift, span[1] - shift)
+        if answer.kind == "pdf":  # a PDF's text layer breaks every line: shown as flowing text (same offsets)
+            page_text = unwrap_lines(page_text)
         self.passage_view.show_text(page_text, passage, span)
         self.source_label.setText(
-            f"<b>{escape(answer.title)}</b> — page {answer.page} ({escape(answer.kind)}) · "
-            f"<span style='color:gray'>{escape(str(answer.path))}</span>"
+            f"<b>{escape(answer.title)}</b> — page {answer.page} · {escape(answer.path.name)}"
         )
         self.source_label.setToolTip(escape(str(answer.path)))
+        for button in self.zoom_buttons:
+            button.setVisible(answer.kind == "pdf")
         self.open_button.setEnabled(True)
         self.make_up_label.setText(make_up_html(answer))
         if answer.kind == "pdf":
             if not self.page_view.isVisible():
                 self.page_view.show()
                 width = sum(self.viewer_split.sizes())
-                self.viewer_split.setSizes([width * 2 // 5, width - width * 2 // 5])
+                self.viewer_split.setSizes([width // 3, width - width // 3])
             self.page_view.set_message(f"Rendering page {answer.page}…")
             path, page, start, end = answer.path, answer.page, answer.start, answer.end
             self.page_runner.submit(lambda handle: render_job(handle, path, page, start, end), "render the page")
@@ -835,6 +849,8 @@ class LibraryTab(AnalysisTab):
         self.page_view.hide()
         self.source_label.setText("")
         self.open_button.setEnabled(False)
+        for button in self.zoom_buttons:
+            button.hide()
         self.make_up_label.setText(MAKE_UP_HINT)
 
     def _make_up_toggled(self, on: bool) -> None:

@@ -15,9 +15,9 @@ QA_BANNER = (
     "answer the question."
 )
 RETRIEVAL_BANNER = (
-    "<b>Passage retrieval, not span QA.</b> No question-answering reader is chosen: the answers are the best "
-    "passages, each with its sentence closest to the question highlighted. For answer spans, install a "
-    "question-answering model with <i>Models → Manage models…</i> and choose it as the Reader."
+    "<b>Passage retrieval, not span QA:</b> the best passages, each with its sentence closest to the question "
+    "highlighted. For answers pointed at the words, install a question-answering model (<i>Models → Manage "
+    "models…</i>) and choose it as the Reader."
 )
 NO_ANSWERS = "No passage matches the question. Try other words, or add the documents that hold the answer."
 ASK_FIRST = "Type a question about your documents and press Enter."
