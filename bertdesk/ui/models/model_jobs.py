@@ -3,6 +3,7 @@ import, quantize, rename and delete. Each returns a JobOutcome for the dialog to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,14 @@ class JobOutcome:
 
 
 def download_job(entry: CatalogEntry) -> Job:
-    """Download a catalogue entry from the Hub (HF_ENDPOINT, if set, names the server) and install it."""
+    """Download a catalogue entry from the Hub and install it. HF_ENDPOINT (a mirror, the tests' local Hub) is read
+    when the download starts, not only when huggingface_hub is first imported."""
 
     def job(handle: JobHandle) -> JobOutcome:
         from bertdesk.core.models.hub import pull
 
-        folder = pull(entry.repo_id, revision=entry.revision, name=entry.name, handle=handle)
+        endpoint = os.environ.get("HF_ENDPOINT") or None
+        folder = pull(entry.repo_id, revision=entry.revision, name=entry.name, handle=handle, endpoint=endpoint)
         return JobOutcome(f"{entry.name} downloaded and installed.", select=str(folder.resolve()))
 
     return job
