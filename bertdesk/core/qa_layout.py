@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
+from bertdesk.core.qa.answer import window_batches
 from bertdesk.core.qa.results import QAResult, WindowDetail
 from bertdesk.core.qa.windows import pair_template
 from bertdesk.core.tokens import Token, Tokenization
@@ -81,17 +82,10 @@ def _token(
 
 
 def batch_width(lengths: Sequence[int], index: int, batch_tokens: int) -> int:
-    """The padded width of the batch window `index` runs in, when windows of these `lengths` are grouped in order,
-    each group holding at most `batch_tokens` padded tokens (at least one window), as the QA core batches them."""
-    group_start, width = 0, 0
-    for i, length in enumerate(lengths):
-        new_width = max(width, length)
-        if i > group_start and new_width * (i - group_start + 1) > batch_tokens:
-            if group_start <= index < i:
-                return width
-            group_start, new_width = i, length
-        width = new_width
-    return width
+    """The padded width of the batch window `index` runs in, when one question's windows of these `lengths` are
+    batched under `batch_tokens` padded tokens, as the QA core batches them (`window_batches`)."""
+    group = next(g for g in window_batches(list(lengths), batch_tokens) if index in g)
+    return max(lengths[i] for i in group)
 
 
 def windows_around(total: int, index: int, limit: int = MAX_CURVE_WINDOWS) -> range:

@@ -19,10 +19,12 @@ from bertdesk.core.convert import convert_checkpoint  # noqa: E402
 from bertdesk.core.errors import BertdeskError, JobCancelled  # noqa: E402
 from bertdesk.core.jobs import JobHandle  # noqa: E402
 from bertdesk.core.qa import (  # noqa: E402
+    QAOptions,
     QAResult,
     answer_question,
     answer_questions,
     iter_answer_question,
+    iter_answer_questions,
     retrieve_sentences,
     split_sentences,
 )
@@ -166,13 +168,33 @@ def test_batch_answers_equal_single_answers(tiny_qa: tuple[Bundle, Any, Path], m
     monkeypatch.setattr(answer_module, "QUESTIONS_PER_CHUNK", 3)
     pairs = [(q, c) for c in (SHORT_CONTEXT, _long_context(60, 2), _long_context(200, 3)) for q in QUESTIONS[:3]]
     settings = {"top_k": 2, "max_seq_len": 48, "doc_stride": 12, "handle_impossible_answer": True}
-    batched = answer_questions(bundle, pairs, **settings)
+    widths: list[list[int]] = []
+    run = answer_module._run
+    monkeypatch.setattr(answer_module, "_run", lambda b, group, h: widths.append([len(w) for w in group]) or run(
+        b, group, h))
+    batched = list(iter_answer_questions(bundle, pairs, QAOptions(**settings), batch_tokens=200))
+    monkeypatch.setattr(answer_module, "_run", run)
     assert len(batched) == len(pairs)
+    # the shared length bucketing: rows of a batch nearly equally long, never over the padded-token budget
+    assert all(max(group) * len(group) <= 200 for group in widths)
+    assert all(group == sorted(group) for group in widths)  # shortest first within each chunk of questions
     for (question, context), result in zip(pairs, batched, strict=True):
         single = answer_question(bundle, question, context, **settings)
         assert result.question == question and result.complete
         assert [(a.text, a.start, a.end) for a in result.answers] == [(a.text, a.start, a.end) for a in single.answers]
         np.testing.assert_allclose([a.score for a in result.answers], [a.score for a in single.answers], atol=1e-5)
+
+
+def test_options_or_keywords_not_both(tiny_qa: tuple[Bundle, Any, Path]) -> None:
+    bundle, _, _ = tiny_qa
+    options = QAOptions(top_k=2, max_seq_len=40, doc_stride=10)
+    by_options = answer_question(bundle, "who sat?", _long_context(60), options)
+    by_keywords = answer_question(bundle, "who sat?", _long_context(60), top_k=2, max_seq_len=40, doc_stride=10)
+    assert by_options.answers == by_keywords.answers and len(by_options.answers) == 2
+    batched = answer_questions(bundle, [("who sat?", _long_context(60))], top_k=2, max_seq_len=40, doc_stride=10)
+    assert [(a.text, a.start) for a in batched[0].answers] == [(a.text, a.start) for a in by_options.answers]
+    with pytest.raises(TypeError, match="not both"):
+        answer_question(bundle, "who sat?", SHORT_CONTEXT, options, top_k=3)
 
 
 def test_null_threshold_moves_the_null_answer(tiny_qa: tuple[Bundle, Any, Path]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.qa import answer_question
-from bertdesk.core.qa.answer import _batches
+from bertdesk.core.qa.answer import window_batches
 from bertdesk.core.qa_layout import (
     CharToToken,
     answer_tokens,
@@ -73,15 +73,10 @@ def test_a_later_window_holds_its_slice_and_pads_with_mask_zero(tiny_qa_bundle: 
 @pytest.mark.parametrize("lengths", [[40] * 7 + [23], [40, 40, 31], [12], [40] * 5])
 @pytest.mark.parametrize("batch_tokens", [40, 100, 160, 8192])
 def test_batch_width_is_the_width_of_the_cores_batch(lengths: list[int], batch_tokens: int) -> None:
-    class W:
-        def __init__(self, n: int) -> None:
-            self.n = n
-
-        def __len__(self) -> int:
-            return self.n
-
-    windows = [W(n) for n in lengths]
-    widths = [max(len(w) for w in group) for group in _batches(windows, batch_tokens) for _ in group]
+    groups = window_batches(lengths, batch_tokens)
+    assert [i for group in groups for i in group] == list(range(len(lengths)))  # context order
+    assert all(len(group) == 1 or max(lengths[i] for i in group) * len(group) <= batch_tokens for group in groups)
+    widths = [max(lengths[i] for i in group) for group in groups for _ in group]
     assert [batch_width(lengths, i, batch_tokens) for i in range(len(lengths))] == widths
 
 

@@ -203,7 +203,7 @@ def test_settings_and_inputs_survive_a_restart(qtbot, tab):
     assert other.question_edit.text() == "who?" and other.context_edit.toPlainText() == "Some context."
     settings = other.settings_box.settings()
     assert settings.top_k == 5 and settings.allow_null and settings.null_threshold == 0.25
-    assert settings.qa_kwargs()["null_threshold"] == 0.25
+    assert settings.qa_options().null_threshold == 0.25
     other.restore_state({"settings": {"top_k": "many", "doc_stride": True}})
     assert other.settings_box.settings().top_k == 3 and other.settings_box.settings().doc_stride == 128
     other.shutdown()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from bertdesk.core.batching import plan_batches
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
@@ -101,19 +103,14 @@ def _prepare(bundle: Bundle, pairs: list[tuple[str, str]], options: QAOptions) -
     return prepared
 
 
-def _batches(windows: list[Window], batch_tokens: int) -> Iterator[list[Window]]:
-    """Consecutive groups of at most `batch_tokens` padded tokens (one window at least)."""
-    group: list[Window] = []
-    width = 0
-    for window in windows:
-        new_width = max(width, len(window))
-        if group and new_width * (len(group) + 1) > batch_tokens:
-            yield group
-            group, new_width = [], len(window)
-        group.append(window)
-        width = new_width
-    if group:
-        yield group
+def window_batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
+    """One question's windows (of these token `lengths`) in context order, in batches of at most `batch_tokens`
+    padded tokens (one window at least).
+
+    Every window but the last is full, so all are planned at the first one's length: the shared length bucketing
+    then keeps context order (its sort is stable) and cuts consecutive groups, as partial results need.
+    """
+    return plan_batches([lengths[0]] * len(lengths), batch_tokens) if lengths else []
 
 
 def _run(bundle: Bundle, group: list[Window], handle: JobHandle) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -186,20 +183,24 @@ def _detail(window: Window, start_probs: np.ndarray, end_probs: np.ndarray, null
     )
 
 
+def qa_options(options: QAOptions | None, settings: dict[str, Any]) -> QAOptions:
+    """`options`, or the settings given as keywords (`top_k=3, ...`) made into a QAOptions; not both."""
+    if options is None:
+        return QAOptions(**settings)
+    if settings:
+        raise TypeError(f"give QAOptions or settings as keywords, not both (got {', '.join(sorted(settings))})")
+    return options
+
+
 def iter_answer_question(
     bundle: Bundle,
     question: str,
     context: str,
+    options: QAOptions | None = None,
     *,
-    top_k: int = 1,
-    max_seq_len: int = 384,
-    doc_stride: int = 128,
-    max_answer_len: int = 15,
-    max_question_len: int = 64,
-    handle_impossible_answer: bool = False,
-    null_threshold: float | None = None,
     batch_tokens: int = BATCH_TOKENS,
     handle: JobHandle | None = None,
+    **settings: Any,
 ) -> Iterator[QAResult]:
     """`answer_question`, yielding a partial result after each batch of windows; the last one is complete.
 
@@ -207,16 +208,15 @@ def iter_answer_question(
     """
     handle = ensure_handle(handle)
     _check_bundle(bundle)
-    options = QAOptions(
-        top_k, max_seq_len, doc_stride, max_answer_len, max_question_len, handle_impossible_answer, null_threshold
-    )
+    options = qa_options(options, settings)
     handle.progress(0.0, "tokenizing")
     item = _prepare(bundle, [(question, context)], options)[0]
     decoder = _Decoder(item, options)
     done = 0
     total = len(item.windows)
-    for group in _batches(item.windows, batch_tokens):
+    for indices in window_batches([len(w) for w in item.windows], batch_tokens):
         handle.check()
+        group = [item.windows[i] for i in indices]
         for window, logits in zip(group, _run(bundle, group, handle), strict=True):
             decoder.add(window, *logits)
         done += len(group)
@@ -228,56 +228,42 @@ def answer_question(
     bundle: Bundle,
     question: str,
     context: str,
+    options: QAOptions | None = None,
     *,
-    top_k: int = 1,
-    max_seq_len: int = 384,
-    doc_stride: int = 128,
-    max_answer_len: int = 15,
-    max_question_len: int = 64,
-    handle_impossible_answer: bool = False,
-    null_threshold: float | None = None,
     handle: JobHandle | None = None,
+    **settings: Any,
 ) -> QAResult:
     """Answer `question` from `context` (any length) with a question-answering bundle: the best `top_k` answers.
 
-    Settings as in transformers' pipeline: windows of `max_seq_len` tokens (capped at the model's positions)
-    overlapping by `doc_stride`, answers of at most `max_answer_len` tokens. The question is cut to
-    `max_question_len` tokens (the pipeline's fast-tokenizer path ignores that limit; it only differs for longer
-    questions). `handle_impossible_answer` lets the null answer (empty text) compete with its lowest per-window score;
-    `null_threshold` implies it and ranks the null answer as if its score were lower by the threshold.
+    `options` (or its fields as keywords) are the pipeline's settings: windows of `max_seq_len` tokens (capped at
+    the model's positions) overlapping by `doc_stride`, answers of at most `max_answer_len` tokens. The question is
+    cut to `max_question_len` tokens (the pipeline's fast-tokenizer path ignores that limit; it only differs for
+    longer questions). `handle_impossible_answer` lets the null answer (empty text) compete with its lowest
+    per-window score; `null_threshold` implies it and ranks the null answer as if its score were lower by the
+    threshold.
     """
-    *_, result = iter_answer_question(
-        bundle, question, context, top_k=top_k, max_seq_len=max_seq_len, doc_stride=doc_stride,
-        max_answer_len=max_answer_len, max_question_len=max_question_len,
-        handle_impossible_answer=handle_impossible_answer, null_threshold=null_threshold, handle=handle,
-    )
+    *_, result = iter_answer_question(bundle, question, context, qa_options(options, settings), handle=handle)
     return result
 
 
 def iter_answer_questions(
     bundle: Bundle,
     pairs: Iterable[tuple[str, str]],
+    options: QAOptions | None = None,
     *,
-    top_k: int = 1,
-    max_seq_len: int = 384,
-    doc_stride: int = 128,
-    max_answer_len: int = 15,
-    max_question_len: int = 64,
-    handle_impossible_answer: bool = False,
-    null_threshold: float | None = None,
     batch_tokens: int = BATCH_TOKENS,
     handle: JobHandle | None = None,
+    **settings: Any,
 ) -> Iterator[QAResult]:
     """One complete result per (question, context) pair, in order, with windows batched across questions.
 
     Pairs are taken `QUESTIONS_PER_CHUNK` at a time, so a long stream of pairs runs in bounded memory and results
-    come out as each chunk finishes; progress is the fraction of the current chunk's windows done.
+    come out as each chunk finishes; progress is the fraction of the current chunk's windows done. `options` or
+    its fields as keywords, as for `answer_question`.
     """
     handle = ensure_handle(handle)
     _check_bundle(bundle)
-    options = QAOptions(
-        top_k, max_seq_len, doc_stride, max_answer_len, max_question_len, handle_impossible_answer, null_threshold
-    )
+    options = qa_options(options, settings)
     chunk: list[tuple[str, str]] = []
     chunks_done = 0
     for pair in pairs:
@@ -296,15 +282,14 @@ def _answer_chunk(
     handle.check()
     items = _prepare(bundle, pairs, options)
     owners = [(item, window) for item in items for window in item.windows]
-    owners.sort(key=lambda pair: len(pair[1]), reverse=True)  # equal lengths together: little padding
     done = 0
-    for group in _batches([w for _, w in owners], batch_tokens):
+    first = chunk_index * QUESTIONS_PER_CHUNK
+    for indices in plan_batches([len(window) for _, window in owners], batch_tokens):  # similar lengths together
         handle.check()
-        members = owners[done : done + len(group)]
-        for (item, window), logits in zip(members, _run(bundle, group, handle), strict=True):
+        members = [owners[i] for i in indices]
+        for (item, window), logits in zip(members, _run(bundle, [w for _, w in members], handle), strict=True):
             item.logits[window.index] = logits
-        done += len(group)
-        first = chunk_index * QUESTIONS_PER_CHUNK
+        done += len(members)
         text = f"questions {first + 1}-{first + len(pairs)}: window {done} of {len(owners)}"
         handle.progress(done / len(owners), text)
     for item in items:
@@ -314,19 +299,10 @@ def _answer_chunk(
 def answer_questions(
     bundle: Bundle,
     pairs: Iterable[tuple[str, str]],
+    options: QAOptions | None = None,
     *,
-    top_k: int = 1,
-    max_seq_len: int = 384,
-    doc_stride: int = 128,
-    max_answer_len: int = 15,
-    max_question_len: int = 64,
-    handle_impossible_answer: bool = False,
-    null_threshold: float | None = None,
     handle: JobHandle | None = None,
+    **settings: Any,
 ) -> list[QAResult]:
     """`answer_question` for many (question, context) pairs, with windows batched across questions."""
-    return list(iter_answer_questions(
-        bundle, pairs, top_k=top_k, max_seq_len=max_seq_len, doc_stride=doc_stride, max_answer_len=max_answer_len,
-        max_question_len=max_question_len, handle_impossible_answer=handle_impossible_answer,
-        null_threshold=null_threshold, handle=handle,
-    ))
+    return list(iter_answer_questions(bundle, pairs, qa_options(options, settings), handle=handle))

@@ -29,12 +29,7 @@ def qa_command(
     if bundle.info.task != TASK_QA:
         result = retrieve_sentences(bundle, question, context, top_k=options.top_k, handle=handle)
         return {"model": bundle.info.name, **result.to_dict()}
-    result = answer_question(
-        bundle, question, context, top_k=options.top_k, max_seq_len=options.max_seq_len,
-        doc_stride=options.doc_stride, max_answer_len=options.max_answer_len,
-        max_question_len=options.max_question_len, handle_impossible_answer=options.handle_impossible_answer,
-        null_threshold=options.null_threshold, handle=handle,
-    )
+    result = answer_question(bundle, question, context, options, handle=handle)
     return {"model": bundle.info.name, **result.to_dict(details=details)}
 
 
@@ -78,10 +73,5 @@ def qa_batch_command(
             ids.append(row_id)
             yield question, context
 
-    for result in iter_answer_questions(
-        bundle, pairs(), top_k=options.top_k, max_seq_len=options.max_seq_len, doc_stride=options.doc_stride,
-        max_answer_len=options.max_answer_len, max_question_len=options.max_question_len,
-        handle_impossible_answer=options.handle_impossible_answer, null_threshold=options.null_threshold,
-        handle=handle,
-    ):
+    for result in iter_answer_questions(bundle, pairs(), options, handle=handle):
         yield {"id": ids.popleft(), **result.to_dict()}

@@ -45,7 +45,7 @@ def answer_job(
     batch_tokens = min(settings.max_seq_len, bundle.info.max_positions) * WINDOWS_PER_BATCH
     run = None
     for result in iter_answer_question(
-        bundle, question, context, **settings.qa_kwargs(), batch_tokens=batch_tokens, handle=handle
+        bundle, question, context, settings.qa_options(), batch_tokens=batch_tokens, handle=handle
     ):
         run = AskRun(bundle, question, context, settings, result, utf16, batch_tokens)
         if not result.complete:

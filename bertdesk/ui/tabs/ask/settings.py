@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bertdesk.core.qa import QAOptions
+
 
 @dataclass(frozen=True)
 class AskSettings:
-    """What the user set; `qa_kwargs()` turns it into `answer_question` keywords."""
+    """What the user set; `qa_options()` turns it into the `answer_question` options."""
 
     top_k: int = 3
     max_seq_len: int = 384
@@ -29,12 +31,12 @@ class AskSettings:
     allow_null: bool = False
     null_threshold: float = 0.0
 
-    def qa_kwargs(self) -> dict:
-        """Keywords for `answer_question` / `iter_answer_question`."""
-        return {
-            "top_k": self.top_k, "max_seq_len": self.max_seq_len, "doc_stride": self.doc_stride,
-            "max_answer_len": self.max_answer_len, "null_threshold": self.null_threshold if self.allow_null else None,
-        }
+    def qa_options(self) -> QAOptions:
+        """The options for `answer_question` / `iter_answer_question`."""
+        return QAOptions(
+            top_k=self.top_k, max_seq_len=self.max_seq_len, doc_stride=self.doc_stride,
+            max_answer_len=self.max_answer_len, null_threshold=self.null_threshold if self.allow_null else None,
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
