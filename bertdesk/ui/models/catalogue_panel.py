@@ -27,7 +27,7 @@ COLUMNS = (
     ("What it is for", "What the model does"),
     ("Task", "What the model's head does"),
     ("Licence", "The licence its authors publish it under"),
-    ("Download", "Approximate size of the download"),
+    ("Size", "Approximate size of the download"),
     ("", ""),
 )
 NAME, PURPOSE, TASK, LICENCE, SIZE, ACTION = range(len(COLUMNS))

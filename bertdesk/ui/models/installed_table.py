@@ -30,6 +30,7 @@ COLUMNS = (
     ("Source", "Where the bundle came from"),
 )
 NAME, TASK, ARCHITECTURE, SHAPE, SIZE, LABELS, PRECISION, INTERNALS, SOURCE = range(len(COLUMNS))
+_WIDEST = {NAME: 200, ARCHITECTURE: 140, LABELS: 120, PRECISION: 170}
 
 
 def origin_text(folder: str | Path) -> str:
@@ -77,7 +78,7 @@ class InstalledTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -106,8 +107,10 @@ class InstalledTable(QTableWidget):
                     item.setFont(font)
                 self.setItem(row, column, item)
         self.resizeColumnsToContents()
-        for column in (LABELS, SOURCE):  # long texts keep to a readable width; the tooltip has them whole
-            self.setColumnWidth(column, min(self.columnWidth(column), 200))
+        # Long texts keep to a width that leaves room for the source at 1024 px; tooltips and the details below the
+        # table have them whole.
+        for column, widest in _WIDEST.items():
+            self.setColumnWidth(column, min(self.columnWidth(column), widest))
         self.select_path(selected if selected is not None else in_use)
 
     def selected_path(self) -> str | None:
