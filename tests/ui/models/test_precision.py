@@ -123,3 +123,24 @@ def test_the_offline_first_run_error_points_a_window_user_at_import_wheel(qtbot,
     assert "Import wheel…" in [a.text() for a in models_menu.actions()]  # where the message says it is
     assert window.model_picker.itemText(window.model_picker.count() - 1) == "Manage models…"  # there, offline too
     window.close()
+
+
+def test_the_manager_sets_a_models_precision_before_it_is_used(qtbot, window, installed_quantized, user_folders):
+    from bertdesk.ui.models.menu import open_manager
+
+    dialog = open_manager(window)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() > 0 and not window.is_busy(), timeout=30_000)
+    dialog.table.select_path(str(installed_quantized.resolve()))
+    combo = dialog.precision
+    assert [combo.itemText(i) for i in range(combo.count())] == ["fp32", "int8"] and combo.currentText() == "fp32"
+    combo.setCurrentIndex(combo.findText("int8"))
+    combo.activated.emit(combo.currentIndex())
+    assert window.bundle.info.name != installed_quantized.name  # only remembered: the model in use stays
+    assert dialog.status.text() == f"{installed_quantized.name} runs at int8 from now on."
+    dialog.use_button.click()
+    qtbot.waitUntil(lambda: window.bundle.info.name == installed_quantized.name and not window.is_busy(),
+                    timeout=30_000)
+    assert window.bundle.info.precision == "int8"
+    assert dialog.table.selected_info().name == installed_quantized.name
+    assert "(in use)" in dialog.table.item(dialog.table.currentRow(), 0).text()
+    dialog.shutdown()
