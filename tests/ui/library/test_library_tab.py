@@ -49,6 +49,7 @@ def test_importing_a_folder_lists_its_documents_and_the_file_that_failed(qtbot, 
     assert sorted(tab.sources.document_titles()) == sorted(
         ["Botanic garden", "Field notes", "Museum history", "recipe", "River Atlas"]
     )
+    assert tab.sources.tree.isVisibleTo(tab) and not tab.sources.empty_label.isVisibleTo(tab)
     atlas = row_of(tab.sources.tree, "River Atlas")
     assert (atlas.text(1), atlas.text(2)) == ("pdf", "4")
     assert atlas.text(4) == "scanned page: 3"
@@ -278,6 +279,8 @@ def test_open_file_hands_the_document_to_the_system_viewer(qtbot, make_tab, libr
 def test_asking_an_empty_library_says_to_add_documents(qtbot, make_tab):
     tab = make_tab()
     qtbot.waitUntil(lambda: idle(tab) and tab.snapshot is not None, timeout=IMPORT_TIMEOUT)
+    assert tab.sources.empty_label.isVisibleTo(tab) and not tab.sources.tree.isVisibleTo(tab)
+    assert "drop them here" in tab.sources.empty_label.text()
     tab.question_edit.setText(BRIDGE_QUESTION)
     tab.ask()
     assert "Add documents" in tab.answers_note.text()
@@ -308,7 +311,7 @@ def test_a_question_answering_window_model_reads_the_passages(qtbot, make_tab, l
     tab.show()
     imported(qtbot, tab, library_folder)
     tab.set_bundle(open_model(squad_bundle))
-    assert tab.reader_combo.currentData() == "window" and "the window's model" in tab.reader_combo.currentText()
+    assert tab.reader_combo.currentData() == "window" and "window's model" in tab.reader_combo.currentText()
     asked(qtbot, tab, BRIDGE_QUESTION)
     best = tab.shown_answers()[0]
     assert (best.title, best.page) == ("River Atlas", 2)

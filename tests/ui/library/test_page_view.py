@@ -80,3 +80,10 @@ def test_unwrap_lines_keeps_offsets_and_paragraphs():
     flat = unwrap_lines(text)
     assert flat == "A line wrapped here.\n\nNew paragraph again."
     assert len(flat) == len(text)
+
+
+def test_documents_are_listed_in_natural_order():
+    from bertdesk.ui.tabs.library.sources import natural_key
+
+    titles = ["Report 10", "report 2", "Report 1", "Annex"]
+    assert sorted(titles, key=natural_key) == ["Annex", "Report 1", "report 2", "Report 10"]

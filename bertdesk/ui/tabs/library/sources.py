@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -33,8 +34,15 @@ if TYPE_CHECKING:
 ROLE = Qt.ItemDataRole.UserRole
 DOCUMENT_COLUMNS = ("Title", "Kind", "Pages", "Passages", "Notes")
 NOTES_WIDTH = 125
+#: The import log's height at most.
+LOG_HEIGHT = 130
 #: The kinds as the list shows them (short: the title needs the room).
 KIND_LABELS = {"markdown": "md", "text": "txt"}
+
+
+def natural_key(text: str) -> list[object]:
+    """A sort key that puts "Report 2" before "Report 10"."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def scanned_note(blank_pages: Sequence[int]) -> str:
@@ -115,6 +123,9 @@ class SourcesPanel(QWidget):
         header.setMinimumSectionSize(36)
         self.empty_label = QLabel(EMPTY_LIBRARY, self)
         self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.empty_label.setMargin(8)
+        self.empty_label.hide()
         self.stats_label = QLabel("", self)
         self.stats_label.setWordWrap(True)
 
@@ -143,7 +154,6 @@ class SourcesPanel(QWidget):
         self.log.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.log.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.log.header().resizeSection(0, 160)
-        self.log.setMaximumHeight(130)
         self.retry_button = QPushButton("Retry", self)
         self.retry_button.setToolTip("Try the selected file again (after fixing it, say).")
         self.retry_button.setEnabled(False)
@@ -171,7 +181,7 @@ class SourcesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.tree, 1)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.stats_label)
         layout.addLayout(resume_row)
         layout.addLayout(progress_row)
@@ -212,7 +222,7 @@ class SourcesPanel(QWidget):
             self.tree.addTopLevelItem(item)
             folder_items[source.id] = item
         totals: dict[int, list[int]] = {sid: [0, 0, 0] for sid in folder_items}
-        for document in sorted(documents, key=lambda d: d.title.lower()):
+        for document in sorted(documents, key=lambda d: natural_key(d.title)):
             item = QTreeWidgetItem(
                 [document.title, KIND_LABELS.get(document.kind, document.kind), str(document.page_count),
                  str(document.passages), scanned_note(document.blank_pages)]
@@ -244,7 +254,9 @@ class SourcesPanel(QWidget):
             item.setText(2, str(pages))
             item.setText(3, str(passages))
             item.setExpanded(True)
-        self.empty_label.setVisible(not documents and not folder_items)
+        empty = not documents and not folder_items
+        self.empty_label.setVisible(empty)  # in the list's place
+        self.tree.setVisible(not empty)
         if kept is not None:
             self._select(kept)
         self.remove_button.setEnabled(self.selected() is not None)
@@ -320,6 +332,10 @@ class SourcesPanel(QWidget):
             item.setToolTip(1, escape(failure.reason))
             self.log.addTopLevelItem(item)
         count = len(failures)
+        # As tall as its rows (the documents keep the room), up to LOG_HEIGHT, then it scrolls.
+        rows = self.log.sizeHintForRow(0) * count if count else 0
+        chrome = self.log.header().sizeHint().height() + 2 * self.log.frameWidth() + 4
+        self.log.setMaximumHeight(min(LOG_HEIGHT, chrome + rows))
         self.log_label.setText(f"<b>Not imported ({count})</b>" if count else "")
         for widget in (self.log_label, self.log, self.retry_button, self.retry_all_button):
             widget.setVisible(bool(count))

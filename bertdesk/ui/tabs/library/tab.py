@@ -182,7 +182,7 @@ class LibraryTab(AnalysisTab):
         self.answers_note = QLabel(ASK_FIRST, self)
         self.answers_note.setWordWrap(True)
         self.answers = AnswersList(self)
-        self.answers.setMinimumHeight(5 * self.fontMetrics().height() + 40)  # five answers without scrolling
+        self.answers.setMinimumHeight(3 * self.fontMetrics().height() + 36)  # three answers without scrolling
         self.make_up_button = QToolButton(self)
         self.make_up_button.setText("Score details")
         self.make_up_button.setCheckable(True)
@@ -204,6 +204,7 @@ class LibraryTab(AnalysisTab):
         self.open_button.setEnabled(False)
         self.passage_view = PassageView(self)
         self.passage_view.setToolTip("The answer's page as text: its passage shaded, the answer highlighted.")
+        self.passage_view.setPlaceholderText("Click an answer to read it here, highlighted.")
         self.page_view = PageView(self)
         self.page_view.setToolTip("The PDF page itself, the answer's words boxed.")
         self.page_view.hide()
@@ -745,7 +746,7 @@ class LibraryTab(AnalysisTab):
         window_qa = self.bundle is not None and self.bundle.info.task == TASK_QA
         if window_qa:
             assert self.bundle is not None
-            combo.addItem(f"{self.bundle.info.name} (the window's model)", READER_WINDOW)
+            combo.addItem(f"{self.bundle.info.name} (window's model)", READER_WINDOW)
         window_path = str(self.bundle.info.path) if window_qa and self.bundle is not None else None
         for info in self._installed:
             if info.task == TASK_QA and str(info.path) != window_path:
