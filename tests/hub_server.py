@@ -45,8 +45,9 @@ class HubServer:
         self.files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
                       if p.is_file()}
         self.requests: list[Request] = []
-        #: path -> bytes after which the next GET of that file drops the connection (once).
-        self.drop_after: dict[str, int] = {}
+        #: path -> byte counts: each GET of that file takes the first one and drops the connection after as many
+        #: bytes of the answer.
+        self.drop_after: dict[str, list[int]] = {}
         #: path -> how many more GETs of that file get a same-size corrupted copy.
         self.corrupt: dict[str, int] = {}
         #: False: Range headers are ignored and the whole file is sent (200), as some servers and proxies do.
@@ -141,7 +142,8 @@ class HubServer:
                     if body and hub.corrupt.get(name, 0) > 0:
                         hub.corrupt[name] -= 1
                         data = bytes([data[0] ^ 0xFF]) + data[1:]
-                    drop = hub.drop_after.pop(name, None) if body else None
+                    drops = hub.drop_after.get(name) if body else None
+                    drop = drops.pop(0) if drops else None
                 etag = hashlib.sha256(data).hexdigest() if hub.is_lfs(name) else git_blob_id(data)
                 start = 0
                 ranged = self.headers.get("Range", "")

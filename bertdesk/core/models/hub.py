@@ -264,9 +264,9 @@ def _fetch(url: str, folder: Path, remote: RemoteFile, progress: _Progress, hand
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     ConnectionError) as exc:
                 if resume == RESUMES:
-                    error = _offline(endpoint, exc)
-                    raise ModelDownloadError(f"{error}; or run the same download again to resume it",
-                                             offline=True) from None
+                    raise ModelDownloadError(f"the download of {remote.path} from {endpoint} keeps failing "
+                                             f"({_reason(exc)}): run the same download again to resume it, or "
+                                             f"{BY_HAND}", offline=True) from None
                 continue
             if partial.stat().st_size >= remote.size:
                 break

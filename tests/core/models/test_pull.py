@@ -12,7 +12,7 @@ from bertdesk.core.bundle import inspect_bundle
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models import ModelDownloadError, is_offline_error, model_origin, pull
-from bertdesk.core.models.hub import CHUNK_BYTES, PARTIAL_SUFFIX, download_folder
+from bertdesk.core.models.hub import CHUNK_BYTES, PARTIAL_SUFFIX, RESUMES, download_folder
 from tests.hub_server import COMMIT, HubServer
 
 pytestmark = pytest.mark.usefixtures("hub_online")
@@ -46,17 +46,34 @@ def test_transfer_dropped_mid_file_resumes_with_a_range_request(qa_checkpoint: P
     with HubServer(qa_checkpoint, REPO) as hub:
         size = len(hub.files[WEIGHTS])
         assert size > CHUNK_BYTES + 5_000  # the drop falls in the second chunk: the first one is kept
-        hub.drop_after[WEIGHTS] = CHUNK_BYTES + 5_000
+        hub.drop_after[WEIGHTS] = [CHUNK_BYTES + 5_000]
         path = pull(REPO, endpoint=hub.endpoint)
     gets = hub.gets(WEIGHTS)
     assert [g.range for g in gets] == [None, f"bytes={CHUNK_BYTES}-"]
     assert (path / "model.onnx").is_file()
 
 
+def test_connection_that_keeps_breaking_is_one_line_and_keeps_the_partial_file(qa_checkpoint: Path,
+                                                                              models_home: Path) -> None:
+    with HubServer(qa_checkpoint, REPO) as hub:
+        hub.drop_after[WEIGHTS] = [CHUNK_BYTES + 5_000] + [1_000] * RESUMES
+        with pytest.raises(ModelDownloadError) as info:
+            pull(REPO, endpoint=hub.endpoint)
+        message = str(info.value)
+        assert "the download of model.safetensors from http://127.0.0.1:" in message
+        assert "keeps failing (the connection broke off): run the same download again to resume it" in message
+        assert "\n" not in message
+        partial = download_folder(REPO, COMMIT) / (WEIGHTS + PARTIAL_SUFFIX)
+        assert partial.stat().st_size == CHUNK_BYTES
+        assert len(hub.gets(WEIGHTS)) == RESUMES + 1
+        pull(REPO, endpoint=hub.endpoint)  # run again: it resumes
+    assert hub.gets(WEIGHTS)[-1].range == f"bytes={CHUNK_BYTES}-"
+
+
 def test_server_that_ignores_ranges_gets_the_whole_file_again(qa_checkpoint: Path, models_home: Path) -> None:
     with HubServer(qa_checkpoint, REPO) as hub:
         hub.ranges = False
-        hub.drop_after[WEIGHTS] = CHUNK_BYTES + 5_000
+        hub.drop_after[WEIGHTS] = [CHUNK_BYTES + 5_000]
         pull(REPO, endpoint=hub.endpoint)
     # The partial file was started again, not appended to: the result passed its checksum on the second GET.
     assert [g.range for g in hub.gets(WEIGHTS)] == [None, f"bytes={CHUNK_BYTES}-"]
