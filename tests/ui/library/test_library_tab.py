@@ -362,3 +362,15 @@ def test_shutdown_stops_the_watcher_and_an_import_under_way(qtbot, make_tab, tmp
     tab.shutdown()
     assert watcher._thread is None and tab._watcher is None
     assert not tab.is_busy()
+
+
+def test_a_whole_text_is_declined_a_question_is_asked(qtbot, make_tab, library_folder):
+    tab = make_tab()
+    imported(qtbot, tab, library_folder)
+    said = []
+    tab.status_message.connect(said.append)
+    assert not tab.set_input_text("A long letter. " * 100)
+    assert tab.question_edit.text() == "" and "Add files" in said[-1]
+    assert tab.set_input_text("Who founded\nthe museum?")
+    assert tab.question_edit.text() == "Who founded the museum?"
+    qtbot.waitUntil(lambda: idle(tab) and bool(tab.shown_answers()), timeout=60_000)

@@ -210,6 +210,12 @@ class SourcesPanel(QWidget):
     def set_library(self, sources: Sequence[SourceInfo], documents: Sequence[DocumentInfo]) -> None:
         """List `documents`, those inside a folder source under it; the selection is kept where it still exists."""
         kept = self.selected()
+        scrolled = self.tree.verticalScrollBar().value()
+        collapsed = {
+            item.data(0, ROLE)[1]
+            for item in (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+            if item.data(0, ROLE)[0] == "source" and not item.isExpanded()
+        }
         self.tree.clear()
         folders = sorted((s for s in sources if s.is_folder), key=lambda s: len(s.path.parts), reverse=True)
         folder_items: dict[int, QTreeWidgetItem] = {}
@@ -253,12 +259,13 @@ class SourcesPanel(QWidget):
             item.setToolTip(4, item.toolTip(0))
             item.setText(2, str(pages))
             item.setText(3, str(passages))
-            item.setExpanded(True)
+            item.setExpanded(source_id not in collapsed)
         empty = not documents and not folder_items
         self.empty_label.setVisible(empty)  # in the list's place
         self.tree.setVisible(not empty)
         if kept is not None:
             self._select(kept)
+        self.tree.verticalScrollBar().setValue(scrolled)
         self.remove_button.setEnabled(self.selected() is not None)
 
     def selected(self) -> tuple[str, int] | None:

@@ -4,6 +4,7 @@ sync), and questions asked of them, each answer opened at its page with the word
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +76,11 @@ if TYPE_CHECKING:
 WATCH_SETTLE_MS = 500
 #: The unfolded explanation's height at most (it scrolls beyond).
 EXPLANATION_HEIGHT = 150
+#: Text longer than this given to the tab is not taken as a question.
+MAX_QUESTION_CHARS = 500
+#: While indexing, the documents are listed again at most this often (a library of small files finishes many a
+#: second).
+LIST_INTERVAL_S = 1.0
 #: The reader choices that are not an installed model's folder.
 READER_NONE = "none"
 READER_WINDOW = "window"
@@ -124,6 +130,7 @@ class LibraryTab(AnalysisTab):
         self._resuming = 0  # files left by an interrupted run, being resumed
         self._last_progress: IndexProgress | None = None
         self._refresh_pending = False
+        self._listed_at = 0.0  # when indexing last listed the documents again (time.monotonic)
         self._outcome: AskOutcome | None = None
         self._outcome_key: tuple | None = None
         self._run_key: tuple | None = None
@@ -563,7 +570,9 @@ class LibraryTab(AnalysisTab):
         files_before = self._last_progress.files_done if self._last_progress is not None else 0
         self._last_progress = value
         self.sources.set_progress(value)
-        if value.files_done != files_before:
+        now = time.monotonic()
+        if value.files_done != files_before and now - self._listed_at >= LIST_INTERVAL_S:
+            self._listed_at = now
             self.refresh()
 
     def _index_finished(self, _value: object) -> None:
@@ -865,8 +874,16 @@ class LibraryTab(AnalysisTab):
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 
     def set_input_text(self, text: str, into: QWidget | None = None) -> bool:
-        """Text given to the tab becomes the question (on one line) and is asked."""
-        self.question_edit.setText(" ".join(text.split()))
+        """Text given to the tab (pasted, or a sample) becomes the question and is asked; a whole text (an opened or
+        dropped file's) is declined: files join the library through Add files… or a drop on the tab."""
+        question = " ".join(text.split())
+        if len(question) > MAX_QUESTION_CHARS:
+            self.status_message.emit(
+                "That text is too long for a question. To add a file to the library, use Add files… or drop it on "
+                "the library's list."
+            )
+            return False
+        self.question_edit.setText(question)
         self.ask()
         return True
 
