@@ -321,7 +321,10 @@ def pull(repo_id: str, *, revision: str = "main", name: str | None = None, handl
     turns out not to be a model bertdesk can run; an interrupted or cancelled download is kept to be resumed.
     """
     handle = ensure_handle(handle)
-    entry = find_entry(repo_id)
+    try:
+        entry = find_entry(repo_id)
+    except BertdeskError:  # no readable catalogue: any repository can still be pulled by its id
+        entry = None
     if name is None:
         name = entry.name if entry else repo_id.rstrip("/").split("/")[-1]
     free_target(name)  # refused before anything is downloaded

@@ -183,3 +183,24 @@ def test_the_server_is_hub_shaped_for_huggingface_hubs_own_download(qa_checkpoin
         path = hf_hub_download(REPO, WEIGHTS, endpoint=hub.endpoint, cache_dir=tmp_path / "cache")
     assert Path(path).read_bytes() == (qa_checkpoint / WEIGHTS).read_bytes()
     assert any(r.method == "HEAD" for r in hub.requests)
+
+
+def test_offline_mode_is_named(qa_checkpoint: Path, models_home: Path) -> None:
+    from huggingface_hub import constants
+    from huggingface_hub.utils import reset_sessions
+
+    constants.HF_HUB_OFFLINE = True
+    reset_sessions()
+    with HubServer(qa_checkpoint, REPO) as hub, pytest.raises(ModelDownloadError,
+                                                              match=r"\(HF_HUB_OFFLINE is set\)") as info:
+        pull(REPO, endpoint=hub.endpoint)
+    assert is_offline_error(info.value) and not hub.requests
+
+
+def test_pull_works_without_a_readable_catalogue(qa_checkpoint: Path, models_home: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from bertdesk.core.models import catalog
+
+    monkeypatch.setattr(catalog, "CATALOG_PATH", tmp_path / "missing.toml")
+    with HubServer(qa_checkpoint, REPO) as hub:
+        assert pull(REPO, endpoint=hub.endpoint).name == "tiny-qa"
