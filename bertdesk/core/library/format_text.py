@@ -15,7 +15,7 @@ from bertdesk.core.library.format_types import ExtractedDocument, ExtractionErro
 from bertdesk.core.text_files import decode_text
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?=\S)", re.MULTILINE)
 _SETEXT_HEADING = re.compile(r"^ {0,3}(\S.*)\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -52,6 +52,15 @@ def extract_text(data: bytes, stem: str) -> ExtractedDocument:
     return _one_page(_decode(data), stem, "text")
 
 
+def _atx_text(text: str, start: int) -> str:
+    """The text of the "# heading" whose words start at `start`, without an optional closing run of "#"s. Done
+    without a regular expression: one that takes the closing run off backtracks quadratically on long lines."""
+    end = text.find("\n", start)
+    line = text[start:end if end >= 0 else len(text)].rstrip()
+    unclosed = line.rstrip("#")
+    return unclosed.rstrip() if unclosed != line and unclosed[-1:] in (" ", "\t") else line
+
+
 def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
     """A Markdown file kept as written (offsets point into what the user sees in an editor); titled by its first
     heading, else the file name; a YAML front matter's `title:` comes first."""
@@ -59,14 +68,16 @@ def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
     front = _FRONT_MATTER.match(text)
     declared = _FRONT_MATTER_TITLE.search(front.group(1) or "") if front else None
     body = front.end() if front else 0
-    headings = [found for found in (_MARKDOWN_HEADING.search(text, body), _SETEXT_HEADING.search(text, body)) if found]
+    atx, setext = _ATX_HEADING.search(text, body), _SETEXT_HEADING.search(text, body)
     if declared:
         title = declared.group(1).strip("'\"")
-    elif headings:
-        title = min(headings, key=lambda found: found.start()).group(1).strip()
+    elif atx and not (setext and setext.start() < atx.start()):
+        title = _atx_text(text, atx.end())
+    elif setext:
+        title = setext.group(1).strip()
     else:
         title = stem
-    return _one_page(text, title or stem, "markdown")
+    return _one_page(text, " ".join(title.split()) or stem, "markdown")
 
 
 # Elements whose text is not the page's content (head's <title> is read separately).

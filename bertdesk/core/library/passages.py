@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# The look-behind makes a failed match inside a run of stops ("....... 12" in a table of contents) end at once
+# instead of backtracking through the rest of the run from every position of it (quadratic: 26 s for 20,000 dots).
 _SENTENCE_END = re.compile(
-    r"[.!?…]+[\"'”’)\]»]*\s+(?=[^\sa-z])"  # Western: punctuation, closing marks, space, not a lower-case word
+    r"(?<![.!?…])[.!?…]+[\"'”’)\]»]*\s+(?=[^\sa-z])"  # Western: stops, closing marks, space, no lower-case word
     r"|[。！？]+[」』”’）)\]]*\s*"  # CJK: no space needed after the stop
     r"|\n[^\S\n]*\n\s*"  # a blank line
 )

@@ -296,10 +296,20 @@ def test_markdown_kept_as_written_titled_by_first_heading(tmp_path):
     ("---\ntitle: \"Front Matter Title\"\ntags: [a]\n---\n# Heading\n", "Front Matter Title"),
     ("---\nauthor: me\n---\n\nPlain words only.\n", "notes"),
     ("No heading at all.\n", "notes"),
+    ("## Closed Heading ##\n", "Closed Heading"),
+    ("#NotAHeading\n# C# Tips\n", "C# Tips"),
 ])
 def test_markdown_titles(tmp_path, source, title):
     document = extract_document(write_text(tmp_path / "notes.md", source))
     assert document.title == title and document.pages == (source,)
+
+
+def test_markdown_heading_with_a_long_space_run_is_read_in_linear_time(tmp_path):
+    source = "# a" + " \t" * 20_000 + "x\n"
+    started = time.perf_counter()
+    document = extract_document(write_text(tmp_path / "odd.md", source))
+    assert time.perf_counter() - started < 2.0
+    assert document.title == "a x"
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from itertools import pairwise
 
 import pytest
@@ -71,6 +72,14 @@ def test_cjk_stops_end_sentences():
     text = "今日は晴れです。明日は雨です。"
     spans = split_passages(text, target_chars=8, overlap_sentences=0)
     assert _texts(text, spans) == ["今日は晴れです。", "明日は雨です。"]
+
+
+@pytest.mark.parametrize("text", ["." * 50_000 + " a", "!" * 30_000 + '"' * 30_000 + " a", "Contents" + " ." * 50_000])
+def test_long_runs_of_stops_split_in_linear_time(text):
+    started = time.perf_counter()
+    spans = split_passages(text)
+    assert time.perf_counter() - started < 2.0
+    assert spans and spans[-1].end == len(text)
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\n \t\u3000\u2028 "])
