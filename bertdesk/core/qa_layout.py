@@ -6,7 +6,6 @@ Qt-free: the Ask tab draws what these functions return.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ MAX_CURVE_WINDOWS = 4
 
 def window_tokenization(
     tokenizer: Tokenizer, question: str, context: str, detail: WindowDetail,
-    context_offsets: Sequence[tuple[int, int]], pad_to: int | None = None,
+    context_offsets: np.ndarray | Sequence[tuple[int, int]], pad_to: int | None = None,
 ) -> Tokenization:
     """Window `detail` as a `Tokenization` of the pair (question, context): `[CLS] question [SEP] slice [SEP]`, each
     token with its type id, position and attention mask; `pad_to` adds [PAD] tokens (attention mask 0) up to that
@@ -39,7 +38,8 @@ def window_tokenization(
     context_count = detail.token_end - detail.token_start
     unk_id = tokenizer.token_to_id("[UNK]")
     tokens = []
-    for position, (token_id, type_id) in enumerate(zip(detail.input_ids, detail.token_type_ids, strict=True)):
+    ids, types = np.asarray(detail.input_ids).tolist(), np.asarray(detail.token_type_ids).tolist()
+    for position, (token_id, type_id) in enumerate(zip(ids, types, strict=True)):
         piece = tokenizer.id_to_token(token_id) or f"<{token_id}>"
         if question_position <= position < question_position + question_count:
             segment = 0
@@ -131,7 +131,7 @@ def curve_view(
         if x:
             boundaries.append(x)
         count = detail.token_end - detail.token_start
-        ids = detail.input_ids[detail.context_position : detail.context_position + count]
+        ids = detail.input_ids[detail.context_position : detail.context_position + count].tolist()
         labels += [tokenizer.id_to_token(i) or f"<{i}>" for i in ids]
         tokens.append(np.arange(detail.token_start, detail.token_end))
         starts.append(detail.start_probs)
@@ -154,28 +154,25 @@ def curve_view(
 
 
 def answer_tokens(
-    detail: WindowDetail, context_offsets: Sequence[tuple[int, int]], start: int, end: int
+    detail: WindowDetail, context_offsets: np.ndarray | Sequence[tuple[int, int]], start: int, end: int
 ) -> tuple[int, int] | None:
     """The (first, last) tokens of window `detail`, counted from its first context token, that overlap characters
     [start, end) of the context; None if none do."""
-    hits = [
-        k for k in range(detail.token_end - detail.token_start)
-        if context_offsets[detail.token_start + k][0] < end and context_offsets[detail.token_start + k][1] > start
-    ]
-    return (hits[0], hits[-1]) if hits else None
+    offsets = np.asarray(context_offsets).reshape(-1, 2)[detail.token_start : detail.token_end]
+    hits = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start))
+    return (int(hits[0]), int(hits[-1])) if len(hits) else None
 
 
 class CharToToken:
     """Which context token holds a character of the context (tokens' offsets are sorted by start)."""
 
-    def __init__(self, context_offsets: Sequence[tuple[int, int]]) -> None:
-        self._offsets = context_offsets
-        self._starts = [start for start, _ in context_offsets]
+    def __init__(self, context_offsets: np.ndarray | Sequence[tuple[int, int]]) -> None:
+        self._offsets = np.asarray(context_offsets).reshape(-1, 2)
 
     def token_at(self, char: int) -> int | None:
         """The index of the token covering character `char`, or None (a space, or outside the context)."""
-        i = bisect_right(self._starts, char) - 1
-        if i >= 0 and self._offsets[i][0] <= char < self._offsets[i][1]:
+        i = int(np.searchsorted(self._offsets[:, 0], char, side="right")) - 1
+        if i >= 0 and self._offsets[i, 0] <= char < self._offsets[i, 1]:
             return i
         return None
 

@@ -113,8 +113,8 @@ def test_windows_are_the_tokenizers_overflowing_windows(tiny_qa: tuple[Bundle, A
             text="what is the capital?", text_pair=context, truncation="only_second", max_length=max_seq_len,
             stride=stride, return_overflowing_tokens=True, return_token_type_ids=True,
         )
-        assert [w.input_ids for w in result.windows] == encoded["input_ids"]
-        assert [w.token_type_ids for w in result.windows] == encoded["token_type_ids"]
+        assert [w.input_ids.tolist() for w in result.windows] == encoded["input_ids"]
+        assert [w.token_type_ids.tolist() for w in result.windows] == encoded["token_type_ids"]
 
 
 def test_window_probabilities_are_the_reference_softmax(tiny_qa: tuple[Bundle, Any, Path]) -> None:
@@ -124,10 +124,10 @@ def test_window_probabilities_are_the_reference_softmax(tiny_qa: tuple[Bundle, A
     model = reference_model(checkpoint)
     result = answer_question(bundle, "who sat?", _long_context(80), max_seq_len=40, doc_stride=10)
     for window in result.windows:
-        ids = torch.tensor([window.input_ids])
+        ids = torch.tensor([window.input_ids.tolist()])
         inputs = {"input_ids": ids}
         if bundle.info.model_type == "bert":
-            inputs["token_type_ids"] = torch.tensor([window.token_type_ids])
+            inputs["token_type_ids"] = torch.tensor([window.token_type_ids.tolist()])
         with torch.no_grad():
             out = model(**inputs)
         allowed = torch.zeros(len(window.input_ids), dtype=torch.bool)
@@ -226,6 +226,12 @@ def test_results_serialise_to_json(tiny_qa: tuple[Bundle, Any, Path]) -> None:
     assert len(window["start_probs"]) == window["token_end"] - window["token_start"]
     assert window["attention_mask"] == [1] * len(window["input_ids"])
     assert len(detailed["context_offsets"]) == result.windows[-1].token_end
+    assert detailed["windows"][0]["input_ids"] == result.windows[0].input_ids.tolist()
+    # per-token data as compact arrays, not Python lists (thousands of windows on a long context)
+    first = result.windows[0]
+    assert (first.input_ids.dtype, first.token_type_ids.dtype) == (np.int32, np.int8)
+    assert first.start_probs.dtype == first.end_probs.dtype == np.float32
+    assert isinstance(result.context_offsets, np.ndarray) and result.context_offsets.shape[1:] == (2,)
 
 
 def test_long_question_is_cut_to_max_question_len(tiny_qa: tuple[Bundle, Any, Path]) -> None:

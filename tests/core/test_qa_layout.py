@@ -121,6 +121,6 @@ def test_char_to_token_and_answer_tokens(tiny_qa_bundle: Bundle) -> None:
     assert lookup.token_at(len(SHORT_CONTEXT)) is None
     cat = SHORT_CONTEXT.index("cat")
     token = lookup.token_at(cat + 1)
-    assert result.context_offsets[token] == (cat, cat + 3)
+    assert tuple(result.context_offsets[token]) == (cat, cat + 3)
     assert answer_tokens(result.windows[0], result.context_offsets, cat, cat + 3) == (token, token)
     assert answer_tokens(result.windows[0], result.context_offsets, 3, 4) is None

@@ -133,8 +133,7 @@ class _Decoder:
         self._item, self._options = item, options
         self._merger = AnswerMerger(item.context)
         self._details: list[WindowDetail] = []
-        context = item.windows[0].context
-        self._offsets = [(int(a), int(b)) for a, b in context.offsets]
+        self._offsets = item.windows[0].context.offsets  # shared by every result of this question, never copied
 
     def add(self, window: Window, start_logits: np.ndarray, end_logits: np.ndarray) -> None:
         """Decode the next window's spans and merge them."""
@@ -175,11 +174,11 @@ def _detail(window: Window, start_probs: np.ndarray, end_probs: np.ndarray, null
         char_start=int(offsets[window.token_start, 0]),
         char_end=int(offsets[window.token_end - 1, 1]),
         context_position=window.context_position,
-        input_ids=window.input_ids.tolist(),
-        token_type_ids=window.token_type_ids.tolist(),
+        input_ids=window.input_ids.astype(np.int32),
+        token_type_ids=window.token_type_ids.astype(np.int8),
         null_score=null_score,
-        start_probs=start_probs[first:last],
-        end_probs=end_probs[first:last],
+        start_probs=np.asarray(start_probs[first:last], np.float32),
+        end_probs=np.asarray(end_probs[first:last], np.float32),
     )
 
 

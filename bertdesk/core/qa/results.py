@@ -36,8 +36,9 @@ class WindowDetail:
     """One window as the model saw it, and what it said: for the "why this answer" view.
 
     The window's input is `[CLS] question [SEP] context tokens token_start..token_end-1 [SEP]`; the context tokens
-    begin at position `context_position` of the window. `start_probs`/`end_probs` are the softmax over the whole
-    window (question and special tokens masked out, [CLS] kept) restricted to its context tokens.
+    begin at position `context_position` of the window. `start_probs`/`end_probs` (float32) are the softmax over the
+    whole window (question and special tokens masked out, [CLS] kept) restricted to its context tokens. Everything
+    per token is a numpy array: a 60,000-word context has thousands of windows.
     """
 
     index: int
@@ -46,8 +47,8 @@ class WindowDetail:
     char_start: int
     char_end: int
     context_position: int
-    input_ids: list[int]
-    token_type_ids: list[int]
+    input_ids: np.ndarray  # int32
+    token_type_ids: np.ndarray  # int8
     null_score: float  # P(start = [CLS]) * P(end = [CLS]) in this window
     start_probs: np.ndarray
     end_probs: np.ndarray
@@ -57,7 +58,7 @@ class WindowDetail:
         return {
             "index": self.index, "token_start": self.token_start, "token_end": self.token_end,
             "char_start": self.char_start, "char_end": self.char_end, "context_position": self.context_position,
-            "input_ids": self.input_ids, "token_type_ids": self.token_type_ids,
+            "input_ids": self.input_ids.tolist(), "token_type_ids": self.token_type_ids.tolist(),
             "attention_mask": [1] * len(self.input_ids), "null_score": self.null_score,
             "start_probs": self.start_probs.tolist(), "end_probs": self.end_probs.tolist(),
         }
@@ -76,7 +77,7 @@ class QAResult:
     windows: list[WindowDetail]
     windows_done: int
     windows_total: int
-    context_offsets: list[tuple[int, int]] = field(repr=False)  # character span of every context token
+    context_offsets: np.ndarray = field(repr=False)  # (tokens, 2): the character span of every context token
     complete: bool = True
     kind: str = KIND_SPAN_QA
 
@@ -97,5 +98,5 @@ class QAResult:
         }
         if details:
             data["windows"] = [w.to_dict() for w in self.windows]
-            data["context_offsets"] = [list(o) for o in self.context_offsets]
+            data["context_offsets"] = np.asarray(self.context_offsets).reshape(-1, 2).tolist()
         return data

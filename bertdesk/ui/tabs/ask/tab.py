@@ -584,7 +584,7 @@ class AskTab(AnalysisTab):
         window = picked if picked in holding else holding[0]
         detail = result.windows[window]
         k = token - detail.token_start
-        piece = run.bundle.tokenizer.id_to_token(detail.input_ids[detail.context_position + k])
+        piece = run.bundle.tokenizer.id_to_token(int(detail.input_ids[detail.context_position + k]))
         also = f" (also in window{'s' if len(holding) > 2 else ''} " + ", ".join(
             str(w + 1) for w in holding if w != window
         ) + ")" if len(holding) > 1 else ""
