@@ -6,6 +6,7 @@ cancel leaves no half-installed model, and nothing is installed that does not lo
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -33,6 +34,9 @@ from bertdesk.core.models.manage import ORIGIN_KEY, check_name
 from bertdesk.core.paths import models_dir
 
 LAYOUT_ONNX, LAYOUT_CHECKPOINT = "onnx", "checkpoint"
+#: Other frameworks' weight files, left out when an ONNX export is copied.
+_OTHER_WEIGHTS = ("pytorch_model*.bin", "tf_model*.h5", "rust_model.ot", "flax_model*.msgpack", "model*.safetensors",
+                  "model.safetensors.index.json", "*.ckpt", "*.ckpt.*", "*.pt", "*.pth", "*.gguf")
 #: How to get a model without a connection, for every message about a failed download.
 BY_HAND = ("download the model folder on another computer, then use Models → Import folder… or "
            "`bertdesk models import DIR`")
@@ -61,10 +65,18 @@ def free_target(name: str) -> Path:
     return target
 
 
+def _other_framework(relative: Path) -> bool:
+    """Whether a file of an export folder holds weights for another framework (the graph does not need them)."""
+    return relative.parts[0] == "openvino" or any(fnmatch.fnmatch(relative.name, p) for p in _OTHER_WEIGHTS)
+
+
 def _copy_export(source: Path, staging: Path, handle: JobHandle) -> None:
-    """Copy the export's files (hidden ones left out) into `staging`, as they are."""
+    """Copy the export into `staging` in its own layout (symbolic links, as in a Hugging Face cache snapshot, copied
+    as files), without hidden entries or other frameworks' weights (a repository clone holds PyTorch, TensorFlow,
+    safetensors and OpenVINO copies of the same model beside its ONNX export)."""
     files = [p for p in sorted(source.rglob("*"))
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)]
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
+             and not _other_framework(p.relative_to(source))]
     total = sum(p.stat().st_size for p in files) or 1
     done = 0
     for path in files:

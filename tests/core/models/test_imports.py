@@ -27,6 +27,33 @@ def test_export_in_the_onnx_folder_is_installed_as_it_is(onnx_export: Path, mode
     assert model_origin(path) == {"kind": "folder", "path": str(onnx_export)}
 
 
+def test_repository_clone_gives_its_onnx_export_only(onnx_export: Path, tmp_path: Path, models_home: Path) -> None:
+    folder = copy_of(onnx_export, tmp_path / "clone")
+    for name in ("pytorch_model.bin", "tf_model.h5", "model.safetensors", "openvino/openvino_model.bin", ".git/HEAD"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"weights of another framework")
+    (folder / "README.md").write_text("the model card")
+    path = import_folder(folder)
+    assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) == [
+        "README.md", "bertdesk.json", "config.json", "onnx/model.onnx", "tokenizer.json", "vocab.txt"]
+
+
+def test_hugging_face_cache_snapshot_of_links_is_copied_as_files(onnx_export: Path, tmp_path: Path,
+                                                                  models_home: Path) -> None:
+    blobs, snapshot = tmp_path / "blobs", tmp_path / "snapshots" / "abc123"
+    for file in [p for p in onnx_export.rglob("*") if p.is_file()]:
+        blob = blobs / file.name.replace(".", "-")
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(file.read_bytes())
+        link = snapshot / file.relative_to(onnx_export)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(blob)
+    path = import_folder(snapshot, name="from-cache")
+    graph = path / "onnx" / "model.onnx"
+    assert not graph.is_symlink() and graph.read_bytes() == (onnx_export / "onnx" / "model.onnx").read_bytes()
+    assert inspect_bundle(path)[0].task == "encoder"
+
+
 def test_export_at_the_root_is_installed_under_the_name_given(onnx_export: Path, tmp_path: Path,
                                                                models_home: Path) -> None:
     folder = copy_of(onnx_export, tmp_path / "flat")
