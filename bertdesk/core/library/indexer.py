@@ -23,7 +23,7 @@ from bertdesk.core.library.store import FileState, LibraryStore, file_hash
 log = logging.getLogger(__name__)
 
 #: Passages embedded between two progress reports while one large document is under way.
-EMBED_CHUNK = 64
+EMBED_CHUNK = 256
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,4 +148,38 @@ def test_ctrl_c_keeps_committed_files_and_index_continues(tmp_path: Path, tiny_b
     assert result.returncode == 0, result.stderr
     with LibraryStore(db) as store:
         assert store.stats().documents == files - 1 and store.queued() == []
+    check_complete(db)
+
+
+def test_add_watch_follows_the_folder_until_ctrl_c(tmp_path: Path, tiny_bundle: Path) -> None:
+    docs = tmp_path / "docs"
+    good_documents(docs)
+    db = tmp_path / "lib.sqlite3"
+    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
+    process = subprocess.Popen(_cli("add", str(docs), "--watch", "--db", str(db), "--model", str(tiny_bundle)),
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:
+            if line.startswith("watching"):
+                break
+        (docs / "arrived.txt").write_text("A note that arrived while the library was watching.")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with LibraryStore(db) as store:
+                if store.document_at(docs / "arrived.txt") is not None:
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the new file was not indexed within 30 s")
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(30) == 130, rest
+        assert "Traceback" not in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    with LibraryStore(db) as store:
+        assert store.sources()[0].watch and store.stats().documents == 6
     check_complete(db)
