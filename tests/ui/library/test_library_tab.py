@@ -76,6 +76,14 @@ def test_retry_imports_a_failed_file_once_it_is_fixed(qtbot, make_tab, library_f
     qtbot.waitUntil(lambda: idle(tab) and "Harbour report" in tab.sources.document_titles(), timeout=IMPORT_TIMEOUT)
     assert tab.sources.log.topLevelItemCount() == 0
     assert not tab.sources.retry_all_button.isVisibleTo(tab)
+    (library_folder / "broken.txt").write_bytes(b"\x00\x01\x02 binary \x00" * 50)
+    tab.add_paths([library_folder / "broken.txt"])
+    qtbot.waitUntil(lambda: idle(tab) and tab.sources.log.topLevelItemCount() == 1, timeout=IMPORT_TIMEOUT)
+    (library_folder / "broken.txt").write_text("The broken note is mended: the well is forty feet deep.",
+                                               encoding="utf-8")
+    qtbot.mouseClick(tab.sources.retry_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(tab) and "broken" in tab.sources.document_titles(), timeout=IMPORT_TIMEOUT)
+    assert tab.sources.log.topLevelItemCount() == 0
 
 
 def test_ask_answers_from_the_right_page_highlighted_in_text_and_on_the_pdf_page(qtbot, make_tab, library_folder):
@@ -219,10 +227,12 @@ def test_an_import_interrupted_last_time_resumes_at_start(qtbot, make_tab, tmp_p
     db = tmp_path / "library.sqlite3"
     with LibraryStore(db) as store:  # files queued, never indexed: as a quit in the middle of an import leaves them
         assert store.add_source(library_folder, watch=False) == 6
+    said = []
     tab = make_tab(db_path=db)
+    tab.status_message.connect(said.append)
     tab.show()
-    qtbot.waitUntil(lambda: tab.index_runner.is_running() or tab.ops_runner.is_running(), timeout=10_000)
-    qtbot.waitUntil(lambda: "interrupted" in tab.sources.progress_label.text() or idle(tab), timeout=30_000)
+    qtbot.waitUntil(lambda: tab.index_runner.is_running(), timeout=30_000)
+    assert said == ["Library: resuming the import interrupted last time (6 files left)."]
     qtbot.waitUntil(lambda: idle(tab) and tab.snapshot.stats.documents == 5, timeout=IMPORT_TIMEOUT)
     assert tab.snapshot.queued == 0
     assert "River Atlas" in tab.sources.document_titles()

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
 
 #: Answer text longer than this is cut in the list (the viewer shows it whole).
 MAX_ANSWER_CHARS = 160
+#: Numbers' alignment (built once: combining Qt flags is slow in Python, per row it shows).
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 COLUMNS = ("Answer", "Document", "Page", "Score")
+SCORE_TIP = (
+    "With a reader: its confidence in the answer span (0–1). Passage retrieval: the fused rank score, the sum of "
+    "1/(60 + rank) over the keyword and vector rankings. Score details shows how it was made."
+)
 
 
 def _rank(value: object) -> str:
@@ -77,6 +83,7 @@ class AnswersList(QTreeWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(1, 160)
+        self.headerItem().setToolTip(3, SCORE_TIP)
         self.setToolTip("Click an answer to open its page; hover it for the score's make-up.")
         self.itemSelectionChanged.connect(self._selection_changed)
 
@@ -91,8 +98,8 @@ class AnswersList(QTreeWidget):
             item.setToolTip(0, f"<p>{escape(short(answer.text, 600))}</p>{make_up_html(answer)}")
             item.setToolTip(1, escape(str(answer.path)))
             item.setToolTip(3, make_up_html(answer))
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(2, RIGHT)
+            item.setTextAlignment(3, RIGHT)
             self.addTopLevelItem(item)
         self.blockSignals(False)
 

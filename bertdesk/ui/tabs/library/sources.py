@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from html import escape
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 #: Item data: ("document", id) or ("source", id).
 ROLE = Qt.ItemDataRole.UserRole
+#: Numbers' alignment (built once: combining Qt flags is slow in Python, per row it shows).
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 DOCUMENT_COLUMNS = ("Title", "Kind", "Pages", "Passages", "Notes")
 NOTES_WIDTH = 125
 #: The import log's height at most.
@@ -219,46 +222,42 @@ class SourcesPanel(QWidget):
         self.tree.clear()
         folders = sorted((s for s in sources if s.is_folder), key=lambda s: len(s.path.parts), reverse=True)
         folder_items: dict[int, QTreeWidgetItem] = {}
-        sources_by_id = {source.id: source for source in folders}
+        children: dict[int, list[QTreeWidgetItem]] = {}
+        top: list[QTreeWidgetItem] = []
         for source in sorted(folders, key=lambda s: str(s.path)):
             item = QTreeWidgetItem([source.path.name or str(source.path), "folder", "", "", ""])
             item.setData(0, ROLE, ("source", source.id))
             item.setToolTip(0, escape(str(source.path)) + (" — watched" if source.watch else ""))
-
-            self.tree.addTopLevelItem(item)
+            top.append(item)
             folder_items[source.id] = item
+            children[source.id] = []
         totals: dict[int, list[int]] = {sid: [0, 0, 0] for sid in folder_items}
+        # Deepest folder first; string prefixes, as Path.is_relative_to costs a parse per call.
+        prefixes = [(s, os.path.join(str(s.path), "")) for s in folders]
         for document in sorted(documents, key=lambda d: natural_key(d.title)):
-            item = QTreeWidgetItem(
-                [document.title, KIND_LABELS.get(document.kind, document.kind), str(document.page_count),
-                 str(document.passages), scanned_note(document.blank_pages)]
-            )
-            item.setData(0, ROLE, ("document", document.id))
-            tip = escape(str(document.path))
-            if document.blank_pages:
-                tip += (f"<br>{escape(scanned_note(document.blank_pages))} — no text layer, nothing on them can be "
-                        f"found.<br>{escape(SCANNED_HINT)}")
-            item.setToolTip(0, tip)
-            item.setToolTip(4, tip)
-            for column in (2, 3):
-                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            parent = next((s for s in folders if document.path.is_relative_to(s.path)), None)
+            item = self._document_item(document)
+            where = str(document.path)
+            parent = next((s for s, prefix in prefixes if where.startswith(prefix)), None)
             if parent is None:
-                self.tree.addTopLevelItem(item)
+                top.append(item)
             else:
-                folder_items[parent.id].addChild(item)
+                children[parent.id].append(item)
                 counts = totals[parent.id]
                 counts[0] += 1
                 counts[1] += document.page_count
                 counts[2] += document.passages
-        for source_id, item in folder_items.items():
-            count, pages, passages = totals[source_id]
-            item.setText(1, "folder")
-            watched = "watched" if sources_by_id[source_id].watch else "not watched"
+        for source in folders:
+            item = folder_items[source.id]
+            count, pages, passages = totals[source.id]
+            watched = "watched" if source.watch else "not watched"
             item.setText(4, f"{count} file{'s' if count != 1 else ''}, {watched}")
             item.setToolTip(4, item.toolTip(0))
             item.setText(2, str(pages))
             item.setText(3, str(passages))
+            item.addChildren(children[source.id])
+        # Inserted at once: one by one, the columns sized to their contents are measured again at every row.
+        self.tree.addTopLevelItems(top)
+        for source_id, item in folder_items.items():
             item.setExpanded(source_id not in collapsed)
         empty = not documents and not folder_items
         self.empty_label.setVisible(empty)  # in the list's place
@@ -267,6 +266,23 @@ class SourcesPanel(QWidget):
             self._select(kept)
         self.tree.verticalScrollBar().setValue(scrolled)
         self.remove_button.setEnabled(self.selected() is not None)
+
+    @staticmethod
+    def _document_item(document: DocumentInfo) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(
+            [document.title, KIND_LABELS.get(document.kind, document.kind), str(document.page_count),
+             str(document.passages), scanned_note(document.blank_pages)]
+        )
+        item.setData(0, ROLE, ("document", document.id))
+        tip = escape(str(document.path))
+        if document.blank_pages:
+            tip += (f"<br>{escape(scanned_note(document.blank_pages))} — no text layer, nothing on them can be "
+                    f"found.<br>{escape(SCANNED_HINT)}")
+        item.setToolTip(0, tip)
+        item.setToolTip(4, tip)
+        for column in (2, 3):
+            item.setTextAlignment(column, RIGHT)
+        return item
 
     def selected(self) -> tuple[str, int] | None:
         """("document", id) or ("source", id) of the selected row, or None."""

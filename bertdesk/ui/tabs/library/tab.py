@@ -131,6 +131,7 @@ class LibraryTab(AnalysisTab):
         self._last_progress: IndexProgress | None = None
         self._refresh_pending = False
         self._listed_at = 0.0  # when indexing last listed the documents again (time.monotonic)
+        self._list_cost = 0.0  # how long the last listing took on the GUI thread, in seconds
         self._outcome: AskOutcome | None = None
         self._outcome_key: tuple | None = None
         self._run_key: tuple | None = None
@@ -397,7 +398,9 @@ class LibraryTab(AnalysisTab):
 
     def _show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        started = time.monotonic()
         self.sources.set_library(snapshot.sources, snapshot.documents)
+        self._list_cost = time.monotonic() - started
         self.sources.set_failures(snapshot.failures)
         stats = snapshot.stats
         self.sources.stats_label.setText(
@@ -416,6 +419,7 @@ class LibraryTab(AnalysisTab):
         queued = self.snapshot.queued if self.snapshot is not None else 0
         if queued:
             self._resuming = queued
+            self.status_message.emit(f"Library: resuming the import interrupted last time ({queued} files left).")
             self.start_indexing()
         elif isinstance(changes, int) and changes:
             self.status_message.emit(f"Library: {changes} file(s) changed on disk since the last start.")
@@ -571,7 +575,9 @@ class LibraryTab(AnalysisTab):
         self._last_progress = value
         self.sources.set_progress(value)
         now = time.monotonic()
-        if value.files_done != files_before and now - self._listed_at >= LIST_INTERVAL_S:
+        # A large library takes a while to list: then it is listed less often (at most 5% of the GUI thread's time).
+        interval = max(LIST_INTERVAL_S, 20 * self._list_cost)
+        if value.files_done != files_before and now - self._listed_at >= interval:
             self._listed_at = now
             self.refresh()
 
