@@ -201,7 +201,8 @@ def verify_file(path: Path, remote: RemoteFile, known_sha256: str | None = None)
 
 
 class _Progress:
-    """Bytes done of all files, reported to the handle at most once per 0.5 % (and at each file's end)."""
+    """Bytes done of all files, reported to the handle at most once per 0.5 % (and at each file's end, unless
+    nothing changed)."""
 
     def __init__(self, handle: JobHandle, total: int) -> None:
         self.handle, self.total, self.done, self._shown = handle, max(total, 1), 0, -1.0
@@ -209,7 +210,7 @@ class _Progress:
     def add(self, count: int, path: str, force: bool = False) -> None:
         self.done += count
         fraction = self.done / self.total
-        if force or fraction - self._shown >= 0.005:
+        if fraction - self._shown >= 0.005 or (force and fraction != self._shown):
             self._shown = fraction
             self.handle.progress(fraction, f"downloading {path} ({self.done / 1e6:.1f} of {self.total / 1e6:.1f} MB)")
 
