@@ -384,3 +384,18 @@ def test_a_whole_text_is_declined_a_question_is_asked(qtbot, make_tab, library_f
     assert tab.set_input_text("Who founded\nthe museum?")
     assert tab.question_edit.text() == "Who founded the museum?"
     qtbot.waitUntil(lambda: idle(tab) and bool(tab.shown_answers()), timeout=60_000)
+
+
+def test_a_pdf_gone_from_disk_says_its_page_cannot_be_shown(qtbot, make_tab, library_folder, tmp_path):
+    tab = make_tab()
+    tab.resize(1200, 800)
+    tab.show()
+    qtbot.waitUntil(lambda: idle(tab), timeout=IMPORT_TIMEOUT)
+    tab.add_paths([library_folder], watch=False)
+    qtbot.waitUntil(lambda: idle(tab) and "River Atlas" in tab.sources.document_titles(), timeout=IMPORT_TIMEOUT)
+    (library_folder / "river-atlas.pdf").rename(tmp_path / "moved.pdf")
+    asked(qtbot, tab, BRIDGE_QUESTION)
+    qtbot.waitUntil(lambda: "cannot be shown" in tab.page_view.label.text(), timeout=30_000)
+    assert not tab.page_view.has_page()
+    _, answer = tab.passage_view.highlighted()
+    assert "1887" in answer, "the text stored in the library still shows"
