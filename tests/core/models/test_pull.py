@@ -204,3 +204,52 @@ def test_pull_works_without_a_readable_catalogue(qa_checkpoint: Path, models_hom
     monkeypatch.setattr(catalog, "CATALOG_PATH", tmp_path / "missing.toml")
     with HubServer(qa_checkpoint, REPO) as hub:
         assert pull(REPO, endpoint=hub.endpoint).name == "tiny-qa"
+
+
+def _catalogue(path: Path, *entries: str) -> Path:
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path
+
+
+def test_catalogue_entry_sets_name_files_and_known_checksums(
+        qa_checkpoint: Path, onnx_export: Path, tmp_path: Path, models_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+
+    from bertdesk.core.models import catalog
+
+    config_sha = hashlib.sha256((qa_checkpoint / "config.json").read_bytes()).hexdigest()
+    entry = """[[model]]
+name = "{name}"
+repo_id = "{repo}"
+revision = "main"
+task = "question-answering"
+layout = "{layout}"
+licence = "MIT"
+size_mb = 1
+purpose = "A test."
+files = {files}
+sha256 = {{ "config.json" = "{sha}" }}
+"""
+    good = entry.format(name="catalogued", repo=REPO, layout="checkpoint",
+                        files='["config.json", "model.safetensors", "tokenizer.json"]', sha=config_sha)
+    monkeypatch.setattr(catalog, "CATALOG_PATH", _catalogue(tmp_path / "good.toml", good))
+    with HubServer(qa_checkpoint, REPO) as hub:
+        assert pull(REPO, endpoint=hub.endpoint) == models_home / "catalogued"
+    assert sorted(r.path.rsplit("/", 1)[1] for r in hub.requests if "/resolve/" in r.path) == \
+        ["config.json", WEIGHTS, "tokenizer.json", "vocab.txt"]  # the catalogue's files and the tokenizer's side file
+
+    wrong = entry.format(name="wrong", repo=REPO, layout="checkpoint", files='["config.json"]', sha="0" * 64)
+    monkeypatch.setattr(catalog, "CATALOG_PATH", _catalogue(tmp_path / "wrong.toml", wrong))
+    with HubServer(qa_checkpoint, REPO) as hub, pytest.raises(
+            ModelDownloadError, match="config.json does not match the catalogue's sha256 after a second download"):
+        pull(REPO, endpoint=hub.endpoint)
+    assert len(hub.gets("config.json")) == 2 and not (models_home / "wrong").exists()
+
+    missing = entry.format(name="export", repo="tests/tiny-export", layout="onnx",
+                           files='["config.json", "tokenizer.json", "onnx/model_quantized.onnx"]', sha=config_sha)
+    monkeypatch.setattr(catalog, "CATALOG_PATH", _catalogue(tmp_path / "missing.toml", missing))
+    with HubServer(onnx_export, "tests/tiny-export") as hub, pytest.raises(
+            ModelDownloadError, match="tests/tiny-export has no onnx/model_quantized.onnx, which bertdesk needs"):
+        pull("tests/tiny-export", endpoint=hub.endpoint)
+    assert not hub.gets("config.json")
