@@ -163,8 +163,17 @@ def choose_files(repo_id: str, files: list[RemoteFile],
     missing = [p for p in needed if p not in by_path]
     if missing:
         raise ModelDownloadError(f"{repo_id} has no {', '.join(missing)}, which bertdesk needs")
+    unsafe = [p for p in needed if not _plain_path(p)]
+    if unsafe:
+        raise ModelDownloadError(f"{repo_id} lists a file path that would be written outside its folder: {unsafe[0]!r}")
     needed += [p for p in SIDE_FILES if p in by_path and p not in needed]
     return layout, [by_path[p] for p in needed]
+
+
+def _plain_path(path: str) -> bool:
+    """Whether a repository path stays inside the download folder: relative, no "..", ".", empty parts or "\\"."""
+    parts = path.split("/")
+    return not path.startswith("/") and "\\" not in path and all(p not in ("", ".", "..") for p in parts)
 
 
 def download_folder(repo_id: str, commit: str) -> Path:

@@ -253,3 +253,15 @@ sha256 = {{ "config.json" = "{sha}" }}
             ModelDownloadError, match="tests/tiny-export has no onnx/model_quantized.onnx, which bertdesk needs"):
         pull("tests/tiny-export", endpoint=hub.endpoint)
     assert not hub.gets("config.json")
+
+
+def test_listed_path_that_would_escape_the_download_folder_is_refused(qa_checkpoint: Path, models_home: Path,
+                                                                      tmp_path: Path) -> None:
+    with HubServer(qa_checkpoint, REPO) as hub:
+        weights = hub.files.pop(WEIGHTS)
+        hub.files["model.safetensors.index.json"] = b'{"weight_map": {}}'
+        hub.files["model-../../../escape.safetensors"] = weights
+        with pytest.raises(ModelDownloadError, match="lists a file path that would be written outside its folder"):
+            pull(REPO, endpoint=hub.endpoint)
+    assert not hub.gets("model.safetensors.index.json")
+    assert not list(tmp_path.rglob("escape.safetensors"))
