@@ -12,8 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -44,15 +43,12 @@ from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html, short
 from bertdesk.ui.tabs.library.jobs import (
     AskOutcome,
     OpOutcome,
-    RenderedPage,
     Snapshot,
     StoreOp,
     ask_job,
     open_embedder,
-    render_job,
     run_op,
 )
-from bertdesk.ui.tabs.library.page_view import PageView, PassageView, unwrap_lines
 from bertdesk.ui.tabs.library.sources import SourcesPanel
 from bertdesk.ui.tabs.library.texts import (
     ASK_FIRST,
@@ -61,11 +57,11 @@ from bertdesk.ui.tabs.library.texts import (
     MAKE_UP_HINT,
     NO_ANSWERS,
     NO_DOCUMENTS_TO_ASK,
-    NOT_A_PDF,
     QA_BANNER,
     REMOVE_CONFIRM,
     RETRIEVAL_BANNER,
 )
+from bertdesk.ui.tabs.library.viewer import AnswerViewer
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
@@ -120,7 +116,6 @@ class LibraryTab(AnalysisTab):
         self._opening_embedder = False
         self.index_runner = JobRunner(self)
         self.ops_runner = JobRunner(self)
-        self.page_runner = JobRunner(self)
         self._ops: deque[_Op] = deque()
         self._op: _Op | None = None
         self._watcher: FolderWatcher | None = None
@@ -203,28 +198,11 @@ class LibraryTab(AnalysisTab):
         self.make_up_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.make_up_label.hide()
 
-        self.source_label = QLabel("", self)
-        self.source_label.setWordWrap(True)
-        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_button = QPushButton("Open file", self)
-        self.open_button.setToolTip("Open the document in the system's viewer.")
-        self.open_button.setEnabled(False)
-        self.passage_view = PassageView(self)
-        self.passage_view.setToolTip("The answer's page as text: its passage shaded, the answer highlighted.")
-        self.passage_view.setPlaceholderText("Click an answer to read it here, highlighted.")
-        self.page_view = PageView(self)
-        self.page_view.setToolTip("The PDF page itself, the answer's words boxed.")
-        self.page_view.hide()
-        self.zoom_buttons: list[QToolButton] = []
-        for text, steps, tip in (("−", -1, "Zoom out of the page"), ("+", 1, "Zoom into the page (Ctrl+wheel)"),
-                                 ("Fit", 0, "Fit the page to the viewer's width")):
-            button = QToolButton(self)
-            button.setText(text)
-            button.setToolTip(tip)
-            button.clicked.connect(lambda _checked=False, steps=steps: self.page_view.zoom_by(steps))
-            button.hide()
-            self.zoom_buttons.append(button)
+        self.viewer = AnswerViewer(self)
+        # The viewer's parts, by the names the tests and the window use.
+        self.page_view, self.passage_view = self.viewer.page_view, self.viewer.passage_view
+        self.source_label, self.open_button = self.viewer.source_label, self.viewer.open_button
+        self.zoom_buttons, self.page_runner = self.viewer.zoom_buttons, self.viewer.page_runner
 
         ask_row = QHBoxLayout()
         ask_row.addWidget(question_label)
@@ -243,25 +221,9 @@ class LibraryTab(AnalysisTab):
         answers_layout.addWidget(self.answers, 1)
         answers_layout.addWidget(self.make_up_button)
         answers_layout.addWidget(self.make_up_label)
-        viewer_box = QWidget(self)
-        source_row = QHBoxLayout()
-        source_row.addWidget(self.source_label, 1)
-        for button in self.zoom_buttons:
-            source_row.addWidget(button)
-        source_row.addWidget(self.open_button)
-        self.viewer_split = QSplitter(Qt.Orientation.Horizontal, self)
-        self.viewer_split.addWidget(self.passage_view)
-        self.viewer_split.addWidget(self.page_view)
-        self.viewer_split.setChildrenCollapsible(False)
-        self.viewer_split.setStretchFactor(0, 1)
-        self.viewer_split.setStretchFactor(1, 1)
-        viewer_layout = QVBoxLayout(viewer_box)
-        viewer_layout.setContentsMargins(0, 0, 0, 0)
-        viewer_layout.addLayout(source_row)
-        viewer_layout.addWidget(self.viewer_split, 1)
         self.right_split = QSplitter(Qt.Orientation.Vertical, self)
         self.right_split.addWidget(answers_box)
-        self.right_split.addWidget(viewer_box)
+        self.right_split.addWidget(self.viewer)
         self.right_split.setStretchFactor(0, 1)
         self.right_split.setStretchFactor(1, 3)
         self.right_split.setChildrenCollapsible(False)
@@ -316,14 +278,13 @@ class LibraryTab(AnalysisTab):
         self.reader_combo.activated.connect(self._reader_activated)
         self.answers.answer_chosen.connect(self.show_answer)
         self.make_up_button.toggled.connect(self._make_up_toggled)
-        self.open_button.clicked.connect(self.open_file)
+        self.viewer.status_message.connect(self.status_message)
         self.explain_button.toggled.connect(self._explain_toggled)
         self.watched_changed.connect(self._watcher_reported)
         for runner, started, partial, finished, errored, cancelled in (
             (self.index_runner, None, self._index_partial, self._index_finished, self._index_errored,
              self._index_cancelled),
             (self.ops_runner, None, None, self._op_finished, self._op_errored, self._op_cancelled),
-            (self.page_runner, None, None, self._page_rendered, self._page_failed, None),
         ):
             for signal, slot in ((runner.started, started), (runner.partial, partial), (runner.finished, finished),
                                  (runner.errored, errored), (runner.cancelled, cancelled)):
@@ -809,35 +770,8 @@ class LibraryTab(AnalysisTab):
         if outcome is None or not 0 <= row < len(outcome.result.answers):
             return
         answer = outcome.result.answers[row]
-        page_text = outcome.page_texts.get(answer.passage_id)
-        passage = (answer.passage_start, answer.passage_start + len(answer.passage_text))
-        span = (answer.start, answer.end)
-        if page_text is None or page_text[passage[0]:passage[1]] != answer.passage_text:
-            page_text, shift = answer.passage_text, answer.passage_start
-            passage, span = (0, len(page_text)), (span[0] - shift, span[1] - shift)
-        if answer.kind == "pdf":  # a PDF's text layer breaks every line: shown as flowing text (same offsets)
-            page_text = unwrap_lines(page_text)
-        self.passage_view.show_text(page_text, passage, span)
-        self.source_label.setText(
-            f"<b>{escape(answer.title)}</b> — page {answer.page} · {escape(answer.path.name)}"
-        )
-        self.source_label.setToolTip(escape(str(answer.path)))
-        for button in self.zoom_buttons:
-            button.setVisible(answer.kind == "pdf")
-        self.open_button.setEnabled(True)
+        self.viewer.show_answer(answer, outcome.page_texts.get(answer.passage_id))
         self.make_up_label.setText(make_up_html(answer))
-        if answer.kind == "pdf":
-            if not self.page_view.isVisible():
-                self.page_view.show()
-                width = sum(self.viewer_split.sizes())
-                self.viewer_split.setSizes([width // 3, width - width // 3])
-            self.page_view.set_message(f"Rendering page {answer.page}…")
-            path, page, start, end = answer.path, answer.page, answer.start, answer.end
-            self.page_runner.submit(lambda handle: render_job(handle, path, page, start, end), "render the page")
-        else:
-            self.page_runner.cancel()
-            self.page_view.set_message(NOT_A_PDF.format(kind=answer.kind))
-            self.page_view.hide()
 
     def selected_answer(self) -> LibraryAnswer | None:
         """The answer open in the viewer."""
@@ -847,26 +781,10 @@ class LibraryTab(AnalysisTab):
 
     def open_file(self) -> None:
         """Open the selected answer's document in the system's viewer."""
-        answer = self.selected_answer()
-        if answer is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(answer.path))):
-            self.status_message.emit(f"No application opened {answer.path}.")
-
-    def _page_rendered(self, value: object) -> None:
-        assert isinstance(value, RenderedPage)
-        self.page_view.set_page(value.rgba, value.boxes)
-
-    def _page_failed(self, message: str) -> None:
-        self.page_view.set_message(f"The page cannot be shown: {message}")
+        self.viewer.open_file()
 
     def _clear_viewer(self) -> None:
-        self.page_runner.cancel()
-        self.passage_view.clear()
-        self.page_view.set_message("")
-        self.page_view.hide()
-        self.source_label.setText("")
-        self.open_button.setEnabled(False)
-        for button in self.zoom_buttons:
-            button.hide()
+        self.viewer.clear()
         self.make_up_label.setText(MAKE_UP_HINT)
 
     def _make_up_toggled(self, on: bool) -> None:
@@ -918,7 +836,7 @@ class LibraryTab(AnalysisTab):
     def is_busy(self) -> bool:
         """Also while the library is read, indexed or a page rendered."""
         return (super().is_busy() or self.index_runner.is_running() or self.ops_runner.is_running()
-                or self.page_runner.is_running() or bool(self._ops) or self._watch_timer.isActive())
+                or self.viewer.page_runner.is_running() or bool(self._ops) or self._watch_timer.isActive())
 
     def stop(self) -> None:
         """Also stop the watcher, the import, the library operations and the page rendering."""
@@ -927,11 +845,11 @@ class LibraryTab(AnalysisTab):
         self._watch_timer.stop()
         self._ops.clear()
         self._embedder_waiters.clear()
-        for runner in (self.index_runner, self.ops_runner, self.page_runner):
+        for runner in (self.index_runner, self.ops_runner, self.viewer.page_runner):
             runner.cancel_all()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Stop, then wait for every job's thread."""
         super().shutdown(timeout_ms)
-        for runner in (self.index_runner, self.ops_runner, self.page_runner):
+        for runner in (self.index_runner, self.ops_runner, self.viewer.page_runner):
             runner.shutdown(timeout_ms)
