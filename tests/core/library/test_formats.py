@@ -277,6 +277,18 @@ def test_html_declaring_utf16_in_ascii_markup_is_read_as_what_it_is(tmp_path):
     assert extract_document(path).pages == ("Naïve text.",)
 
 
+@pytest.mark.parametrize("tail", ["<a " * 20_000, "x<" * 30_000, "<a b=\"" * 20_000, "</" * 30_000,
+                                  "<a " * 20_000 + "x"])
+def test_html_with_tags_left_open_at_the_end_is_read_in_linear_time(tmp_path, tail):
+    """html.parser rescans from each unclosed tag to the end of the page: 220 s for 20,000 "<a "."""
+    path = tmp_path / "open.html"
+    path.write_text("<p>Text.</p>" + tail, encoding="utf-8")
+    started = time.perf_counter()
+    document = extract_document(path)
+    assert time.perf_counter() - started < 2.0
+    assert document.pages[0].startswith("Text.")
+
+
 def test_html_with_only_noise_has_no_text(tmp_path):
     path = tmp_path / "app.html"
     path.write_text("<html><head><title>App</title></head><body><script>run()</script></body></html>")
