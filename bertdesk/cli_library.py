@@ -84,6 +84,9 @@ def _run_index(args: argparse.Namespace, store) -> dict:
     """Index the queue with progress on stderr; returns the run's counts. Ctrl-C: what was committed stays."""
     from bertdesk.core.library.indexer import index_queue
 
+    if not store.queued():  # nothing to do: no model to load (or install)
+        return {"model": None, "precision": None, "files": 0, "pages": 0, "passages": 0, "passages_per_s": 0.0,
+                "failures": []}
     embedder = _embedder(args, store)
     last = None
     failures_before = {f.path for f in store.failures()}
@@ -110,7 +113,8 @@ def _run_index(args: argparse.Namespace, store) -> dict:
 
 def _run_human(result: dict) -> str:
     lines = [f"indexed {result['files']} files: {result['pages']} pages, {result['passages']} passages "
-             f"({result['passages_per_s']:.1f} passages/s, {result['model']} {result['precision']})"]
+             f"({result['passages_per_s']:.1f} passages/s" + (f", {result['model']} {result['precision']})"
+                                                               if result["model"] else ")")]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in result["failures"]]
     return "\n".join(lines)
 

@@ -16,7 +16,12 @@ from bertdesk.core.bundle import Bundle
 from bertdesk.core.embed import embed_texts
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.errors import LibraryError
-from bertdesk.core.library.formats import ExtractionError, extract_document
+from bertdesk.core.library.formats import (
+    MAX_FILE_BYTES,
+    ExtractedDocument,
+    ExtractionError,
+    extract_document,
+)
 from bertdesk.core.library.passages import split_passages
 from bertdesk.core.library.store import FileState, LibraryStore, file_hash
 
@@ -136,6 +141,9 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     except OSError as exc:
         _fail(run, path, f"cannot read the file: {exc.strerror or exc}", None, source_id)
         return
+    if state.size > MAX_FILE_BYTES:  # refused by its size alone: never read, not even to hash it
+        _extract_or_fail(run, path, state, source_id)
+        return
     try:
         content_hash = file_hash(path)
     except OSError as exc:
@@ -144,18 +152,8 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     if _settled_without_indexing(run, path, content_hash, state, source_id):
         run.bytes_done += state.size
         return
-    try:
-        document = extract_document(path)
-    except ExtractionError as exc:
-        _fail(run, path, str(exc), state, source_id)
-        run.bytes_done += state.size
-        return
-    except (MemoryError, RecursionError):
-        raise
-    except Exception as exc:  # a reader library's bug on one odd file must not stop the import of the rest
-        log.exception("extracting %s", path)
-        _fail(run, path, f"cannot be read ({type(exc).__name__}: {exc})", state, source_id)
-        run.bytes_done += state.size
+    document = _extract_or_fail(run, path, state, source_id)
+    if document is None:
         return
     spans = [(number, span) for number, text in enumerate(document.pages, start=1) for span in split_passages(text)]
     if not spans:
@@ -177,6 +175,22 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
         run.pages += len(document.pages)
         run.passages += len(spans)
     run.bytes_done += state.size
+
+
+def _extract_or_fail(run: _Run, path: Path, state: FileState, source_id: int | None) -> ExtractedDocument | None:
+    """The file's pages, or None after logging why it cannot be imported."""
+    try:
+        return extract_document(path)
+    except ExtractionError as exc:
+        reason = str(exc)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # a reader library's bug on one odd file must not stop the import of the rest
+        log.exception("extracting %s", path)
+        reason = f"cannot be read ({type(exc).__name__}: {exc})"
+    _fail(run, path, reason, state, source_id)
+    run.bytes_done += state.size
+    return None
 
 
 def _settled_without_indexing(run: _Run, path: Path, content_hash: str, state: FileState,

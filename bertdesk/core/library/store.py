@@ -569,7 +569,7 @@ class LibraryStore:
             if not self._one("SELECT 1 FROM queue WHERE path = ?", (str(path),)):
                 return None
             recorded = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            if not recorded.get("embedder"):
+            if not recorded.get("embedder") or not self._one("SELECT 1 FROM passages LIMIT 1"):
                 conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(embedder.items()))
             row = (str(path), source_id, content_hash, state.size, state.mtime, document.title, document.kind,
                    len(document.pages), json.dumps(list(document.blank_pages)), time.time())

@@ -16,7 +16,14 @@ from watchdog.observers import Observer
 
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.library.formats import file_kind
-from bertdesk.core.library.store import LibraryStore, SourceInfo, absolute, is_hidden, supported_files
+from bertdesk.core.library.store import (
+    FileState,
+    LibraryStore,
+    SourceInfo,
+    absolute,
+    is_hidden,
+    supported_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +121,7 @@ class FolderWatcher:
             try:
                 for path in self._apply(store, event):
                     changed[path] = None
-            except BertdeskError as exc:  # a locked or damaged database: reported, the watcher keeps running
+            except (BertdeskError, OSError) as exc:  # a locked database, a file gone again: the watcher goes on
                 log.warning("library watcher: %s", exc)
         if changed:
             self._on_change(list(changed))
@@ -157,4 +164,8 @@ class FolderWatcher:
             return sum(store.queue_path(f, source.id) for f in files) > 0
         if not path.is_file() or file_kind(path) is None:
             return False
+        document = store.document_at(path)
+        state = FileState.of(path)
+        if document is not None and (document.size, document.mtime) == (state.size, state.mtime):
+            return False  # a folder move reported file by file after the folder's documents moved
         return store.queue_path(path, source.id)

@@ -324,3 +324,42 @@ def test_a_failed_file_is_retried_once_it_changes_or_on_request(tmp_path: Path, 
     run(db, embedder)
     with LibraryStore(db) as store:
         assert store.failures() == [] and store.stats().documents == 1
+
+
+def test_a_huge_file_is_refused_by_its_size_without_being_read(tmp_path: Path, embedder: Bundle,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bertdesk.core.library import indexer
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with (docs / "huge.txt").open("wb") as stream:
+        stream.truncate(1_100_000_000)  # sparse: 1.1 GB on paper, nothing on disk
+    write_text(docs / "small.txt", "A small note.")
+    hashed = []
+    monkeypatch.setattr(indexer, "file_hash", lambda path: hashed.append(path.name) or store_module.file_hash(path))
+    db = tmp_path / "lib.sqlite3"
+    with LibraryStore(db) as store:
+        store.add_source(docs)
+    run(db, embedder)
+    with LibraryStore(db) as store:
+        assert [(f.path.name, f.reason) for f in store.failures()] == [("huge.txt", "file too large (1.1 GB > 200 MB)")]
+        assert store.stats().documents == 1
+    assert hashed == ["small.txt"]
+
+
+def test_an_emptied_library_records_the_next_embedder(tmp_path: Path, tiny_bundle: Path, embedder: Bundle) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_text(docs / "a.txt", "First note.")
+    db = tmp_path / "lib.sqlite3"
+    with LibraryStore(db) as store:
+        store.add_source(docs / "a.txt")
+    run(db, embedder)
+    with LibraryStore(db) as store:
+        store.remove_document(store.documents()[0].id)
+        write_text(docs / "b.txt", "Second note.")
+        store.add_source(docs / "b.txt")
+    other = Bundle(shutil.copytree(tiny_bundle, tmp_path / "other-model"))
+    run(db, other)
+    with LibraryStore(db) as store:
+        assert store.meta()["embedder"] == "other-model"

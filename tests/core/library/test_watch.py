@@ -60,6 +60,16 @@ def test_watched_folder_changes_reach_the_library(tmp_path: Path, tiny_bundle: P
         wait_for(lambda: store.document_at(docs / "renamed.txt") is not None, "a renamed file followed")
         assert store.document_at(docs / "renamed.txt").id == moved_id  # the same document: not indexed again
         assert store.document_at(docs / "moved.txt") is None
+        (docs / "sub").mkdir()
+        write_text(docs / "sub" / "inner.txt", "A note in a folder that is renamed.")
+        wait_for(lambda: docs / "sub" / "inner.txt" in store.queued(), "a file in a new folder queued")
+        watcher.stop()
+        list(index_queue(db, embedder))
+        inner_id = store.document_at(docs / "sub" / "inner.txt").id
+        watcher.start()
+        (docs / "sub").rename(docs / "renamed sub")
+        wait_for(lambda: store.document_at(docs / "renamed sub" / "inner.txt") is not None, "a renamed folder")
+        assert store.document_at(docs / "renamed sub" / "inner.txt").id == inner_id
         (docs / "deleted.txt").unlink()
         wait_for(lambda: store.document_at(docs / "deleted.txt") is None, "a deleted file dropped")
         (docs / "renamed.txt").rename(outside / "renamed.txt")
@@ -71,13 +81,13 @@ def test_watched_folder_changes_reach_the_library(tmp_path: Path, tiny_bundle: P
                 return {docs / "new.txt", docs / "kept.md", docs / "deleted.txt"} <= set(reported)
 
         wait_for(told, "on_change told")
-        assert {p.name for p in store.queued()} == {"new.txt", "kept.md"}
+        assert store.queued() == []  # the renamed folder's file was not queued again
     finally:
         watcher.stop()
         store.close()
     list(index_queue(db, embedder))
     with LibraryStore(db) as store:
-        assert {d.path.name for d in store.documents()} == {"kept.md", "new.txt"}
+        assert {d.path.name for d in store.documents()} == {"kept.md", "new.txt", "inner.txt"}
         assert store.queued() == []
 
 
