@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -22,6 +23,8 @@ from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument,
 from bertdesk.core.library.passages import PassageSpan
 from bertdesk.core.library.schema import describe_sqlite_error, open_library
 from bertdesk.core.paths import data_dir
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
 _HASH_CHUNK = 1 << 20
@@ -140,14 +143,29 @@ def is_hidden(path: Path) -> bool:
     return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
 
 
+def storable(path: Path) -> bool:
+    """Whether the path's name can be stored as text: on Linux a file name may be bytes that are not UTF-8."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def supported_files(folder: Path) -> list[Path]:
-    """Every file under `folder` the library reads (by suffix), recursively, hidden files and folders skipped,
-    sorted."""
+    """Every file under `folder` the library reads (by suffix), recursively, sorted; hidden files and folders are
+    skipped, and so are names that are not valid UTF-8 (logged: the database stores paths as text)."""
     found = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(root, name) for name in files
-                      if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
+        for name in files:
+            path = Path(root, name)
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if storable(path):
+                found.append(path)
+            else:
+                log.warning("skipped %r: its name is not valid UTF-8", os.fsencode(path))
     return sorted(found)
 
 
@@ -157,6 +175,9 @@ def source_files(path: Path, *, watch: bool = False) -> list[Path]:
     come later)."""
     path = absolute(path)
     readable = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    if not storable(path):
+        raise LibraryError(f"{os.fsencode(path)!r}: the library keeps paths as text, and this name is not valid "
+                           "UTF-8; rename it")
     if path.is_dir():
         try:
             files = supported_files(path)

@@ -22,6 +22,7 @@ from bertdesk.core.library.store import (
     SourceInfo,
     absolute,
     is_hidden,
+    storable,
     supported_files,
 )
 
@@ -128,6 +129,8 @@ class FolderWatcher:
 
     def _watched(self, path: Path) -> SourceInfo | None:
         """The watched source that holds `path` as a file the library reads, or None."""
+        if not storable(path):
+            return None
         for source in sorted(self._sources, key=lambda s: len(s.path.parts), reverse=True):
             if path == source.path or (source.is_folder and source.path in path.parents):
                 if source.is_folder and is_hidden(path.relative_to(source.path)):

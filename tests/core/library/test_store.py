@@ -247,3 +247,17 @@ def test_a_write_waits_for_another_process_holding_the_lock(tmp_path: Path) -> N
         assert store.meta()["holder"] == "x"
     assert holder.wait(10) == 0
     assert waited > 0.5
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_or_refused_in_one_line(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    odd = Path(os.fsdecode(os.fsencode(docs) + b"/caf\xe9.txt"))
+    odd.write_text("Words in a file with a Latin-1 name.")
+    write_text(docs / "plain.txt", "Words.")
+    with LibraryStore(tmp_path / "lib.sqlite3") as store:
+        assert store.add_source(docs) == 1
+        assert [p.name for p in store.queued()] == ["plain.txt"]
+        with pytest.raises(LibraryError) as error:
+            store.add_source(odd)
+        assert "not valid UTF-8" in one_line(error)
