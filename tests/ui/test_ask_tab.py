@@ -172,6 +172,57 @@ def test_without_a_qa_model_it_retrieves_sentences_and_says_so(qtbot, tab, defau
     assert tab.why.stack.currentWidget() is tab.why.retrieval_note
 
 
+def test_without_a_qa_model_a_button_opens_the_managers_qa_models(qtbot, tab, default_bundle_dir, squad_bundle_dir):
+    from bertdesk.ui.main_window import MainWindow
+    from bertdesk.ui.models.manager_dialog import ModelManagerDialog
+    from bertdesk.ui.settings import SettingsStore
+    from bertdesk.ui.tabs.ask.texts import GET_MODEL_ELSEWHERE
+
+    tab.set_bundle(open_model(str(squad_bundle_dir)))
+    assert not tab.get_model_button.isVisible()
+    tab.set_bundle(open_model(str(default_bundle_dir)))
+    assert tab.get_model_button.isVisible()
+    with qtbot.waitSignal(tab.status_message) as said:  # a tab on its own has no manager: it says where one is
+        qtbot.mouseClick(tab.get_model_button, Qt.MouseButton.LeftButton)
+    assert said.args == [GET_MODEL_ELSEWHERE]
+
+    window = MainWindow(SettingsStore(), model=str(default_bundle_dir))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
+    ask_tab = window.select_tab("ask")
+    qtbot.waitUntil(ask_tab.get_model_button.isVisible, timeout=10_000)
+    qtbot.mouseClick(ask_tab.get_model_button, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(ModelManagerDialog)
+    assert dialog is not None and dialog.isVisible() and dialog.tabs.currentWidget() is dialog.catalogue
+    shown = dialog.catalogue.visible_names()
+    assert shown and all(e.task == "question-answering" for e in dialog.catalogue.entries if e.name in shown)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=10_000)
+    dialog.close()
+    window.close()
+
+
+def test_a_window_opens_in_the_tokens_tab_as_the_text_pair_it_is(qtbot, tab, squad_bundle_dir, super_bowl):
+    bundle = open_model(str(squad_bundle_dir))
+    context = "\n".join(super_bowl[:3])
+    tab.settings_box.spins["max_seq_len"].setValue(128)
+    tab.settings_box.spins["doc_stride"].setValue(32)
+    ask(qtbot, tab, bundle, QUESTION, context)
+    qtbot.waitUntil(lambda: tab.why.tokens_button.isEnabled(), timeout=10_000)
+    tab.why.pages.setCurrentIndex(1)
+    result = tab.shown_run().result
+    assert result.windows_total > 2
+    for index in (0, 2):
+        tab.why.pick_window(index)
+        detail = result.windows[index]
+        with qtbot.waitSignal(tab.open_in_tab) as opened:
+            qtbot.mouseClick(tab.why.tokens_button, Qt.MouseButton.LeftButton)
+        key, question, pair = opened.args
+        assert (key, question, pair) == ("tokens", QUESTION, context[detail.char_start : detail.char_end])
+        # the Tokens tab tokenizes the pair as the model read this window
+        assert bundle.tokenizer.encode(question, pair).ids == detail.input_ids.tolist()
+
+
 def test_cancel_keeps_the_answers_so_far_marked_out_of_date(qtbot, tab, squad_bundle_dir, super_bowl):
     bundle = open_model(str(squad_bundle_dir))
     tab.settings_box.spins["max_seq_len"].setValue(128)

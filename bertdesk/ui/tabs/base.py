@@ -66,6 +66,10 @@ class AnalysisTab(QWidget):
     #: Emit after the tab saved, removed or renamed a model: the window lists the installed models again (the
     #: model picker, and `set_installed()` of every tab); the model in use stays.
     models_changed = Signal()
+    #: Emit to show text in another tab: (that tab's key, text, pair text or "" for none), e.g. the Ask tab's "Show
+    #: this window in the Tokens tab" sends ("tokens", question, context slice). Tabs never import each other: the
+    #: main window selects that tab and gives it the text (and the pair as its segment B).
+    open_in_tab = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

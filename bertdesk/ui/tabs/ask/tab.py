@@ -35,10 +35,12 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit
 from bertdesk.core.qa_layout import CharToToken, windows_holding
 from bertdesk.core.text_files import read_text_file
+from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.ask.jobs import AskRun, answer_job, retrieve_job
 from bertdesk.ui.tabs.ask.settings import AskSettings, SettingsBox
 from bertdesk.ui.tabs.ask.texts import (
     EXPLANATION,
+    GET_MODEL_ELSEWHERE,
     NEEDS_INPUT,
     NO_MODEL_BANNER,
     QA_BANNER,
@@ -130,6 +132,12 @@ class AskTab(AnalysisTab):
         self.question_edit.setPlaceholderText("Ask a question about the context, e.g. “What is the capital of France?”")
         self.question_edit.setToolTip("The question: segment A of each window the model reads.")
         self.question_edit.setClearButtonEnabled(True)
+        self.get_model_button = QPushButton("Get a question-answering model…", self)
+        self.get_model_button.setToolTip(
+            "Open the model manager on its question-answering models (Models → Manage models…): download one, then "
+            "pick it in the Model list."
+        )
+        self.get_model_button.hide()
         question_label = QLabel("&Question", self)
         question_label.setBuddy(self.question_edit)
 
@@ -237,8 +245,11 @@ class AskTab(AnalysisTab):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setChildrenCollapsible(False)
 
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.get_model_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
+        layout.addLayout(banner_row)
         layout.addLayout(question_row)
         layout.addWidget(self.settings_box)
         layout.addWidget(self.splitter, 1)
@@ -257,14 +268,22 @@ class AskTab(AnalysisTab):
         # A click on the row already selected (the best answer is, at first) changes no selection.
         self.answers_table.clicked.connect(lambda index: self.show_answer(index.row()))
         self.explain_button.toggled.connect(self._explain_toggled)
+        self.get_model_button.clicked.connect(self.get_qa_model)
+        self.why.show_in_tokens.connect(lambda question, window: self.open_in_tab.emit("tokens", question, window))
 
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 
     def set_bundle(self, bundle: Bundle, infos: list[BundleInfo] | None = None) -> None:
         """Answer with `bundle`: span QA with a question-answering model, else sentence retrieval (said so)."""
         super().set_bundle(bundle, infos)
-        banner = QA_BANNER if self.model_fits(bundle) else RETRIEVAL_BANNER
-        self.banner.setText(banner.format(model=f"<b>{bundle.info.name}</b>"))
+        fits = self.model_fits(bundle)
+        self.banner.setText((QA_BANNER if fits else RETRIEVAL_BANNER).format(model=f"<b>{bundle.info.name}</b>"))
+        self.get_model_button.setVisible(not fits)
+
+    def get_qa_model(self) -> None:
+        """Open the window's model manager on its question-answering models (or say where it is)."""
+        if open_manager_from(self, TASK_QA) is None:
+            self.status_message.emit(GET_MODEL_ELSEWHERE)
 
     def run_analysis(self) -> None:
         """Answer the question from the context on a worker thread, window by window."""

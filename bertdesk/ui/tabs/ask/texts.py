@@ -10,9 +10,10 @@ QA_BANNER = (
 RETRIEVAL_BANNER = (
     "<b>Sentence retrieval, not span QA.</b> {model} is an embedding model, not a question-answering one: the "
     "context's sentences are ranked by cosine similarity to the question and the best one is highlighted. For "
-    "answer spans, choose a question-answering model in the Model list, or convert one: "
+    "answer spans, choose a question-answering model in the Model list, get one (the button), or convert one: "
     "<code>python -m bertdesk convert path/to/squad-checkpoint models/my-qa</code>."
 )
+GET_MODEL_ELSEWHERE = "Get a question-answering model in the main window: Models → Manage models…"
 NO_MODEL_BANNER = "Load a model to answer questions (a question-answering model points at the answer in the text)."
 NEEDS_INPUT = "Type a question and paste (or load) the context it is about."
 

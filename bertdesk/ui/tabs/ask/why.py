@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QSpinBox,
     QSplitter,
@@ -102,6 +103,8 @@ class WhyPanel(QWidget):
     """The curves and windows page and the window-layout page, with one window picked for both."""
 
     window_picked = Signal(int)
+    #: "Show this window in the Tokens tab": (question, the window's slice of the context).
+    show_in_tokens = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +131,12 @@ class WhyPanel(QWidget):
         self.window_spin.setRange(1, 1)
         self.window_spin.setPrefix("Window ")
         self.window_spin.setToolTip("Pick the window shown here and centred in the curves.")
+        self.tokens_button = QPushButton("Show this window in the Tokens tab", self)
+        self.tokens_button.setToolTip(
+            "Open the question and this window's slice of the context as a text pair in the Tokens tab: every "
+            "token with its id, segment and offsets."
+        )
+        self.tokens_button.setEnabled(False)
         self.layout_caption = _caption("", self)
         self.layout_view = WindowStrip(self)
         self.layout_view.set_placeholder("The window the model reads appears once the answers are in.")
@@ -153,7 +162,11 @@ class WhyPanel(QWidget):
 
         layout_page = QWidget(self)
         top = QHBoxLayout()
-        top.addWidget(self.window_spin)
+        controls = QVBoxLayout()
+        controls.addWidget(self.window_spin)
+        controls.addWidget(self.tokens_button)
+        controls.addStretch(1)
+        top.addLayout(controls)
         top.addWidget(self.layout_caption, 1)
         page_layout = QVBoxLayout(layout_page)
         page_layout.setContentsMargins(4, 4, 4, 4)
@@ -176,6 +189,7 @@ class WhyPanel(QWidget):
 
         self.window_spin.valueChanged.connect(lambda value: self.pick_window(value - 1))
         self.windows_table.clicked.connect(lambda index: self.pick_window(index.row()))
+        self.tokens_button.clicked.connect(self._show_in_tokens)
 
     # --- content -------------------------------------------------------------------------------------------
 
@@ -184,6 +198,7 @@ class WhyPanel(QWidget):
         self._run = run
         self._answer = answer
         self._picked = -1
+        self.tokens_button.setEnabled(False)
         if run is not None and run.is_retrieval:
             self.stack.setCurrentWidget(self.retrieval_note)
             self.windows_model.set_result(None)
@@ -230,7 +245,22 @@ class WhyPanel(QWidget):
         self.windows_table.selectRow(index)
         self._show_curves(run, result, index)
         self._show_layout(run, result, index)
+        self.tokens_button.setEnabled(True)
         self.window_picked.emit(index)
+
+    def window_texts(self) -> tuple[str, str] | None:
+        """The question and the picked window's slice of the context (its characters from the first context token
+        to the last), or None."""
+        run = self._run
+        if run is None or run.is_retrieval or self._picked < 0:
+            return None
+        detail = run.result.windows[self._picked]
+        return run.question, run.context[detail.char_start : detail.char_end]
+
+    def _show_in_tokens(self) -> None:
+        texts = self.window_texts()
+        if texts is not None:
+            self.show_in_tokens.emit(*texts)
 
     def _show_curves(self, run: AskRun, result: QAResult, index: int) -> None:
         answer = self._answer
