@@ -115,6 +115,8 @@ def test_a_folder_imports_with_pages_passages_vectors_and_a_log_of_bad_files(tmp
         assert {name: d.page_count for name, d in documents.items()} == pages
         assert documents["report.pdf"].blank_pages == (3,)
         assert documents["report.pdf"].title == "Annual report"
+        assert store.documents(folder=docs) == store.documents()
+        assert store.documents(folder=tmp_path / "do") == store.documents(folder=docs / "report.pdf") == []
         failures = {f.path.name: f.reason for f in store.failures()}
         assert set(failures) == set(reasons)
         for name, words in reasons.items():
