@@ -13,7 +13,12 @@ from pathlib import Path
 import docx
 from docx.oxml.ns import qn
 
-from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError, normalise_page_text
+from bertdesk.core.library.format_types import (
+    ExtractedDocument,
+    ExtractionError,
+    display_title,
+    normalise_page_text,
+)
 
 #: A .docx that unpacks to more than this is refused before python-docx inflates it (a zip bomb, not a document).
 MAX_UNPACKED_BYTES = 1_000_000_000
@@ -74,17 +79,17 @@ def _title(document, stem: str) -> str:
     """The document properties' title, else the first paragraph in the Title or Heading 1 style, else `stem`.
     Styles are matched by id on the XML: python-docx's `Paragraph.style` rescans every style per paragraph (30 s for
     a 3,000-paragraph document)."""
-    title = " ".join((document.core_properties.title or "").split())
+    title = display_title(document.core_properties.title or "")
     if title:
         return title
     wanted = {style.style_id for style in document.styles if style.name in _TITLE_STYLES}
     for paragraph in document.element.body.iter(_P):
         style = paragraph.find(f"{_PPR}/{_PSTYLE}")
         if style is not None and style.get(_VAL) in wanted:
-            text = " ".join("".join(t.text or "" for t in paragraph.iter(_T)).split())
+            text = display_title("".join(t.text or "" for t in paragraph.iter(_T)))
             if text:
                 return text
-    return stem
+    return display_title(stem)
 
 
 def extract_docx(path: Path) -> ExtractedDocument:

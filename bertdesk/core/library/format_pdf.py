@@ -20,8 +20,8 @@ import pypdfium2.raw as pdfium_c
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
+    display_title,
     normalise_characters,
-    normalise_page_text,
 )
 
 PDFIUM_LOCK = threading.RLock()
@@ -113,8 +113,7 @@ def _title(document: pdfium.PdfDocument, stem: str) -> str:
             title = document.get_metadata_value("Title")
         except (pdfium.PdfiumError, ctypes.ArgumentError, UnicodeDecodeError):
             title = ""
-    title = " ".join(normalise_page_text(title).split())
-    return title or stem
+    return display_title(title, stem)
 
 
 def extract_pdf(path: Path) -> ExtractedDocument:

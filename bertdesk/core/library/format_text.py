@@ -11,7 +11,13 @@ import re
 from html.parser import HTMLParser
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError, is_binary_text, normalise_page_text
+from bertdesk.core.library.format_types import (
+    ExtractedDocument,
+    ExtractionError,
+    display_title,
+    is_binary_text,
+    normalise_page_text,
+)
 from bertdesk.core.text_files import decode_text
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -49,7 +55,7 @@ def _one_page(text: str, title: str, kind: str) -> ExtractedDocument:
 
 def extract_text(data: bytes, stem: str) -> ExtractedDocument:
     """A plain-text file: its whole text is its one page; titled by the file name."""
-    return _one_page(_decode(data), stem, "text")
+    return _one_page(_decode(data), display_title(stem), "text")
 
 
 def _atx_text(text: str, start: int) -> str:
@@ -77,7 +83,7 @@ def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
         title = setext.group(1).strip()
     else:
         title = stem
-    return _one_page(text, " ".join(title.split()) or stem, "markdown")
+    return _one_page(text, display_title(title, stem), "markdown")
 
 
 # Elements whose text is not the page's content (head's <title> is read separately).
@@ -102,8 +108,8 @@ class _MainText(HTMLParser):
         self.pre = 0
         self.in_title = False
         self.in_h1 = False
-        self.title = ""
-        self.h1 = ""
+        self.title: list[str] = []
+        self.h1: list[str] = []
 
     def _skipping(self) -> bool:
         return any(self.dropped.values())
@@ -115,7 +121,7 @@ class _MainText(HTMLParser):
             self.dropped[tag] = self.dropped.get(tag, 0) + 1
         elif tag == "title":
             self.in_title = True
-        elif tag == "h1" and not self.h1:
+        elif tag == "h1" and not "".join(self.h1).strip():
             self.in_h1 = True
         self._boundary(tag)
         if tag == "pre":
@@ -149,11 +155,11 @@ class _MainText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
-            self.title += data
+            self.title.append(data)
         if self._skipping():
             return
         if self.in_h1:
-            self.h1 += data
+            self.h1.append(data)
         self.parts.append(data if self.pre else re.sub(r"[ \t\n\r\f]+", " ", data))
 
     def text(self) -> str:
@@ -179,7 +185,7 @@ def extract_html(data: bytes, stem: str) -> ExtractedDocument:
     # html.parser is lenient, but a few malformed constructs (e.g. an unknown marked section) still raise.
     except (AssertionError, ValueError) as exc:
         raise ExtractionError("damaged HTML: the markup cannot be read") from exc
-    title = " ".join(parser.title.split()) or " ".join(parser.h1.split()) or stem
+    title = display_title("".join(parser.title), "".join(parser.h1), stem)
     text = normalise_page_text(parser.text())
     if not text.strip():
         raise ExtractionError("no text in the web page")

@@ -41,6 +41,22 @@ def normalise_page_text(text: str) -> str:
     return normalise_characters(text.replace("\r\n", "\n"))
 
 
+#: Longer titles (an unclosed <title>, a runaway heading) are cut at a word with "…".
+MAX_TITLE_CHARS = 200
+
+
+def display_title(*candidates: str) -> str:
+    """The first candidate with any text, its whitespace collapsed to single spaces, control characters dropped and
+    at most `MAX_TITLE_CHARS` long; "" when none has text."""
+    for candidate in candidates:
+        title = " ".join(normalise_page_text(candidate).split())
+        if len(title) > MAX_TITLE_CHARS:
+            title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0][:MAX_TITLE_CHARS - 1] + "…"
+        if title:
+            return title
+    return ""
+
+
 def is_binary_text(text: str) -> bool:
     """Whether decoded `text` is really binary data read as some 8-bit code page: more than 1 in 100 characters are
     control, unassigned or private-use characters (text files have none besides tabs and line breaks)."""

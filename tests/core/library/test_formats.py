@@ -289,6 +289,19 @@ def test_html_with_tags_left_open_at_the_end_is_read_in_linear_time(tmp_path, ta
     assert document.pages[0].startswith("Text.")
 
 
+def test_an_unclosed_title_gives_a_short_title(tmp_path):
+    path = tmp_path / "runaway.html"
+    path.write_text("<html><head><title>Annual report " + "of the harbour board " * 200 + "</head><body><p>Body.")
+    title = extract_document(path).title
+    assert len(title) <= 200 and title.startswith("Annual report of the harbour board") and title.endswith("…")
+    assert set(title[:-1].split()) == {"Annual", "report", "of", "the", "harbour", "board"}  # cut at a word
+
+
+def test_titles_are_one_clean_line(tmp_path):
+    path = write_pdf(tmp_path / "t.pdf", [FILLER], title="  Tide\ttables\x07 for\n 2026  ")
+    assert extract_document(path).title == "Tide tables for 2026"
+
+
 def test_html_with_only_noise_has_no_text(tmp_path):
     path = tmp_path / "app.html"
     path.write_text("<html><head><title>App</title></head><body><script>run()</script></body></html>")
