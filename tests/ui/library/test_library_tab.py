@@ -399,3 +399,17 @@ def test_a_pdf_gone_from_disk_says_its_page_cannot_be_shown(qtbot, make_tab, lib
     assert not tab.page_view.has_page()
     _, answer = tab.passage_view.highlighted()
     assert "1887" in answer, "the text stored in the library still shows"
+
+
+def test_a_reader_the_user_chose_survives_a_model_switch(qtbot, make_tab, squad_bundle, tiny_bundle):
+    from bertdesk.core.bundle import describe_bundle, open_model
+
+    tab = make_tab()
+    infos = [describe_bundle(tiny_bundle), describe_bundle(squad_bundle)]
+    tab.set_bundle(open_model(tiny_bundle), infos)
+    index = tab.reader_combo.findData("none")
+    tab.reader_combo.setCurrentIndex(index)
+    tab.reader_combo.activated.emit(index)
+    tab.set_bundle(open_model(squad_bundle), infos)
+    assert tab.reader_combo.currentText() == "none (retrieval only)"
+    assert [tab.reader_combo.itemData(i) for i in range(tab.reader_combo.count())] == ["window", "none"]

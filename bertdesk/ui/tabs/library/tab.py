@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -30,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.errors import LibraryError
@@ -39,7 +37,8 @@ from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.store import LibraryStore, default_db_path
 from bertdesk.core.library.watch import FolderWatcher
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html, short
+from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html
+from bertdesk.ui.tabs.library.choices import FilterCombo, ReaderCombo
 from bertdesk.ui.tabs.library.jobs import (
     AskOutcome,
     OpOutcome,
@@ -77,9 +76,6 @@ MAX_QUESTION_CHARS = 500
 #: While indexing, the documents are listed again at most this often (a library of small files finishes many a
 #: second).
 LIST_INTERVAL_S = 1.0
-#: The reader choices that are not an installed model's folder.
-READER_NONE = "none"
-READER_WINDOW = "window"
 
 
 @dataclass
@@ -131,7 +127,6 @@ class LibraryTab(AnalysisTab):
         self._outcome_key: tuple | None = None
         self._run_key: tuple | None = None
         self._installed: list[BundleInfo] = []
-        self._reader_chosen = False  # the user picked a reader: a model switch does not change it
         self._watch_timer = QTimer(self)
         self._watch_timer.setSingleShot(True)
         self._watch_timer.setInterval(WATCH_SETTLE_MS)
@@ -139,7 +134,7 @@ class LibraryTab(AnalysisTab):
         self._build()
         self._connect()
         self.setAcceptDrops(True)
-        self._rebuild_readers()
+        self.reader_combo.fill(None, [])
         self._enqueue(_Op("rescan the library", self._store_op(lambda store, handle: store.rescan()),
                           self._rescanned))
 
@@ -168,17 +163,8 @@ class LibraryTab(AnalysisTab):
         question_label.setBuddy(self.question_edit)
         self.ask_button = QPushButton("Ask", self)
         self.ask_button.setToolTip("Search the library and answer (Enter).")
-        self.filter_combo = QComboBox(self)
-        self.filter_combo.setToolTip("Search every document, one folder, or one document.")
-        self.filter_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.filter_combo.setMinimumContentsLength(16)
-        self.reader_combo = QComboBox(self)
-        self.reader_combo.setToolTip(
-            "The question-answering model that reads the best passages and points at the answer; without one, the "
-            "best passages are shown (retrieval)."
-        )
-        self.reader_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.reader_combo.setMinimumContentsLength(16)
+        self.filter_combo = FilterCombo(self)
+        self.reader_combo = ReaderCombo(self)
         self.banner = QLabel(RETRIEVAL_BANNER, self)
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
@@ -275,7 +261,7 @@ class LibraryTab(AnalysisTab):
         self.question_edit.textChanged.connect(self._inputs_edited)
         self.ask_button.clicked.connect(self.ask)
         self.filter_combo.activated.connect(self._inputs_edited)
-        self.reader_combo.activated.connect(self._reader_activated)
+        self.reader_combo.activated.connect(self._inputs_edited)
         self.answers.answer_chosen.connect(self.show_answer)
         self.make_up_button.toggled.connect(self._make_up_toggled)
         self.viewer.status_message.connect(self.status_message)
@@ -370,7 +356,8 @@ class LibraryTab(AnalysisTab):
         )
         waiting = snapshot.queued if not self.index_runner.is_running() and not self._embedder_waiters else 0
         self.sources.set_resume(waiting)
-        self._rebuild_filter()
+        if not self.filter_combo.fill(snapshot):
+            self._inputs_edited()  # the folder or document searched left the library
         watched = frozenset(s.path for s in snapshot.sources if s.watch)
         if watched != self._watched_paths:
             self._watched_paths = watched
@@ -612,8 +599,8 @@ class LibraryTab(AnalysisTab):
             self.answers_note.setText(NO_DOCUMENTS_TO_ASK)
             return
         key = self._inputs_key()
-        reader = self._reader()
-        document_ids, folder = self._filter()
+        reader = self.reader_combo.reader(self.bundle)
+        document_ids, folder = self.filter_combo.scope()
         db_path = self.db_path
         self.answers_note.setText("Searching the library…")
 
@@ -628,23 +615,9 @@ class LibraryTab(AnalysisTab):
         self._with_embedder(submit)
 
     def _inputs_key(self) -> tuple:
-        reader = self._reader()
+        reader = self.reader_combo.reader(self.bundle)
         return (self.question_edit.text().strip(), self.filter_combo.currentData(),
                 id(reader) if reader is not None and not isinstance(reader, str) else reader)
-
-    def _reader(self) -> Bundle | str | None:
-        choice = self.reader_combo.currentData()
-        if choice == READER_WINDOW:
-            return self.bundle if self.bundle is not None and self.bundle.info.task == TASK_QA else None
-        return choice if isinstance(choice, str) and choice != READER_NONE else None
-
-    def _filter(self) -> tuple[list[int] | None, Path | None]:
-        data = self.filter_combo.currentData()
-        if isinstance(data, tuple) and data[0] == "document":
-            return [int(data[1])], None
-        if isinstance(data, tuple) and data[0] == "folder":
-            return None, Path(data[1])
-        return None, None
 
     def on_result(self, result: object) -> None:
         """The answers: listed, the best one opened."""
@@ -704,59 +677,15 @@ class LibraryTab(AnalysisTab):
         self.bundle = bundle
         if infos is not None:
             self._installed = list(infos)
-        self._rebuild_readers()
-        if self.runner.is_running() or (self._outcome is not None and self.reader_combo.currentData() == READER_WINDOW):
+        self.reader_combo.fill(self.bundle, self._installed)
+        if self.runner.is_running() or (self._outcome is not None and self.reader_combo.is_window_model()):
             self.run_analysis()  # the question asked is answered again with the new model
         self.show_stale(self.stale_reason())
 
     def set_installed(self, infos: list[BundleInfo]) -> None:
         """Offer the installed question-answering models as readers."""
         self._installed = list(infos)
-        self._rebuild_readers()
-
-    def _rebuild_readers(self) -> None:
-        current = self.reader_combo.currentData()
-        combo = self.reader_combo
-        combo.blockSignals(True)
-        combo.clear()
-        window_qa = self.bundle is not None and self.bundle.info.task == TASK_QA
-        if window_qa:
-            assert self.bundle is not None
-            combo.addItem(f"{self.bundle.info.name} (window's model)", READER_WINDOW)
-        window_path = str(self.bundle.info.path) if window_qa and self.bundle is not None else None
-        for info in self._installed:
-            if info.task == TASK_QA and str(info.path) != window_path:
-                combo.addItem(info.name, str(info.path))
-        combo.addItem("none (retrieval only)", READER_NONE)
-        if self._reader_chosen and combo.findData(current) >= 0:
-            combo.setCurrentIndex(combo.findData(current))
-        else:
-            combo.setCurrentIndex(0)
-        combo.blockSignals(False)
-
-    def _reader_activated(self) -> None:
-        self._reader_chosen = True
-        self._inputs_edited()
-
-    def _rebuild_filter(self) -> None:
-        snapshot = self.snapshot
-        if snapshot is None:
-            return
-        combo = self.filter_combo
-        current = combo.currentData()
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem("all documents", None)
-        for source in snapshot.sources:
-            if source.is_folder:
-                combo.addItem(f"folder: {source.path.name or source.path}", ("folder", str(source.path)))
-        for document in sorted(snapshot.documents, key=lambda d: d.title.lower()):
-            combo.addItem(f"document: {short(document.title, 50)}", ("document", document.id))
-        index = combo.findData(current)
-        combo.setCurrentIndex(max(0, index))
-        combo.blockSignals(False)
-        if current is not None and index < 0:
-            self._inputs_edited()
+        self.reader_combo.fill(self.bundle, self._installed)
 
     # --- the viewer ----------------------------------------------------------------------------------------
 
