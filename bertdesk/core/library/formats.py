@@ -2,7 +2,7 @@
 (size, emptiness) and one function that dispatches to the per-format extractors (format_*.py).
 
 Page texts are what passages, offsets and highlights refer to; every extractor returns them normalised the same way:
-"\\n" line breaks only (no "\\r"), no control characters other than "\\n" and "\\t".
+"\\n" line breaks only (no "\\r"), no control characters other than "\\n" and "\\t", no lone surrogates.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ _KINDS = {
     ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KINDS)
-#: Files larger than this are refused from their size alone, never read: a 1,000-page PDF of text is 2–10 MB, and
-#: 200 MB of text would be some 30,000 passages from one file.
+#: Files larger than this are refused from their size alone, never read: a 1,000-page book of text is a few MB as a
+#: PDF, and 200 MB of plain text would be some 300,000 passages from one file.
 MAX_FILE_BYTES = 200_000_000
 
 
