@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from bertdesk import __version__
 from bertdesk.core.errors import BertdeskError
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bertdesk {__version__}")
     # For smoke tests on a display: open the window, quit after this many milliseconds.
     parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)
+    # For the start-up benchmark: print "first-paint <epoch seconds>" once the window has painted, then quit.
+    parser.add_argument("--report-first-paint", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     window, guard = open_main_window(args.model)
     # An exception escaping a slot on the GUI thread is logged and shown instead of only printed to stderr.
     sys.excepthook = _report_uncaught(window)
+    if args.report_first_paint:
+        _report_first_paint(app, window)
     window.show()
     if args.quit_after is not None:
         QTimer.singleShot(args.quit_after, window.close)
@@ -101,6 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     if guard is not None:
         guard.close()
     return code
+
+
+class _FirstPaint(QObject):
+    """Prints the wall time of the window's first paint event, then closes the window once that frame is done."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) and watched.window() is self._window:
+            painted = time.time()
+            QApplication.instance().removeEventFilter(self)
+            print(f"first-paint {painted:.6f}", flush=True)
+            QTimer.singleShot(0, self._window.close)
+        return False
+
+
+def _report_first_paint(app: QApplication, window: MainWindow) -> None:
+    app.installEventFilter(_FirstPaint(window))
 
 
 def open_main_window(model: str | None = None) -> tuple[MainWindow, CrashGuard | None]:

@@ -1,5 +1,8 @@
 """The main window: menus, the analysis tabs of the registry, the model picker and info panel, the error bar, opened
-and dropped text; models are loaded by `models.controller`, settings kept by `window_state`."""
+and dropped text; models are loaded by `models.controller`, settings kept by `window_state`.
+
+Only the tab on show is built before the window first paints; each other one is built when first shown (or read
+through `tabs`), and then gets the model, its saved inputs and the window's connections as if it had always been."""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from bertdesk.ui.models.menu import populate_models_menu
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.tabs.registry import make_tabs
+from bertdesk.ui.tabs.registry import LazyTabs
 from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
@@ -71,14 +74,21 @@ class MainWindow(QMainWindow):
         self._narrow = False
         self._panel_folded = False  # the panel was hidden because the window became narrow
 
-        self.tabs = make_tabs()
+        #: The tabs in registry order; reading one builds it (see `LazyTabs`).
+        self.tabs = LazyTabs(self._tab_built)
+        self._installed: list[BundleInfo] | None = None  # the installed models last listed, for tabs built later
         self.messages = MessageBar(self)
         self.messages.log_requested.connect(self.show_log)
         self._tab_widget = QTabWidget(self)
         self._tab_widget.setDocumentMode(True)
-        for index, tab in enumerate(self.tabs):
-            self._tab_widget.addTab(tab, tab.title)
-            self._tab_widget.setTabToolTip(index, f"{tab.title} (Ctrl+{index + 1})")
+        # Each tab's page holds the tab once it is built.
+        self._pages: list[QWidget] = []
+        for index, spec in enumerate(self.tabs.specs):
+            page = QWidget(self._tab_widget)
+            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+            self._pages.append(page)
+            self._tab_widget.addTab(page, spec.title)
+            self._tab_widget.setTabToolTip(index, f"{spec.title} (Ctrl+{index + 1})")
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -97,25 +107,34 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self._watch(self.models.runner, "Model")
-        for tab in self.tabs:
-            self._watch(tab.runner, tab.title)
         self.models.loaded.connect(self._on_model_loaded)
         self.models.listed.connect(self._on_models_listed)
         self.models.falling_back.connect(
             lambda message: self.messages.show_error(f"{message} — using the default model instead.")
         )
         self.models.failed.connect(self._on_model_failed)
-        for tab in self.tabs:
-            tab.state_changed.connect(self.schedule_save)
-            tab.status_message.connect(self._show_status)
-            tab.models_changed.connect(self.refresh_models)
         self._tab_widget.currentChanged.connect(self._on_tab_changed)
         self.model_info.visibilityChanged.connect(self.schedule_save)
 
         self.resize(1200, 780)
         self.models.choice = self.window_state.restore()
+        self.current_tab()  # the tab on show is built now; the others when first shown
         self._fit_panel_to_width()
         self.load_model(model if model is not None else self.models.choice)
+
+    def _tab_built(self, index: int, tab: AnalysisTab) -> None:
+        """Put a newly built tab on its page and give it what the window gave every tab so far."""
+        self._pages[index].layout().addWidget(tab)
+        tab.show()  # a widget added to a page already on show is not shown with it
+        self._watch(tab.runner, tab.title)
+        tab.state_changed.connect(self.schedule_save)
+        tab.status_message.connect(self._show_status)
+        tab.models_changed.connect(self.refresh_models)
+        self.window_state.restore_tab(tab)
+        if self.bundle is not None:
+            tab.set_bundle(self.bundle, self._installed or [self.bundle.info])
+        elif self._installed is not None:
+            tab.set_installed(self._installed)
 
     # Building
 
@@ -148,8 +167,8 @@ class MainWindow(QMainWindow):
         files.addSeparator()
         files.addAction(quit_action)
         view = self.menuBar().addMenu("&View")
-        for index, tab in enumerate(self.tabs):
-            action = QAction(tab.title, self)
+        for index, spec in enumerate(self.tabs.specs):
+            action = QAction(spec.title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self._tab_widget.setCurrentIndex(i))
             view.addAction(action)
@@ -218,14 +237,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(bundle.info.name)
         self.model_label.setToolTip(f"The model in use: {bundle_line(bundle.info)}\n{bundle.info.path}")
         self._show_status(f"Model {bundle.info.name} loaded.")
-        for tab in self.tabs:
+        self._installed = infos
+        for tab in self.tabs.built_tabs():
             tab.set_bundle(bundle, infos)
         self.schedule_save()
 
     def _on_models_listed(self, infos: list[BundleInfo]) -> None:
         if self.bundle is None:
             self._show_status("No model is loaded: choose one in the Model list.")
-        for tab in self.tabs:
+        self._installed = infos
+        for tab in self.tabs.built_tabs():
             tab.set_installed(infos)
 
     def _on_model_failed(self, message: str, default_missing: bool) -> None:
@@ -309,15 +330,17 @@ class MainWindow(QMainWindow):
 
     def select_tab(self, key: str) -> AnalysisTab:
         """Show the tab named `key` ("tokens", "similarity", "classify", "ask")."""
-        for index, tab in enumerate(self.tabs):
-            if tab.key == key:
-                self._tab_widget.setCurrentIndex(index)
-                return tab
-        raise BertdeskError(f"No tab named {key!r}; the tabs are {', '.join(tab.key for tab in self.tabs)}.")
+        try:
+            index = self.tabs.index_of(key)
+        except KeyError:
+            keys = ", ".join(spec.key for spec in self.tabs.specs)
+            raise BertdeskError(f"No tab named {key!r}; the tabs are {keys}.") from None
+        self._tab_widget.setCurrentIndex(index)
+        return self.tabs[index]
 
     def is_busy(self) -> bool:
         """True while a model loads or any tab has a run scheduled or under way."""
-        return self.models.is_running() or any(tab.is_busy() for tab in self.tabs)
+        return self.models.is_running() or any(tab.is_busy() for tab in self.tabs.built_tabs())
 
     @Slot()
     def cancel_job(self) -> None:
@@ -329,7 +352,8 @@ class MainWindow(QMainWindow):
         self._show_status("Cancelled.")
 
     def _shown_runner(self) -> JobRunner:
-        return self.models.runner if self.models.is_running() else self.current_tab().runner
+        tab = self.tabs.built(self._tab_widget.currentIndex())
+        return self.models.runner if self.models.is_running() or tab is None else tab.runner
 
     def _watch(self, runner: JobRunner, name: str) -> None:
         self.job_status.watch(runner, name)
@@ -345,7 +369,8 @@ class MainWindow(QMainWindow):
     def _refresh_progress(self) -> None:
         self.job_status.refresh()
 
-    def _on_tab_changed(self, _index: int) -> None:
+    def _on_tab_changed(self, index: int) -> None:
+        self.tabs[index]  # built on first show
         self._refresh_progress()
         self.schedule_save()
 
@@ -413,9 +438,10 @@ class MainWindow(QMainWindow):
         self.window_state.save_for_good()
         # Every job is told to stop before the first wait, so that they all wind down together.
         self.models.runner.cancel_all()
-        for tab in self.tabs:
+        built = self.tabs.built_tabs()
+        for tab in built:
             tab.stop()
         self.models.runner.shutdown()
-        for tab in self.tabs:
+        for tab in built:
             tab.shutdown()
         super().closeEvent(event)

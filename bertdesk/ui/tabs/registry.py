@@ -3,13 +3,17 @@
 Each tab lives in a package `bertdesk.ui.tabs.<key>` whose `__init__` exports `Tab`, an `AnalysisTab` subclass. A
 key whose package does not exist yet shows a placeholder saying what the tab will do, so a new tab is added by
 creating its package: neither this file nor the main window changes. Importing this module does not import Qt.
+
+The window builds its tabs lazily (`LazyTabs`): a tab's package is imported and the tab made when it is first shown
+or asked for, so that the window paints before the tabs it does not show exist.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     from bertdesk.ui.tabs.base import AnalysisTab
@@ -73,3 +77,54 @@ def tab_class(key: str) -> type[AnalysisTab]:
 def make_tabs() -> list[AnalysisTab]:
     """One instance of every tab, in order."""
     return [tab_class(spec.key)() for spec in TABS]
+
+
+class LazyTabs(Sequence["AnalysisTab"]):
+    """The tabs of `TABS` in order, each made the first time it is asked for: `tabs[i]`, a slice or iterating
+    builds the tabs read, `built(i)` and `built_tabs()` do not build anything.
+
+    A tab is made by `tab_class(key)()` and then handed to `on_built(index, tab)`, after it is stored: code that
+    `on_built` runs (a signal of the tab's, say) may read `tabs[index]` again and gets the same tab.
+    """
+
+    def __init__(self, on_built: Callable[[int, AnalysisTab], None]) -> None:
+        self.specs: tuple[TabSpec, ...] = TABS
+        self._on_built = on_built
+        self._tabs: list[AnalysisTab | None] = [None] * len(TABS)
+
+    def __len__(self) -> int:
+        return len(self._tabs)
+
+    @overload
+    def __getitem__(self, index: int) -> AnalysisTab: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AnalysisTab]: ...
+
+    def __getitem__(self, index: int | slice) -> AnalysisTab | list[AnalysisTab]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]  # IndexError out of range; a negative index counts from the end
+        tab = self._tabs[index]
+        if tab is None:
+            tab = self._tabs[index] = tab_class(self.specs[index].key)()
+            self._on_built(index, tab)
+        return tab
+
+    def __iter__(self) -> Iterator[AnalysisTab]:
+        return (self[index] for index in range(len(self)))
+
+    def built(self, index: int) -> AnalysisTab | None:
+        """The tab at `index` if it has been made, else None (nothing is built)."""
+        return self._tabs[index]
+
+    def built_tabs(self) -> list[AnalysisTab]:
+        """The tabs made so far, in order."""
+        return [tab for tab in self._tabs if tab is not None]
+
+    def index_of(self, key: str) -> int:
+        """The position of the tab `key`; KeyError for an unknown key."""
+        for index, spec in enumerate(self.specs):
+            if spec.key == key:
+                return index
+        raise KeyError(key)
