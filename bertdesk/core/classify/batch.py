@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bertdesk.core.batching import pad, plan_batches
+from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, pad, plan_batches
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.heads import HeadClassifier
 from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items
@@ -21,8 +21,8 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.text_files import detect_encoding as text_detect_encoding
 
 CHUNK_ROWS = 256  # rows read, tokenized and sorted by length together
-BATCH_ROWS = 32
-BATCH_TOKENS = 8192  # padded tokens per model run: long rows go in smaller batches
+BATCH_ROWS = DEFAULT_MAX_ROWS
+BATCH_TOKENS = DEFAULT_TOKEN_BUDGET  # padded tokens per model run: long rows go in smaller batches
 TEXT_COLUMNS = ("text", "sentence", "sentence1", "content", "review", "text_a", "premise", "question", "document")
 PAIR_COLUMNS = ("pair", "text_pair", "text_b", "sentence2", "hypothesis", "context")
 _SAMPLE_BYTES = 65536
