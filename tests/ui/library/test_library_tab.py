@@ -413,3 +413,24 @@ def test_a_reader_the_user_chose_survives_a_model_switch(qtbot, make_tab, squad_
     tab.set_bundle(open_model(squad_bundle), infos)
     assert tab.reader_combo.currentText() == "none (retrieval only)"
     assert [tab.reader_combo.itemData(i) for i in range(tab.reader_combo.count())] == ["window", "none"]
+
+
+def test_an_embedding_model_that_cannot_be_opened_is_said_where_it_was_needed(qtbot, make_tab, tmp_path,
+                                                                                library_folder):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    good = make_tab()
+    imported(qtbot, good, library_folder)
+    good.shutdown()
+    tab = make_tab(embedder=broken)
+    tab.show()
+    qtbot.waitUntil(lambda: idle(tab), timeout=30_000)
+    tab.question_edit.setText(BRIDGE_QUESTION)
+    tab.ask()
+    qtbot.waitUntil(lambda: idle(tab) and "not asked" in tab.answers_note.text(), timeout=30_000)
+    (library_folder / "new.txt").write_text("A new note about the harbour crane.", encoding="utf-8")
+    tab.add_paths([library_folder / "new.txt"])
+    qtbot.waitUntil(lambda: idle(tab) and "could not be opened" in tab.sources.progress_label.text(), timeout=30_000)
+    assert tab.message_label.isVisible()
+    assert tab.snapshot.queued == 1, "the file waits for a working model"

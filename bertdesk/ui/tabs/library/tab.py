@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 WATCH_SETTLE_MS = 500
 #: The unfolded explanation's height at most (it scrolls beyond).
 EXPLANATION_HEIGHT = 150
+SEARCHING = "Searching the library…"
 #: Text longer than this given to the tab is not taken as a question.
 MAX_QUESTION_CHARS = 500
 #: While indexing, the documents are listed again at most this often (a library of small files finishes many a
@@ -318,6 +319,8 @@ class LibraryTab(AnalysisTab):
             self._opening_embedder = False
             self._embedder_waiters.clear()
             self.sources.set_progress(None, f"The embedding model could not be opened: {message}")
+            if self.answers_note.text() == SEARCHING:  # a question was waiting for it
+                self.answers_note.setText(f"The question was not asked: {message}")
         self._next_op()
 
     def _op_cancelled(self) -> None:
@@ -602,7 +605,7 @@ class LibraryTab(AnalysisTab):
         reader = self.reader_combo.reader(self.bundle)
         document_ids, folder = self.filter_combo.scope()
         db_path = self.db_path
-        self.answers_note.setText("Searching the library…")
+        self.answers_note.setText(SEARCHING)
 
         def submit() -> None:
             embedder = self.embedder
