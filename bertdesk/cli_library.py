@@ -69,11 +69,15 @@ def _store(args: argparse.Namespace):
 
 
 def _embedder(args: argparse.Namespace, store) -> object:
-    """--model / --precision, else the model the library was indexed with (and its precision), else the default."""
+    """--model / --precision, else the model the library was indexed with (its folder if it is still there, else
+    the installed bundle of that name; and its precision), else the default."""
     from bertdesk.core.bundle import open_model
 
     recorded = store.meta()
-    model = args.model or recorded.get("embedder")
+    model = args.model
+    if model is None and recorded.get("embedder"):
+        folder = recorded.get("embedder_path")
+        model = folder if folder and Path(folder).is_dir() else recorded["embedder"]
     precision = args.precision
     if precision is None and args.model is None and recorded.get("embedder_precision") in ("fp32", "int8"):
         precision = recorded["embedder_precision"]

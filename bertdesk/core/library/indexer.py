@@ -70,9 +70,10 @@ def _duration(seconds: float) -> str:
 
 
 def embedder_record(embedder: Bundle) -> dict[str, str]:
-    """What the library records about the model its vectors come from."""
+    """What the library records about the model its vectors come from (its folder too, for a bundle given by path
+    rather than installed)."""
     return {"embedder": embedder.info.name, "embedder_precision": embedder.info.precision,
-            "dim": str(embedder.info.hidden_size)}
+            "dim": str(embedder.info.hidden_size), "embedder_path": str(embedder.info.path)}
 
 
 def check_embedder(store: LibraryStore, embedder: Bundle) -> None:

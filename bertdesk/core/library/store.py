@@ -364,7 +364,7 @@ class LibraryStore:
                                 ).fetchall()
             conn.execute("DELETE FROM documents")
             conn.execute("DELETE FROM failures")
-            conn.execute("DELETE FROM meta WHERE key IN ('embedder', 'embedder_precision', 'dim')")
+            conn.execute("DELETE FROM meta WHERE key IN ('embedder', 'embedder_precision', 'dim', 'embedder_path')")
             now = time.time()
             conn.executemany("INSERT OR IGNORE INTO queue(path, source_id, queued) VALUES (?, ?, ?)",
                              [(p, s, now) for p, s in rows])

@@ -58,9 +58,9 @@ def test_add_list_status_remove_index(tmp_path: Path, tiny_bundle: Path, capsys:
     assert code == 0 and (docs / "memo.docx").is_file()
     write_text_file = docs / "later.txt"
     write_text_file.write_text("A file that came later.")
-    code, out, err = library(capsys, "index", "--db", db, "--model", str(tiny_bundle), "--json")
+    code, out, err = library(capsys, "index", "--db", db, "--json")  # the recorded embedder, found by its folder
     assert code == 0, err
-    assert json.loads(out)["files"] == 1
+    assert json.loads(out)["files"] == 1 and json.loads(out)["model"] == tiny_bundle.name
     code, out, _ = library(capsys, "list", "--db", db)
     assert "later" in out and "memo" not in out
     check_complete(Path(db))
