@@ -94,7 +94,7 @@ def test_a_download_completes_with_progress_and_the_model_is_in_the_picker(qtbot
                                                                            tiny_bundle, monkeypatch):
     reports: list[tuple[float, str]] = []
     dialog.runner.progress.connect(lambda fraction, text: reports.append((fraction, text)))
-    with HubServer(tiny_bundle, REPO) as server:
+    with ThrottledHub(tiny_bundle, REPO) as server:  # slow enough for progress reports to pass the 50 ms throttle
         point_at(monkeypatch, server.endpoint)
         assert dialog.tabs.currentWidget() is dialog.catalogue
         download_button(dialog).click()
