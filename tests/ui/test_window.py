@@ -123,7 +123,7 @@ def test_ctrl_number_switches_tabs(qtbot, open_window, tiny_bundle):
 def test_switching_model_reaches_every_tab(qtbot, open_window, installed_models, tiny_bundle, tiny_classifier_bundle):
     models = installed_models
     window = open_window(models / tiny_bundle.name)
-    assert window.model_picker.count() == 2
+    assert window.model_picker.model_count() == 2
     classifier = str(models / tiny_classifier_bundle.name)
     index = window.model_picker.findData(classifier)
     assert "classification" in window.model_picker.itemText(index)
@@ -480,9 +480,9 @@ def test_cancelling_the_first_install_leaves_a_model_to_choose(
     assert "choose one" in window.statusBar().currentMessage()
     picker = window.model_picker
     items = [picker.itemText(i) for i in range(picker.count())]
-    assert items[-1] == "Install the default model, all-MiniLM-L6-v2"
-    assert len(items) == (2 if installed else 1) and picker.currentIndex() == -1
-    picker.activated.emit(picker.count() - 1)
+    assert items[-3] == "Install the default model, all-MiniLM-L6-v2" and items[-1] == "Manage models…"
+    assert picker.model_count() == (1 if installed else 0) and picker.currentIndex() == -1
+    picker.activated.emit(picker.count() - 3)
     qtbot.waitUntil(lambda: window.bundle is not None, timeout=10_000)
     assert calls == [None, None]
     wait_idle(qtbot, window)
@@ -582,7 +582,8 @@ def test_a_failing_model_listing_is_not_retried_forever(qtbot, open_window, tiny
     qtbot.waitUntil(window.model_picker.isEnabled, timeout=10_000)
     qtbot.wait(300)
     assert listings == [1], "one listing after the cancel, no retries"
-    assert window.bundle is None and window.model_picker.count() == 1  # only "Install the default model"
+    assert window.bundle is None and window.model_picker.model_count() == 0
+    assert window.model_picker.itemText(0).startswith("Install the default model")
 
 
 def test_the_status_bar_names_the_working_tab_from_another_tab_and_esc_cancels_only_the_current(
