@@ -183,3 +183,22 @@ def test_add_watch_follows_the_folder_until_ctrl_c(tmp_path: Path, tiny_bundle: 
     with LibraryStore(db) as store:
         assert store.sources()[0].watch and store.stats().documents == 6
     check_complete(db)
+
+
+def test_two_processes_importing_into_one_library_at_once(tmp_path: Path, tiny_bundle: Path) -> None:
+    docs = tmp_path / "docs"
+    files = corpus(docs)
+    more = tmp_path / "more"
+    good_documents(more)
+    db = tmp_path / "lib.sqlite3"
+    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
+    runs = [subprocess.Popen(_cli("add", str(folder), "--db", str(db), "--model", str(tiny_bundle)), env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for folder in (docs, docs, more)]  # two race for the same files, a third adds its own
+    for process in runs:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    with LibraryStore(db) as store:
+        paths = [d.path for d in store.documents()]
+        assert len(paths) == len(set(paths)) == files - 1 + 5 and store.queued() == []
+    check_complete(db)
