@@ -7,6 +7,7 @@ window must still be alive and None's reference count must not have fallen.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -65,6 +66,7 @@ def test_hover_scroll_resize_and_typing_soak(qtbot, tiny_bundle):
     qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
     tab = window.tabs[0]
     view = tab.main_pane.view
+    gc.collect()  # earlier tests' garbage, freed during the soak, would lower None's count by tens of thousands
     before = sys.getrefcount(None)
 
     tab.set_input_text("The quick brown fox jumps over the lazy dog, unbelievably quickly today.")
@@ -99,6 +101,7 @@ def test_hover_scroll_resize_and_typing_soak(qtbot, tiny_bundle):
     qtbot.waitUntil(lambda: not tab.is_busy(), timeout=20_000)
 
     assert window.isVisible()
+    gc.collect()
     assert sys.getrefcount(None) >= before - 50
     window.close()
 
