@@ -12,6 +12,22 @@ from PySide6.QtWidgets import QApplication
 from bertdesk.core.errors import BertdeskError
 from bertdesk.ui.samples import sample_text
 
+#: The Ask tab's sample (it takes a question and a context; samples.json has one text per tab): the answer, "330
+#: metres", is a span for a question-answering model, and its sentence ranks first in sentence retrieval.
+ASK_SAMPLE = {
+    "question": "How tall is the Eiffel Tower?",
+    "context": (
+        "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after "
+        "the engineer Gustave Eiffel, whose company designed and built the tower for the 1889 World's Fair. Some of "
+        "France's leading artists and intellectuals criticised its design at first, but it has become a global "
+        "cultural icon of France and one of the most recognisable structures in the world. The tower is 330 metres "
+        "tall, about the same height as an 81-storey building, and the tallest structure in Paris. It was the "
+        "tallest man-made structure in the world until the Chrysler Building in New York City was finished in "
+        "1930. The tower has three levels for visitors, with restaurants on the first and second levels; the top "
+        "level's platform is 276 metres above the ground. Nearly seven million people visit it every year."
+    ),
+}
+
 
 def render_tab(
     tab_name: str,
@@ -42,7 +58,10 @@ def render_tab(
         if window.bundle is None:
             raise BertdeskError(f"No model could be loaded: {window.messages.text()}")
         text = sample_text(tab_name.lower()) if sample else None
-        if text is not None:
+        if sample and tab_name.lower() == "ask":
+            tab.restore_state(ASK_SAMPLE)  # the question and the context together
+            _wait(app, lambda: not window.is_busy(), timeout_s)
+        elif text is not None:
             tab.set_input_text(text)
             _wait(app, lambda: not window.is_busy(), timeout_s)
         _process_events_for(app, 0.2)  # layouts and the status bar settle

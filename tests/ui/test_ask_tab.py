@@ -389,3 +389,21 @@ def test_replacing_the_curves_of_four_windows_costs_the_gui_thread_little(qtbot)
     assert sorted(costs)[3] < 0.012, f"median {sorted(costs)[3] * 1000:.1f} ms"
     assert curves.boundary_positions() == [374.5, 749.5, 1124.5] and curves.span_region() == (105.5, 110.5)
     assert curves._plot.getViewBox().viewRange()[1][1] >= max(start.max(), end.max())
+
+
+def test_the_screenshot_sample_asks_a_question_its_context_answers(qtbot, tab, default_bundle_dir, squad_bundle_dir,
+                                                                  tmp_path):
+    """`bertdesk screenshot --tab ask` shows a question and a context: a span answer with a QA model, the sentence
+    holding it first in retrieval with the default model."""
+    from bertdesk.ui.screenshot import ASK_SAMPLE, render_tab
+
+    tab.restore_state(ASK_SAMPLE)
+    tab.set_bundle(open_model(str(squad_bundle_dir)))
+    wait_for_final(qtbot, tab)
+    assert tab.answers()[0].text == "330 metres"
+    assert tab.highlighted_spans()[0] == (tab.answers()[0].start, tab.answers()[0].end)
+    tab.set_bundle(open_model(str(default_bundle_dir)))
+    wait_for_final(qtbot, tab)
+    assert "330 metres" in tab.answers()[0].text and tab.shown_run().is_retrieval
+    image = render_tab("ask", tmp_path / "ask.png", bundle_dir=squad_bundle_dir, size=(1024, 700))
+    assert image.stat().st_size > 10_000

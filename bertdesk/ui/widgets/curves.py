@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from bertdesk.core.export import CurvesData
@@ -26,6 +26,9 @@ MAX_DOTTED = 80
 HINT = "Hover over the plot to read each series at a token."
 #: The axis height is measured on this many of the longest labels (by characters), not on all of them.
 LONGEST_MEASURED = 40
+#: The token labels' share of the widget's height at most, and the characters they keep at least.
+LABEL_SHARE = 0.22
+MIN_LABEL_CHARS = 5
 
 
 class _LazyLabels(Sequence[str]):
@@ -51,12 +54,23 @@ class _LazyLabels(Sequence[str]):
 
 class _TokenAxis(LabelAxis):
     """A LabelAxis that elides only the labels it draws and sizes itself from the longest few: setting 1,500 token
-    labels costs ~1 ms instead of ~20 ms of elision on the GUI thread."""
+    labels costs ~1 ms instead of ~20 ms of elision on the GUI thread. `set_room` caps the labels' length in pixels,
+    so that a short plot keeps most of its height for the curves."""
+
+    _room = math.inf
+    _raw: Sequence[str] = ()
+
+    def set_room(self, pixels: float) -> None:
+        """Elide labels longer than `pixels` (and never longer than MAX_LABEL_CHARS characters)."""
+        if pixels != self._room:
+            self._room = pixels
+            self.set_labels(self._raw)
 
     def set_labels(self, labels: Sequence[str]) -> None:
         """Name the positions 0..len(labels)-1 (cleaned and elided when drawn)."""
         metrics = self._metrics()
-        limit = metrics.averageCharWidth() * MAX_LABEL_CHARS
+        limit = min(metrics.averageCharWidth() * MAX_LABEL_CHARS, self._room)
+        self._raw = labels
         self._labels = _LazyLabels(tuple(labels), metrics, limit)
         longest = heapq.nlargest(LONGEST_MEASURED, range(len(labels)), key=lambda i: len(str(labels[i])))
         widest = max((metrics.horizontalAdvance(self._labels[i]) for i in longest), default=0.0)
@@ -90,7 +104,8 @@ class Curves(QWidget):
         plot.getAxis("left").enableAutoSIPrefix(False)  # probabilities read as 0.15, not "150 (x0.001)"
         style_plot(plot, self._plot_widget, self.palette())
         base = self.palette().color(QPalette.ColorRole.Base)
-        self._legend = plot.addLegend(offset=(-10, 10), brush=QColor(base.red(), base.green(), base.blue(), 210))
+        self._legend = plot.addLegend(offset=(-10, 4), brush=QColor(base.red(), base.green(), base.blue(), 210),
+                                      colCount=4)  # one row: a short plot keeps its curves in view
         self._legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.Text))
         self._boundaries = pg.PlotCurveItem(
             pen=pg.mkPen(BOUNDARY_COLOR, width=1, style=Qt.PenStyle.DashLine), connect="pairs"
@@ -169,6 +184,12 @@ class Curves(QWidget):
         view.setLimits(xMin=-0.5, xMax=count - 0.5)
         view.setRange(xRange=(-0.5, count - 0.5), yRange=(low, high), padding=0)
         self._stack.setCurrentWidget(self._plot_widget)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Token labels take at most LABEL_SHARE of the height (elided beyond)."""
+        super().resizeEvent(event)
+        room = max(self.fontMetrics().averageCharWidth() * MIN_LABEL_CHARS, self.height() * LABEL_SHARE)
+        self._plot.getAxis("bottom").set_room(room)
 
     def _set_series(self, values: Mapping[str, np.ndarray]) -> None:
         """One line item per series name, made again (with the legend) only when the names change."""

@@ -359,6 +359,7 @@ class AskTab(AnalysisTab):
         self._latest_partial = None
         self._set_progress_visible(False)
         self._show_run(result)
+        self.detail.setVisible(not result.is_retrieval)  # hovering the context reads no probabilities then
         self._char_to_token = result.char_to_token
         self._select_row(0)
         if not self.context_edit.hasFocus():

@@ -37,6 +37,9 @@ _Index = QModelIndex | QPersistentModelIndex
 WINDOW_HEADERS = ("Window", "Tokens", "Null score")
 #: Rows measured to size the windows table's columns.
 WIDTH_SAMPLE_ROWS = 40
+#: The panel's height in lines when it only says that sentence retrieval has no curves.
+RETRIEVAL_NOTE_LINES = 4
+QWIDGETSIZE_MAX = 16777215
 
 
 def _caption(text: str, parent: QWidget) -> QLabel:
@@ -201,8 +204,11 @@ class WhyPanel(QWidget):
         self.tokens_button.setEnabled(False)
         if run is not None and run.is_retrieval:
             self.stack.setCurrentWidget(self.retrieval_note)
+            # a note of a few lines: the context and the sentences above get the height
+            self.setMaximumHeight(self.fontMetrics().lineSpacing() * RETRIEVAL_NOTE_LINES)
             self.windows_model.set_result(None)
             return
+        self.setMaximumHeight(QWIDGETSIZE_MAX)
         self.stack.setCurrentWidget(self.pages)
         result = run.result if run is not None else None
         self.windows_model.set_result(result)
