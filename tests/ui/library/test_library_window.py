@@ -49,6 +49,22 @@ def test_the_library_tab_in_the_window_imports_answers_and_closes_clean(qtbot, l
     assert tab.embedder is not None and tab.embedder.info.precision == "int8", "indexing uses the int8 graph"
 
 
+def test_the_library_tab_fits_a_1024_pixel_window_with_its_titles_readable(qtbot, library_window, library_folder):
+    window = library_window
+    tab = window.select_tab("library")
+    imported(qtbot, tab, library_folder)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() <= 1024, timeout=5_000)
+    QApplication.processEvents()
+    assert window.width() == 1024, "the tab asks for no more width than a 1024-pixel screen has"
+    assert tab.sources.tree.header().sectionSize(0) >= 100, "document titles keep room in the list"
+    tab.main_split.setSizes([300, 700])
+    tab.main_split.splitterMoved.emit(300, 1)  # as a drag of the handle does
+    window.resize(1200, 700)
+    QApplication.processEvents()
+    assert tab.main_split.sizes()[0] < 430, "once dragged, the handle stays where the user put it"
+
+
 def test_escape_in_the_window_cancels_the_import(qtbot, library_window, tmp_path):
     from tests.ui.library.test_library_tab import many_files
 

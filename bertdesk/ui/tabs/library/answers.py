@@ -50,9 +50,9 @@ def make_up_lines(answer: LibraryAnswer) -> list[str]:
     return lines
 
 
-def make_up_html(answer: LibraryAnswer) -> str:
-    """`make_up_lines` as escaped HTML lines."""
-    return "<br>".join(escape(line) for line in make_up_lines(answer))
+def make_up_html(answer: LibraryAnswer, separator: str = "<br>") -> str:
+    """`make_up_lines` as escaped HTML, one a line (or joined by `separator`)."""
+    return separator.join(escape(line) for line in make_up_lines(answer))
 
 
 def short(text: str, limit: int = MAX_ANSWER_CHARS) -> str:

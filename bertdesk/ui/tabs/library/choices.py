@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 #: The reader choices that are not an installed model's folder.
 READER_NONE = "none"
 READER_WINDOW = "window"
+#: The combos' width in characters at least (the tab must fit a 1024-pixel window; the list opens wider).
+MIN_CHARS = 10
 
 
 def _is_reader(bundle: Bundle | None) -> bool:
@@ -36,7 +38,7 @@ class ReaderCombo(QComboBox):
             "best passages are shown (retrieval)."
         )
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(16)
+        self.setMinimumContentsLength(MIN_CHARS)
         self.activated.connect(self._activated)
 
     def fill(self, window_bundle: Bundle | None, installed: list[BundleInfo]) -> None:
@@ -78,7 +80,7 @@ class FilterCombo(QComboBox):
         super().__init__(parent)
         self.setToolTip("Search every document, one folder, or one document.")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(16)
+        self.setMinimumContentsLength(MIN_CHARS)
         self.addItem("all documents", None)
 
     def fill(self, snapshot: Snapshot) -> bool:

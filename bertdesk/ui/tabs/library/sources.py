@@ -166,7 +166,6 @@ class SourcesPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_files_button)
         buttons.addWidget(self.add_folder_button)
-        buttons.addWidget(self.watch_check)
         buttons.addStretch(1)
         buttons.addWidget(self.remove_button)
         resume_row = QHBoxLayout()
@@ -183,6 +182,7 @@ class SourcesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        layout.addWidget(self.watch_check)  # its own line: the panel fits a 1024-pixel window beside the answers
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.stats_label)

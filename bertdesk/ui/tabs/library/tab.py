@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -72,6 +72,9 @@ WATCH_SETTLE_MS = 500
 #: The unfolded explanation's height at most (it scrolls beyond).
 EXPLANATION_HEIGHT = 150
 SEARCHING = "Searching the library…"
+#: The library's share of the tab's width, and its width at least and at most (until the user drags the handle).
+LEFT_SHARE = 0.4
+LEFT_WIDTH = (430, 560)
 #: Text longer than this given to the tab is not taken as a question.
 MAX_QUESTION_CHARS = 500
 #: While indexing, the documents are listed again at most this often (a library of small files finishes many a
@@ -206,13 +209,18 @@ class LibraryTab(AnalysisTab):
         answers_layout.addWidget(self.stale_label)
         answers_layout.addWidget(self.answers_note)
         answers_layout.addWidget(self.answers, 1)
-        answers_layout.addWidget(self.make_up_button)
-        answers_layout.addWidget(self.make_up_label)
+        # The selected answer's score make-up heads its viewer: the list keeps its rows when it is unfolded.
+        viewer_column = QWidget(self)
+        viewer_layout = QVBoxLayout(viewer_column)
+        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        viewer_layout.addWidget(self.make_up_button)
+        viewer_layout.addWidget(self.make_up_label)
+        viewer_layout.addWidget(self.viewer, 1)
         self.right_split = QSplitter(Qt.Orientation.Vertical, self)
         self.right_split.addWidget(answers_box)
-        self.right_split.addWidget(self.viewer)
+        self.right_split.addWidget(viewer_column)
         self.right_split.setStretchFactor(0, 1)
-        self.right_split.setStretchFactor(1, 3)
+        self.right_split.setStretchFactor(1, 2)
         self.right_split.setChildrenCollapsible(False)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
@@ -225,12 +233,12 @@ class LibraryTab(AnalysisTab):
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(left)
         self.main_split.addWidget(right)
-        self.main_split.setStretchFactor(0, 2)
-        self.main_split.setStretchFactor(1, 3)
         self.main_split.setChildrenCollapsible(False)
+        self._split_placed_by_user = False
+        self.main_split.splitterMoved.connect(self._split_moved)
 
         self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does this work? Passages, keyword and vector search, fusion, the reader")
+        self.explain_button.setText("How does this work? Passages, two searches, fusion, the reader")
         self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
         self.explain_button.setCheckable(True)
@@ -703,7 +711,7 @@ class LibraryTab(AnalysisTab):
             return
         answer = outcome.result.answers[row]
         self.viewer.show_answer(answer, outcome.page_texts.get(answer.passage_id))
-        self.make_up_label.setText(make_up_html(answer))
+        self.make_up_label.setText(make_up_html(answer, " · "))  # a line or two: the viewer keeps its room
 
     def selected_answer(self) -> LibraryAnswer | None:
         """The answer open in the viewer."""
@@ -718,6 +726,18 @@ class LibraryTab(AnalysisTab):
     def _clear_viewer(self) -> None:
         self.viewer.clear()
         self.make_up_label.setText(MAKE_UP_HINT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        """Until the user drags the handle: the library LEFT_SHARE of the width, within LEFT_WIDTH (its titles stay
+        readable at 1024 pixels, and a wide window gives its room to the page)."""
+        super().resizeEvent(event)
+        if not self._split_placed_by_user:
+            total = sum(self.main_split.sizes()) or self.main_split.width()
+            left = max(LEFT_WIDTH[0], min(LEFT_WIDTH[1], round(total * LEFT_SHARE)))
+            self.main_split.setSizes([left, max(0, total - left)])
+
+    def _split_moved(self) -> None:
+        self._split_placed_by_user = True
 
     def _make_up_toggled(self, on: bool) -> None:
         self.make_up_label.setVisible(on)
