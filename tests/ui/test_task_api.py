@@ -148,7 +148,8 @@ def test_the_registry_makes_every_tab_in_order_with_placeholders_for_the_missing
     made = registry.make_tabs()
     for tab in made:
         qtbot.addWidget(tab)
-    assert [tab.key for tab in made] == list(registry.TAB_KEYS) == ["tokens", "similarity", "classify", "ask"]
+    keys = ["tokens", "similarity", "classify", "ask", "library"]
+    assert [tab.key for tab in made] == list(registry.TAB_KEYS) == keys
     assert [tab.title for tab in made] == [spec.title for spec in registry.TABS]
     assert registry.tab_class("tokens") is TokensTab
     monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))

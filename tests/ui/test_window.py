@@ -32,7 +32,7 @@ from bertdesk.ui.samples import sample_text
 from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.workers import JobRunner
 
-TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask"]
+TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask", "Library"]
 SAMPLE = sample_text("tokens")
 
 

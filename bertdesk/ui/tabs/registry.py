@@ -42,9 +42,14 @@ TABS: tuple[TabSpec, ...] = (
         "ask", "Ask",
         "It will answer a question from a passage with a question-answering model and highlight the answer.",
     ),
+    TabSpec(
+        "library", "Library",
+        "It will import your documents (PDF, Word, HTML, Markdown, text) and answer questions from them with the "
+        "document and page.",
+    ),
 )
 
-#: The tab keys in order: "tokens", "similarity", "classify", "ask".
+#: The tab keys in order: "tokens", "similarity", "classify", "ask", "library".
 TAB_KEYS: tuple[str, ...] = tuple(spec.key for spec in TABS)
 
 
