@@ -37,6 +37,7 @@ GPT4ALL_CHUNKS_PER_S = (1.5, 9.0)
 PAGES_PER_PDF = 25
 PAGES_PER_DOCX = 25
 TXT_FILES = 50
+VOCABULARY = 100_000  # words of the synthetic passages in the dense-search measurement
 DOCX_SHARE = 0.15  # of the pages; the rest are PDF pages
 PARAGRAPHS_PER_PAGE = 2
 MAX_PAGE_CHARS = 2600  # what fits on an A4 page at 11 pt (longer paragraphs are left out)
@@ -158,7 +159,7 @@ def bench_ask(db: Path, asked: list[dict], where: dict[int, tuple[str, int]], re
     times, cpu, page_hits, top_page, answer_hits = [], [], 0, 0, 0
     for item in asked:
         start, cpu_start = time.perf_counter(), time.process_time()
-        result = ask_library(store, item["question"], embedder, reader, top_k=5, passages=passages)
+        result = ask_library(store, item["question"], embedder, reader, top_k=5, read=passages)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - cpu_start)
         right = where[item["page_index"]]
@@ -199,22 +200,23 @@ def bench_vectors(folder: Path, count: int, searches: int = 20) -> dict:
     for start in range(0, count, 10_000):
         block = rng.standard_normal((min(10_000, count - start), dim)).astype(np.float32)
         block /= np.linalg.norm(block, axis=1, keepdims=True)
+        words = rng.integers(0, VOCABULARY, (len(block), 12))  # each word in ~12 of 100,000 texts, as in prose
         conn.executemany(
             "INSERT INTO passages(document_id, page, start, end, text, vector) VALUES (1, 1, 0, 9, ?, ?)",
-            [(f"passage {start + i}", v.astype("<f2").tobytes()) for i, v in enumerate(block)],
+            [(" ".join(f"w{w}" for w in row), v.astype("<f2").tobytes()) for row, v in zip(words, block, strict=True)],
         )
     conn.execute("COMMIT")
     conn.close()
     store = SimpleNamespace(path=db)
     before = rss_mb()
     start = time.perf_counter()
-    search_passages(store, "what is the first passage", embedder)
+    search_passages(store, "where is w1 near w2", embedder)
     cold = time.perf_counter() - start
     after = rss_mb()
     warm = []
     for i in range(searches):
         start = time.perf_counter()
-        search_passages(store, f"passage number {i}", embedder)
+        search_passages(store, f"where is w{i} near w{i + 1000} and w{i + 2000}", embedder)
         warm.append(time.perf_counter() - start)
     query = rng.standard_normal(dim).astype(np.float32)
     query /= np.linalg.norm(query)
@@ -229,9 +231,41 @@ def bench_vectors(folder: Path, count: int, searches: int = 20) -> dict:
             "cache_mb": cache_bytes() / 1e6, "rss_mb": after - before, "db_mb": db_bytes(db) / 1e6}
 
 
+def bench_corpus(root: Path, args: argparse.Namespace) -> None:
+    """Write the corpus, import it, ask its questions; print the figures."""
+    from bertdesk.core.convert import convert_checkpoint
+
+    pages, asked = layout(args.pages, args.questions)
+    start = time.perf_counter()
+    where = write_corpus(root / "corpus", pages)
+    files = len(list((root / "corpus").iterdir()))
+    print(f"corpus: {len(pages)} pages in {files} files (PDF, DOCX, TXT), written in "
+          f"{time.perf_counter() - start:.1f} s")
+    imported = bench_import(root / "library.sqlite3", root / "corpus")
+    seconds = imported["seconds"]
+    print(f"import (int8 all-MiniLM-L6-v2): {imported['files']} files, {imported['pages']} pages, "
+          f"{imported['passages']} passages, {imported['failures']} failures in {seconds:.1f} s "
+          f"({imported['cpu']:.0f} CPU s; goal <= 120 s)")
+    print(f"  {imported['pages'] / seconds:.1f} pages/s, {imported['passages'] / seconds:.1f} passages/s "
+          f"(goal >= 25; GPT4All LocalDocs users report {GPT4ALL_CHUNKS_PER_S[0]}-{GPT4ALL_CHUNKS_PER_S[1]} "
+          f"chunks/s: {imported['passages'] / seconds / GPT4ALL_CHUNKS_PER_S[1]:.0f}-"
+          f"{imported['passages'] / seconds / GPT4ALL_CHUNKS_PER_S[0]:.0f}x)")
+    print(f"  database: {imported['db_bytes'] / 1e6:.1f} MB "
+          f"({imported['db_bytes'] / max(1, imported['passages']):.0f} bytes a passage)")
+    reader = convert_checkpoint(FIXTURE, root / "minilm-l6-squad")
+    for passages in args.read:
+        asks = bench_ask(root / "library.sqlite3", asked, where, reader, passages)
+        print(f"ask ({asks['n']} SQuAD questions, {passages} passages read by minilm-l6-squad, top 5 answers): "
+              f"median {asks['median'] * 1000:.0f} ms ({asks['cpu']:.2f} CPU s), p90 {asks['p90'] * 1000:.0f} ms "
+              f"(goal <= 500 ms median); first ask (loads the vectors) {asks['cold'] * 1000:.0f} ms")
+        print(f"  right page among the answers {asks['page_hits']}/{asks['n']}, first answer on the right page "
+              f"{asks['top_page']}/{asks['n']}, first answer matches a SQuAD answer "
+              f"{asks['answer_hits']}/{asks['n']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--pages", type=int, default=1000, help="corpus size (0: only the dense search)")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--read", type=lambda v: [int(x) for x in v.split(",")], default=[5, 10, 20],
                         help="passages the reader reads per question, comma-separated settings to compare")
@@ -242,37 +276,10 @@ def main() -> int:
         return 2
     print(f"load before: {uptime()}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        from bertdesk.core.convert import convert_checkpoint
-
-        root = Path(tmp)
-        pages, asked = layout(args.pages, args.questions)
-        start = time.perf_counter()
-        where = write_corpus(root / "corpus", pages)
-        files = len(list((root / "corpus").iterdir()))
-        print(f"corpus: {len(pages)} pages in {files} files (PDF, DOCX, TXT), written in "
-              f"{time.perf_counter() - start:.1f} s")
-        imported = bench_import(root / "library.sqlite3", root / "corpus")
-        seconds = imported["seconds"]
-        print(f"import (int8 all-MiniLM-L6-v2): {imported['files']} files, {imported['pages']} pages, "
-              f"{imported['passages']} passages, {imported['failures']} failures in {seconds:.1f} s "
-              f"({imported['cpu']:.0f} CPU s; goal <= 120 s)")
-        print(f"  {imported['pages'] / seconds:.1f} pages/s, {imported['passages'] / seconds:.1f} passages/s "
-              f"(goal >= 25; GPT4All LocalDocs users report {GPT4ALL_CHUNKS_PER_S[0]}-{GPT4ALL_CHUNKS_PER_S[1]} "
-              f"chunks/s: {imported['passages'] / seconds / GPT4ALL_CHUNKS_PER_S[1]:.0f}-"
-              f"{imported['passages'] / seconds / GPT4ALL_CHUNKS_PER_S[0]:.0f}x)")
-        print(f"  database: {imported['db_bytes'] / 1e6:.1f} MB "
-              f"({imported['db_bytes'] / max(1, imported['passages']):.0f} bytes a passage)")
-        reader = convert_checkpoint(FIXTURE, root / "minilm-l6-squad")
-        for passages in args.read:
-            asks = bench_ask(root / "library.sqlite3", asked, where, reader, passages)
-            print(f"ask ({asks['n']} SQuAD questions, {passages} passages read by minilm-l6-squad, top 5 answers): "
-                  f"median {asks['median'] * 1000:.0f} ms ({asks['cpu']:.2f} CPU s), p90 {asks['p90'] * 1000:.0f} ms "
-                  f"(goal <= 500 ms median); first ask (loads the vectors) {asks['cold'] * 1000:.0f} ms")
-            print(f"  right page among the answers {asks['page_hits']}/{asks['n']}, first answer on the right page "
-                  f"{asks['top_page']}/{asks['n']}, first answer matches a SQuAD answer "
-                  f"{asks['answer_hits']}/{asks['n']}")
+        if args.pages:
+            bench_corpus(Path(tmp), args)
         if args.vectors:
-            vectors = bench_vectors(root, args.vectors)
+            vectors = bench_vectors(Path(tmp), args.vectors)
             print(f"dense search over {vectors['count']:,} float16 BLOB vectors (numpy, float32 in memory): first "
                   f"search {vectors['cold'] * 1000:.0f} ms (loads the matrix), then search_passages "
                   f"{vectors['warm'] * 1000:.0f} ms median (embedding + BM25 + dense + fusion), matrix product and "
