@@ -81,11 +81,15 @@ def _token(
     )
 
 
-def batch_width(lengths: Sequence[int], index: int, batch_tokens: int) -> int:
-    """The padded width of the batch window `index` runs in, when one question's windows of these `lengths` are
+def batch_widths(lengths: Sequence[int], batch_tokens: int) -> list[int]:
+    """The padded width of the batch each window runs in, when one question's windows of these `lengths` are
     batched under `batch_tokens` padded tokens, as the QA core batches them (`window_batches`)."""
-    group = next(g for g in window_batches(list(lengths), batch_tokens) if index in g)
-    return max(lengths[i] for i in group)
+    widths = [0] * len(lengths)
+    for group in window_batches(list(lengths), batch_tokens):
+        width = max(lengths[i] for i in group)
+        for i in group:
+            widths[i] = width
+    return widths
 
 
 def windows_around(total: int, index: int, limit: int = MAX_CURVE_WINDOWS) -> range:

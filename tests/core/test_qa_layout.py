@@ -12,7 +12,7 @@ from bertdesk.core.qa.answer import window_batches
 from bertdesk.core.qa_layout import (
     CharToToken,
     answer_tokens,
-    batch_width,
+    batch_widths,
     curve_view,
     window_tokenization,
     windows_around,
@@ -77,7 +77,7 @@ def test_batch_width_is_the_width_of_the_cores_batch(lengths: list[int], batch_t
     assert [i for group in groups for i in group] == list(range(len(lengths)))  # context order
     assert all(len(group) == 1 or max(lengths[i] for i in group) * len(group) <= batch_tokens for group in groups)
     widths = [max(lengths[i] for i in group) for group in groups for _ in group]
-    assert [batch_width(lengths, i, batch_tokens) for i in range(len(lengths))] == widths
+    assert batch_widths(lengths, batch_tokens) == widths
 
 
 def test_windows_around_stays_inside_and_centres() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.qa import QAResult, RetrievalResult, iter_answer_question, retrieve_sentences
-from bertdesk.core.qa_layout import CharToToken
+from bertdesk.core.qa_layout import CharToToken, batch_widths
 from bertdesk.core.token_locator import Utf16Offsets
 from bertdesk.ui.tabs.ask.settings import AskSettings
 
@@ -30,6 +30,7 @@ class AskRun:
     utf16: Utf16Offsets  # context positions in Python characters ↔ Qt's UTF-16 units
     batch_tokens: int = 0  # the padded tokens per model batch (span QA)
     char_to_token: CharToToken | None = None  # for a complete span-QA result: the token under a character
+    batch_widths: tuple[int, ...] = ()  # for a complete span-QA result: each window's padded batch width
 
     @property
     def is_retrieval(self) -> bool:
@@ -51,8 +52,10 @@ def answer_job(
         if not result.complete:
             yield run
     assert run is not None
+    widths = batch_widths([len(w.input_ids) for w in run.result.windows], batch_tokens)
     return AskRun(
-        bundle, question, context, settings, run.result, utf16, batch_tokens, CharToToken(run.result.context_offsets)
+        bundle, question, context, settings, run.result, utf16, batch_tokens, CharToToken(run.result.context_offsets),
+        tuple(widths),
     )
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from bertdesk.core.qa import Answer, QAResult
-from bertdesk.core.qa_layout import CurveView, batch_width, curve_view, window_tokenization, windows_around
+from bertdesk.core.qa_layout import CurveView, curve_view, window_tokenization, windows_around
 from bertdesk.ui.tabs.ask.jobs import AskRun
 from bertdesk.ui.tabs.ask.texts import (
     CURVES_CAPTION,
@@ -285,8 +285,7 @@ class WhyPanel(QWidget):
 
     def _show_layout(self, run: AskRun, result: QAResult, index: int) -> None:
         detail = result.windows[index]
-        lengths = [len(w.input_ids) for w in result.windows]
-        width = batch_width(lengths, index, run.batch_tokens) if run.batch_tokens else lengths[index]
+        width = run.batch_widths[index] if run.batch_widths else len(detail.input_ids)
         tokenization = window_tokenization(
             run.bundle.tokenizer, run.question, run.context, detail, result.context_offsets, pad_to=width
         )
