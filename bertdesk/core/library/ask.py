@@ -176,7 +176,8 @@ def _read(reader: Bundle, question: str, found: list[_Passage], top_k: int,
           handle: JobHandle) -> tuple[LibraryAnswer, ...]:
     """The reader over every passage in one batched run; a span found in overlapping passages (same page, same
     offsets) is one answer with its best score."""
-    readable = [(rank, p) for rank, p in enumerate(found, start=1) if p.text.strip()]
+    # a passage without a letter or digit (zero-width or control characters only) gives the reader no tokens
+    readable = [(rank, p) for rank, p in enumerate(found, start=1) if any(c.isalnum() for c in p.text)]
     best: dict[tuple[int, int, int, int], LibraryAnswer] = {}
     results = iter_answer_questions(
         reader, [(question, p.text) for _, p in readable], top_k=ANSWERS_PER_PASSAGE, handle=handle

@@ -209,3 +209,12 @@ def test_the_first_answer_comes_from_the_best_passage_not_the_most_confident_spa
         right += best.passage_text == paragraph["context"]
     assert right >= 9
     forget(path)
+
+
+def test_a_passage_without_words_is_not_given_to_the_reader(tmp_path: Path, embedder: Bundle,  # noqa: F811
+                                                            squad_reader: Bundle) -> None:
+    path = tmp_path / "zero-width.sqlite3"
+    fill_library(path, embedder, [(tmp_path / "a.txt", ["\u200b\u200b\u200b\n\n\x07\n\n" + FACTS["harbour"]])])
+    result = ask_library(SimpleNamespace(path=path), "How many containers?", embedder, squad_reader)
+    assert result.answers[0].text == "forty thousand"
+    forget(path)
