@@ -19,6 +19,8 @@ MAX_QUERY_WORDS = 32
 #: The longest n-gram of the question looked for verbatim, and the shortest that earns a boost.
 MAX_NGRAM = 8
 MIN_NGRAM = 3
+#: N-grams come from the question's first words only (a pasted page must not make thousands to look for).
+NGRAM_WORDS = 48
 
 _WORD = re.compile(r"\w+")
 # A phrase the user quoted: "…", “…” or «…».
@@ -60,9 +62,10 @@ def parse_question(question: str) -> ParsedQuestion:
         if phrase and phrase not in phrases:
             phrases.append(phrase)
     ngrams = []
-    for n in range(min(MAX_NGRAM, len(tokens)), MIN_NGRAM - 1, -1):
-        for i in range(len(tokens) - n + 1):
-            gram = tuple(tokens[i : i + n])
+    head = tokens[:NGRAM_WORDS]
+    for n in range(min(MAX_NGRAM, len(head)), MIN_NGRAM - 1, -1):
+        for i in range(len(head) - n + 1):
+            gram = tuple(head[i : i + n])
             if any(t not in STOPWORDS for t in gram) and gram not in ngrams:
                 ngrams.append(gram)
     return ParsedQuestion(tuple(terms), tuple(phrases), tuple(ngrams))

@@ -18,7 +18,7 @@ from bertdesk.core.bundle import Bundle, open_model
 from bertdesk.core.embed import embed_texts
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, PHRASE_BOOST, search_passages
-from bertdesk.core.library.retrieval_query import parse_question
+from bertdesk.core.library.retrieval_query import MAX_QUERY_WORDS, NGRAM_WORDS, parse_question
 from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.schema import open_library
 
@@ -203,6 +203,13 @@ def test_any_text_makes_a_valid_fts_query(text: str) -> None:
 @given(st.text(min_size=1, max_size=40).filter(str.strip))
 def test_any_question_searches_without_error(library: SimpleNamespace, embedder: Bundle, text: str) -> None:
     assert search_passages(library, text, embedder, limit=2)
+
+
+def test_a_pasted_page_as_question_makes_a_bounded_query(library: SimpleNamespace, embedder: Bundle) -> None:
+    page = " ".join(FILLER * 40) + " " + FACTS["glacier"]  # ~4,000 words
+    parsed = parse_question(page)
+    assert len(parsed.terms) <= MAX_QUERY_WORDS and len(parsed.ngrams) <= 6 * NGRAM_WORDS
+    assert search_passages(library, page, embedder, limit=3)
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
