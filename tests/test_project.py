@@ -63,6 +63,8 @@ def test_the_wheel_holds_every_subpackage_and_the_resources(tmp_path: Path) -> N
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
+    (source / "models").mkdir()
+    shutil.copy(ROOT / "models" / "catalog.toml", source / "models" / "catalog.toml")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), source],
         capture_output=True,
@@ -81,3 +83,4 @@ def test_the_wheel_holds_every_subpackage_and_the_resources(tmp_path: Path) -> N
     for resource in (ROOT / "resources").iterdir():
         if resource.suffix in (".svg", ".png", ".desktop", ".json", ".py"):
             assert f"bertdesk/resources/{resource.name}" in names
+    assert "bertdesk/catalog/catalog.toml" in names  # the model catalogue, where core/models/catalog.py looks

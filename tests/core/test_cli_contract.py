@@ -174,7 +174,7 @@ def test_a_console_that_cannot_encode_the_text(tiny: str, default_bundle_dir: Pa
         (["screenshot", "--tab", "nope", "x.png"], "argument --tab: invalid choice: 'nope'"),
         (["screenshot", "--tab", "tokens", "--width", "-5", "x.png"], "-5 is not between 100 and 8192 pixels"),
         (["screenshot", "--tab", "tokens", "--height", "abc", "x.png"], "--height: 'abc' is not a whole number"),
-        (["models", "stray\nargument"], "unrecognized arguments: stray\\nargument"),
+        (["models", "stray\nargument"], "invalid choice: 'stray\\nargument'"),
         (["tokenize", "x", "--model", ""], "argument --model: give a bundle folder or an installed bundle's name"),
     ],
 )

@@ -11,11 +11,19 @@ from bertdesk.core.errors import BertdeskError
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover - Python 3.10 needs the tomli backport (see the report of issue 13)
+else:  # pragma: no cover - Python 3.10 has the tomli backport (a dependency there)
     import tomli as tomllib
 
-#: The catalogue shipped with the source: models/catalog.toml beside the package.
-CATALOG_PATH = Path(__file__).resolve().parents[3] / "models" / "catalog.toml"
+
+def _catalogue_file() -> Path:
+    """models/catalog.toml of a checkout; in an installed wheel, the copy shipped as bertdesk/catalog/catalog.toml."""
+    here = Path(__file__).resolve()
+    checkout = here.parents[3] / "models" / "catalog.toml"
+    return checkout if checkout.is_file() else here.parents[2] / "catalog" / "catalog.toml"
+
+
+#: The catalogue of recommended models.
+CATALOG_PATH = _catalogue_file()
 LAYOUTS = ("checkpoint", "onnx")
 TASKS = (TASK_QA, TASK_CLASSIFICATION, TASK_ENCODER)
 _TEXT_FIELDS = ("name", "repo_id", "revision", "task", "layout", "licence", "purpose")
