@@ -67,6 +67,9 @@ class RemoteFile:
     blob_id: str | None
 
 
+_NAME_FAILURES = ("NameResolution", "Failed to resolve", "not known", "name resolution", "nodename nor servname")
+
+
 def _reason(exc: BaseException) -> str:
     """A short cause of a failed connection: refused, a name that does not resolve, a time-out, offline mode."""
     import requests
@@ -79,7 +82,8 @@ def _reason(exc: BaseException) -> str:
     inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
     inner = getattr(inner, "reason", None) or inner  # urllib3's MaxRetryError holds the cause
     text = str(inner)
-    if "NameResolution" in type(inner).__name__ or "resolve" in text or "not known" in text:
+    # Not a bare "resolve": every file URL holds /resolve/, so a refused transfer would pass for a DNS failure.
+    if any(mark in type(inner).__name__ + text for mark in _NAME_FAILURES):
         return "the name cannot be resolved"
     if "refused" in text.lower():
         return "connection refused"

@@ -265,3 +265,18 @@ def test_listed_path_that_would_escape_the_download_folder_is_refused(qa_checkpo
             pull(REPO, endpoint=hub.endpoint)
     assert not hub.gets("model.safetensors.index.json")
     assert not list(tmp_path.rglob("escape.safetensors"))
+
+
+def test_a_refused_file_transfer_is_not_called_a_name_that_cannot_be_resolved() -> None:
+    import socket
+
+    import requests
+
+    from bertdesk.core.models.hub import _reason
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(requests.ConnectionError) as caught:
+        requests.get(f"http://127.0.0.1:{port}/org/model/resolve/main/config.json", timeout=5)
+    assert _reason(caught.value) == "connection refused"
