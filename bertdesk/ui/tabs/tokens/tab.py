@@ -211,6 +211,13 @@ class TokensTab(AnalysisTab):
         replace_text(edit, text)
         return True
 
+    def show_text_pair(self, text: str, pair: str) -> None:
+        """Segment A `text` and segment B `pair` in pair mode, each one undo step, tokenized together."""
+        self.pair_check.setChecked(bool(pair))
+        replace_text(self.text_edit, text)
+        if pair:
+            replace_text(self.pair_edit, pair)
+
     def save_state(self) -> dict:
         """Text, pair text, pair mode, ids shown and the model compared with."""
         return {
