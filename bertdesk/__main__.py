@@ -1,5 +1,5 @@
 """`python -m bertdesk ...` runs the command line."""
 
-from bertdesk.cli import main
+from bertdesk.cli import process_main
 
-raise SystemExit(main())
+raise SystemExit(process_main())

@@ -541,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def process_main(argv: Sequence[str] | None = None) -> int:
+    """`main` as a process of its own (`python -m bertdesk`, `bertdesk-cli`): with no window to keep a core free for,
+    onnxruntime may use every core unless BERTDESK_THREADS says otherwise."""
+    os.environ.setdefault("BERTDESK_THREADS", str(os.cpu_count() or 1))
+    return main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code.
 

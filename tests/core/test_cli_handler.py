@@ -100,3 +100,14 @@ def test_each_run_reads_its_own_stdin(monkeypatch: pytest.MonkeyPatch, tiny_bund
         assert cli.main(["tokenize", "-", "--json", "--model", str(tiny_bundle)]) == 0
         texts.append(json.loads(out.getvalue())["text"])
     assert texts == ["the cat", "a dog"]
+
+
+def test_the_command_line_process_may_use_every_core(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import os
+
+    monkeypatch.delenv("BERTDESK_THREADS", raising=False)
+    assert cli.process_main(["models", "--json"]) == 0
+    assert os.environ["BERTDESK_THREADS"] == str(os.cpu_count() or 1)
+    monkeypatch.setenv("BERTDESK_THREADS", "1")  # the user's choice stands
+    assert cli.process_main(["models", "--json"]) == 0
+    assert os.environ["BERTDESK_THREADS"] == "1"
