@@ -11,7 +11,6 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QTextCharFormat, QTextCurs
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -19,13 +18,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTextEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +45,7 @@ from bertdesk.ui.tabs.ask.texts import (
 )
 from bertdesk.ui.tabs.ask.why import WhyPanel
 from bertdesk.ui.tabs.base import AnalysisTab
+from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
@@ -185,23 +183,8 @@ class AskTab(AnalysisTab):
         self.detail = QLabel(DETAIL_HINT, self)
         self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does this work? Extractive vs abstractive QA")
-        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.explain_button.setCheckable(True)
-        self.explain_button.setAutoRaise(True)
-        self.explanation = QLabel(EXPLANATION, self)
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextFormat(Qt.TextFormat.RichText)
-        self.explanation.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.explanation_area = QScrollArea(self)
-        self.explanation_area.setWidget(self.explanation)
-        self.explanation_area.setWidgetResizable(True)
-        self.explanation_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.explanation_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.explanation_area.setMaximumHeight(EXPLANATION_HEIGHT)
-        self.explanation_area.hide()
+        self.explain = Explanation("How does this work? Extractive vs abstractive QA", EXPLANATION, self,
+                                   max_height=EXPLANATION_HEIGHT)
 
         question_row = QHBoxLayout()
         question_row.addWidget(question_label)
@@ -254,8 +237,7 @@ class AskTab(AnalysisTab):
         layout.addWidget(self.settings_box)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.detail)
-        layout.addWidget(self.explain_button)
-        layout.addWidget(self.explanation_area)
+        layout.addWidget(self.explain)
 
     def _connect(self) -> None:
         self.question_edit.textChanged.connect(self.input_changed)
@@ -267,7 +249,6 @@ class AskTab(AnalysisTab):
         self.answers_table.itemSelectionChanged.connect(self._answer_selected)
         # A click on the row already selected (the best answer is, at first) changes no selection.
         self.answers_table.clicked.connect(lambda index: self.show_answer(index.row()))
-        self.explain_button.toggled.connect(self._explain_toggled)
         self.get_model_button.clicked.connect(self.get_qa_model)
         self.why.show_in_tokens.connect(lambda question, window: self.open_in_tab.emit("tokens", question, window))
 
@@ -651,7 +632,3 @@ class AskTab(AnalysisTab):
     def _set_progress_visible(self, visible: bool) -> None:
         for widget in (self.progress_bar, self.progress_label, self.cancel_button):
             widget.setVisible(visible)
-
-    def _explain_toggled(self, on: bool) -> None:
-        self.explanation_area.setVisible(on)
-        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +43,7 @@ from bertdesk.ui.tabs.classify.texts import FEW_SHOT, FINE_TUNED, HOW_IT_WORKS, 
 from bertdesk.ui.tabs.classify.why_view import WhyView
 from bertdesk.ui.tabs.classify.zero_shot_panel import ZeroShotPanel
 from bertdesk.ui.widgets.bars import Bars
+from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox
 from bertdesk.ui.workers import JobRunner
 
@@ -201,24 +201,13 @@ class ClassifyTab(AnalysisTab):
         self.splitter.setStretchFactor(1, 5)
         self.settings.setMinimumWidth(260)
 
-        self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does classification work?")
-        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.explain_button.setCheckable(True)
-        self.explain_button.setAutoRaise(True)
-        self.explanation = QLabel(HOW_IT_WORKS, self)
-        self.explanation.setObjectName("classify-explanation")
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextFormat(Qt.TextFormat.RichText)
-        self.explanation.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.explanation.hide()
+        self.explain = Explanation("How does classification work?", HOW_IT_WORKS, self, ignore_width=True)
+        self.explain.label.setObjectName("classify-explanation")
 
         layout = QVBoxLayout(self)
         layout.addLayout(methods_row)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.explain_button)
-        layout.addWidget(self.explanation)
+        layout.addWidget(self.explain)
         self._set_pair_mode(False)
 
     def _connect(self) -> None:
@@ -234,7 +223,6 @@ class ClassifyTab(AnalysisTab):
         self.few_shot.load_requested.connect(self.load_examples)
         self.few_shot.switch_button.clicked.connect(self._switch_to_saved)
         self.batch.run_button.clicked.connect(self.run_batch)
-        self.explain_button.toggled.connect(self._explain_toggled)
         self.train_runner.started.connect(lambda: self.few_shot.set_training(True))
         self.train_runner.progress.connect(lambda f, _t: self.few_shot.progress.setValue(round(1000 * f)))
         self.train_runner.finished.connect(self._train_finished)
@@ -493,10 +481,6 @@ class ClassifyTab(AnalysisTab):
     def _set_pair_mode(self, on: bool) -> None:
         self.pair_box.setVisible(on)
         self.text_label.setText("Segment A" if on else "Text")
-
-    def _explain_toggled(self, on: bool) -> None:
-        self.explanation.setVisible(on)
-        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
 
     # --- few-shot ------------------------------------------------------------------------------------------
 

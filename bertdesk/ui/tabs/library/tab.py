@@ -16,13 +16,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -61,6 +59,7 @@ from bertdesk.ui.tabs.library.texts import (
     RETRIEVAL_BANNER,
 )
 from bertdesk.ui.tabs.library.viewer import AnswerViewer
+from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
@@ -237,27 +236,12 @@ class LibraryTab(AnalysisTab):
         self._split_placed_by_user = False
         self.main_split.splitterMoved.connect(self._split_moved)
 
-        self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does this work? Passages, two searches, fusion, the reader")
-        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.explain_button.setCheckable(True)
-        self.explain_button.setAutoRaise(True)
-        self.explanation = QLabel(EXPLANATION, self)
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextFormat(Qt.TextFormat.RichText)
-        self.explanation_area = QScrollArea(self)
-        self.explanation_area.setWidget(self.explanation)
-        self.explanation_area.setWidgetResizable(True)
-        self.explanation_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.explanation_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.explanation_area.setMaximumHeight(EXPLANATION_HEIGHT)
-        self.explanation_area.hide()
+        self.explain = Explanation("How does this work? Passages, two searches, fusion, the reader", EXPLANATION,
+                                   self, max_height=EXPLANATION_HEIGHT)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.main_split, 1)
-        layout.addWidget(self.explain_button)
-        layout.addWidget(self.explanation_area)
+        layout.addWidget(self.explain)
 
     def _connect(self) -> None:
         self.sources.add_files.connect(self._choose_files)
@@ -274,7 +258,6 @@ class LibraryTab(AnalysisTab):
         self.answers.answer_chosen.connect(self.show_answer)
         self.make_up_button.toggled.connect(self._make_up_toggled)
         self.viewer.status_message.connect(self.status_message)
-        self.explain_button.toggled.connect(self._explain_toggled)
         self.watched_changed.connect(self._watcher_reported)
         for runner, started, partial, finished, errored, cancelled in (
             (self.index_runner, None, self._index_partial, self._index_finished, self._index_errored,
@@ -742,10 +725,6 @@ class LibraryTab(AnalysisTab):
     def _make_up_toggled(self, on: bool) -> None:
         self.make_up_label.setVisible(on)
         self.make_up_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
-
-    def _explain_toggled(self, on: bool) -> None:
-        self.explanation_area.setVisible(on)
-        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
 
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 

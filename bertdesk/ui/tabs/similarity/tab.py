@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPlainTextEdit,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, Position
 from bertdesk.ui.tabs.similarity.projection_page import ProjectionPage
 from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
+from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
@@ -91,15 +91,7 @@ class SimilarityTab(AnalysisTab):
         self.sentence_page.pooling_changed.connect(self._run_if_needed)
         self.overview_page.head_chosen.connect(self.open_head)
 
-        self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does this work?")
-        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.explain_button.setCheckable(True)
-        self.explain_button.setAutoRaise(True)
-        self.explanation = caption(parent=self)
-        self.explanation.hide()
-        self.explain_button.toggled.connect(self._explain_toggled)
+        self.explain = Explanation("How does this work?", parent=self, label=caption(parent=self))
         self._update_explanation()
 
         inputs = QHBoxLayout()
@@ -110,8 +102,7 @@ class SimilarityTab(AnalysisTab):
         layout.addLayout(inputs)
         layout.addWidget(self.stale_label)
         layout.addWidget(self.views, 1)
-        layout.addWidget(self.explain_button)
-        layout.addWidget(self.explanation)
+        layout.addWidget(self.explain)
 
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 
@@ -212,14 +203,10 @@ class SimilarityTab(AnalysisTab):
         if on and analysis is not None and analysis.causal is None and not analysis.causal_error:
             self.schedule_run(0)
 
-    def _explain_toggled(self, on: bool) -> None:
-        self.explanation.setVisible(on)
-        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
-
     def _update_explanation(self) -> None:
         info = self.bundle.info if self.bundle is not None else None
         seq = len(self.analysis.forward.pieces) if self.analysis is not None else "n"
-        self.explanation.setText(EXPLANATION.format(
+        self.explain.set_text(EXPLANATION.format(
             width=info.hidden_size if info else "several hundred",
             layers=info.num_layers if info else "several",
             seq=seq,

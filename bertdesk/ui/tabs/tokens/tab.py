@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from bertdesk.ui.tabs.tokens.legend import TokenLegend
 from bertdesk.ui.tabs.tokens.linking import DETAIL_HINT, TokenLinks
 from bertdesk.ui.tabs.tokens.pane import TokenPane
 from bertdesk.ui.tabs.tokens.table import TokenTable
+from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
@@ -111,20 +111,10 @@ class TokensTab(AnalysisTab):
         self.legend = TokenLegend(self)
         self.table = TokenTable(self)
 
-        self.explain_button = QToolButton(self)
-        self.explain_button.setText("How does WordPiece split text?")
-        self.explain_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.explain_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.explain_button.setCheckable(True)
-        self.explain_button.setAutoRaise(True)
-        self.explain_button.setToolTip(
-            "Show or hide a short explanation of the tokenizer and the model inputs."
+        self.explain = Explanation(
+            "How does WordPiece split text?", parent=self, ignore_width=True,
+            tooltip="Show or hide a short explanation of the tokenizer and the model inputs.",
         )
-        self.explanation = QLabel(self)
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextFormat(Qt.TextFormat.RichText)
-        self.explanation.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.explanation.hide()
         self._update_explanation()
 
         inputs = QWidget(self)
@@ -169,8 +159,7 @@ class TokensTab(AnalysisTab):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.detail)
         layout.addWidget(self.legend)
-        layout.addWidget(self.explain_button)
-        layout.addWidget(self.explanation)
+        layout.addWidget(self.explain)
         self._set_pair_mode(False)
 
     def _connect(self) -> None:
@@ -180,7 +169,6 @@ class TokensTab(AnalysisTab):
         self.pair_check.toggled.connect(self._pair_toggled)
         self.show_ids_check.toggled.connect(self._show_ids_toggled)
         self.compare.changed.connect(self._apply_compare)
-        self.explain_button.toggled.connect(self._explain_toggled)
         self.main_pane.view.clicked.connect(self.table.select)
         self.table.exported.connect(lambda path: self.status_message.emit(f"Tokens exported to {path}"))
 
@@ -341,15 +329,11 @@ class TokensTab(AnalysisTab):
         self.compare_pane.view.set_show_ids(on)
         self.state_changed.emit()
 
-    def _explain_toggled(self, on: bool) -> None:
-        self.explanation.setVisible(on)
-        self.explain_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
-
     def _update_explanation(self) -> None:
         info = self.bundle.info if self.bundle is not None else None
         vocab = f"{info.vocab_size:,}" if info is not None else "about 30,000"
         positions = f"{info.max_positions:,}" if info is not None else "usually 512"
-        self.explanation.setText(WORDPIECE_EXPLANATION.format(vocab=vocab, positions=positions))
+        self.explain.set_text(WORDPIECE_EXPLANATION.format(vocab=vocab, positions=positions))
 
     # --- comparison ---------------------------------------------------------------------------------------
 
