@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -53,6 +53,8 @@ from bertdesk.ui.workers import JobRunner
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
 #: the room they need; it comes back when the window is widened again.
 NARROW_WIDTH = 1100
+#: How long after the window is made the tabs with background work are built (after its first paint).
+BACKGROUND_TABS_DELAY_MS = 400
 #: The message-bar source of errors about opened or dropped files, and of the model's.
 INPUT_SOURCE = "input"
 MODEL_SOURCE = "model"
@@ -121,6 +123,8 @@ class MainWindow(QMainWindow):
         self.current_tab()  # the tab on show is built now; the others when first shown
         self._fit_panel_to_width()
         self.load_model(model if model is not None else self.models.choice)
+        # After the first paint: tabs with work of their own start even if they are never opened.
+        QTimer.singleShot(BACKGROUND_TABS_DELAY_MS, self, self._start_background_tabs)
 
     def _tab_built(self, index: int, tab: AnalysisTab) -> None:
         """Put a newly built tab on its page and give it what the window gave every tab so far."""
@@ -334,6 +338,14 @@ class MainWindow(QMainWindow):
             raise BertdeskError(f"No tab named {key!r}; the tabs are {keys}.") from None
         self._tab_widget.setCurrentIndex(index)
         return self.tabs[index]
+
+    def _start_background_tabs(self) -> None:
+        """Build the Library tab when its library has watched folders or an interrupted import: they are kept in
+        sync and continued while the app runs, whether or not the tab is opened."""
+        from bertdesk.core.library.store import default_db_path, has_background_work
+
+        if any(spec.key == "library" for spec in self.tabs.specs) and has_background_work(default_db_path()):
+            self.tabs[self.tabs.index_of("library")]
 
     def _open_in_tab(self, key: str, text: str, pair: str) -> None:
         self.select_tab(key).show_text_pair(text, pair)

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing as contextlib_closing
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,19 @@ _T = TypeVar("_T")
 def default_db_path() -> Path:
     """The library of the user's data folder (`BERTDESK_DATA` moves it)."""
     return data_dir() / DB_NAME
+
+
+def has_background_work(path: Path) -> bool:
+    """Whether the library at `path` has watched folders or an interrupted import to continue: a quick read-only
+    look that never creates, migrates or complains (False for a missing or unreadable file)."""
+    if not path.is_file():
+        return False
+    try:
+        with contextlib_closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)) as db:
+            row = db.execute("SELECT EXISTS(SELECT 1 FROM sources WHERE watch = 1) OR EXISTS(SELECT 1 FROM queue)")
+            return bool(row.fetchone()[0])
+    except (sqlite3.Error, OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The Library tab inside the main window (registered as the lead will register it), and a soak of what it paints."""
+"""The Library tab inside the main window, and a soak of what it paints."""
 
 from __future__ import annotations
 
@@ -20,11 +20,8 @@ from tests.ui.library.test_library_tab import BRIDGE_QUESTION, asked, imported
 
 @pytest.fixture
 def library_window(qtbot, monkeypatch, default_bundle_dir, tiny_bundle):
-    """A main window with the Library tab registered, the default model installed (linked) in the models folder of
-    this test, and the tiny encoder as the window's model."""
-    from bertdesk.ui.tabs import registry
-
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("library", "Library", "Documents.")))
+    """A main window with the default model installed (linked) in the models folder of this test, and the tiny
+    encoder as the window's model."""
     models = Path(os.environ["BERTDESK_MODELS"])
     models.mkdir(parents=True, exist_ok=True)
     (models / default_bundle_dir.name).symlink_to(default_bundle_dir, target_is_directory=True)
@@ -33,6 +30,27 @@ def library_window(qtbot, monkeypatch, default_bundle_dir, tiny_bundle):
     window.show()
     qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
     yield window
+    window.close()
+
+
+def test_a_library_with_a_watched_folder_starts_with_the_window(qtbot, default_bundle_dir, tiny_bundle,
+                                                                library_folder):
+    from bertdesk.core.library.store import LibraryStore, default_db_path
+
+    models = Path(os.environ["BERTDESK_MODELS"])
+    models.mkdir(parents=True, exist_ok=True)
+    (models / default_bundle_dir.name).symlink_to(default_bundle_dir, target_is_directory=True)
+    with LibraryStore(default_db_path()) as store:
+        store.add_source(library_folder, watch=True)
+    window = MainWindow(SettingsStore(), model=str(tiny_bundle))
+    qtbot.addWidget(window)
+    window.show()
+    index = window.tabs.index_of("library")
+    assert window.current_tab() is not window.tabs.built(index) and window.tabs.built(index) is None
+    qtbot.waitUntil(lambda: window.tabs.built(index) is not None, timeout=10_000)
+    tab = window.tabs.built(index)
+    qtbot.waitUntil(lambda: tab._watcher is not None and idle(tab), timeout=120_000)
+    assert "River Atlas" in tab.sources.document_titles(), "the interrupted import went on without the tab opened"
     window.close()
 
 
