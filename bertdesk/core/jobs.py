@@ -11,10 +11,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-
-import onnxruntime as ort
+from typing import TYPE_CHECKING
 
 from bertdesk.core.errors import JobCancelled
+
+if TYPE_CHECKING:  # onnxruntime loads with the first run, not with the window
+    import onnxruntime as ort
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -152,6 +154,8 @@ class JobHandle:
         Holds `threads` tokens of the thread budget for the run (pass the session's intra-op thread count), waiting
         for them if other runs hold them; a job cancelled while waiting raises `JobCancelled` at once.
         """
+        import onnxruntime as ort
+
         budget = self.budget()
         taken = budget.acquire(threads, self._cancelled)
         try:

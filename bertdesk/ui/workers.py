@@ -9,13 +9,16 @@ import time
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
-from superqt.utils import FunctionWorker, create_worker
 
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.unexpected import describe_unexpected
+
+if TYPE_CHECKING:  # superqt.utils pulls in qtpy, pygments and QtOpenGL: ~0.5 s, loaded with the first job
+    from superqt.utils import FunctionWorker
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +133,8 @@ class JobRunner(QObject):
                     self._partial_from_job.emit(job, value)
             finally:
                 job.done.set()
+
+        from superqt.utils import create_worker
 
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda value: self._on_returned(job, value))
