@@ -3,12 +3,14 @@ queue and the import log. One LibraryStore per thread; every change commits in o
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
 import logging
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing as contextlib_closing
@@ -134,14 +136,18 @@ class FileState:
     @classmethod
     def of(cls, path: Path) -> FileState:
         """The state of `path` now (OSError if it cannot be read)."""
-        stat = path.stat()
-        return cls(stat.st_size, stat.st_mtime)
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime)
 
 
 def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes, read in chunks."""
+    """SHA-256 of the file's bytes, read in chunks. OSError for anything but a regular file: opened without blocking
+    and checked before reading, so a named pipe with a document's name cannot hang the import."""
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)", str(path))
         while chunk := stream.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -174,8 +180,8 @@ def supported_files(folder: Path) -> list[Path]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root, name)
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
+                continue  # is_file: pipes, sockets and devices named like documents are no documents
             if storable(path):
                 found.append(path)
             else:

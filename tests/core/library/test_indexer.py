@@ -365,3 +365,27 @@ def test_an_emptied_library_records_the_next_embedder(tmp_path: Path, tiny_bundl
     run(db, other)
     with LibraryStore(db) as store:
         assert store.meta()["embedder"] == "other-model"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_with_a_documents_name_is_skipped_never_waited_on(tmp_path: Path, embedder: Bundle) -> None:
+    import threading
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    os.mkfifo(docs / "pipe.txt")  # opening it for reading would wait for a writer forever
+    write_text(docs / "late.txt", "A note that becomes a pipe after it was queued.")
+    write_text(docs / "small.txt", "A small note.")
+    db = tmp_path / "lib.sqlite3"
+    with LibraryStore(db) as store:
+        assert store.add_source(docs) == 2  # the pipe is no document
+    (docs / "late.txt").unlink()
+    os.mkfifo(docs / "late.txt")
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: (run(db, embedder), finished.set()), daemon=True)
+    worker.start()
+    assert finished.wait(120), "the import waited on a named pipe"
+    with LibraryStore(db) as store:
+        assert [d.path.name for d in store.documents()] == ["small.txt"]
+        [failure] = store.failures()
+        assert failure.path.name == "late.txt" and "not a regular file" in failure.reason
