@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bertdesk.cli import _emit, _model_name, _precision_option, _stderr_progress, _whole_number
-from bertdesk.core.errors import BertdeskError
+from bertdesk.core.errors import BertdeskError, JobCancelled
 
 _count = _whole_number(1)
 
@@ -102,7 +102,7 @@ def _run_index(args: argparse.Namespace, store) -> dict:
         done = last.files_done if last is not None else 0
         print(f"bertdesk: interrupted after {done} files; every finished file is kept and `bertdesk library index` "
               "continues with the rest", file=sys.stderr)
-        raise
+        raise JobCancelled() from None  # exit 130, without the general "interrupted" line after this one
     failures = [f for f in store.failures() if f.path not in failures_before]
     return {
         "model": embedder.info.name,

@@ -139,6 +139,7 @@ def test_ctrl_c_keeps_committed_files_and_index_continues(tmp_path: Path, tiny_b
     rest = process.stderr.read()
     assert process.wait() == 130, rest
     assert "interrupted" in rest and "Traceback" not in rest
+    assert rest.count("interrupted") == 1, "one line says it"
     with LibraryStore(db) as store:
         stats = store.stats()
         assert stats.documents + stats.failures >= 3 and stats.documents < files - 1 and stats.queued >= 1
