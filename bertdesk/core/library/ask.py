@@ -227,9 +227,13 @@ def open_embedder(db_path: Path, model: str | None = None, precision: str | None
     """The embedder to ask the library at `db_path` with: `model`, else the one it was indexed with, else the
     default model; in `precision`, else the recorded one where the bundle has it."""
     meta = _recorded(db_path)
-    name = model or meta.get("embedder")
-    if name is None or name == default_model_path().name:
-        name = None
+    recorded_folder = meta.get("embedder_path")
+    if model is None and recorded_folder and Path(recorded_folder).is_dir():
+        name = recorded_folder  # the very bundle it was indexed with, wherever it lies (not another install)
+    else:
+        name = model or meta.get("embedder")
+        if name is None or name == default_model_path().name:
+            name = None
     if precision is None and meta.get("embedder_precision"):
         try:
             folder = default_model_path() if name is None else resolve_bundle(name)

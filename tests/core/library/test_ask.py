@@ -218,3 +218,16 @@ def test_a_passage_without_words_is_not_given_to_the_reader(tmp_path: Path, embe
     result = ask_library(SimpleNamespace(path=path), "How many containers?", embedder, squad_reader)
     assert result.answers[0].text == "forty thousand"
     forget(path)
+
+
+def test_a_library_indexed_with_a_bundle_given_by_folder_is_asked_with_that_folder(tmp_path: Path,
+                                                                                  tiny_bundle: Path) -> None:
+    from bertdesk.core.library.indexer import index_queue
+
+    note = tmp_path / "note.txt"
+    note.write_text("The harbour opens at dawn.", encoding="utf-8")
+    db = tmp_path / "lib.sqlite3"
+    with LibraryStore(db) as store:
+        store.add_source(note)
+    list(index_queue(db, open_model(tiny_bundle)))
+    assert Path(open_embedder(db).info.path) == tiny_bundle  # not a default model installed somewhere else
