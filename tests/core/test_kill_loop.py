@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,14 +32,16 @@ def _cli(*args: str) -> list[str]:
 
 def _run_and_kill(command: list[str], env: dict[str, str], delay: float) -> bool:
     """Run `command`, SIGKILL it after `delay` seconds unless it ended; True if it was killed mid-run."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        code = process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return True
-    assert code == 0, f"{command} failed with exit code {code}"
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            code = process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return True
+        stderr.seek(0)
+        assert code == 0, f"{command} failed with exit code {code}: {stderr.read()[-2000:]}"
     return False
 
 
@@ -97,7 +100,7 @@ def _kill_loop(
 def _env(tmp_path: Path) -> dict[str, str]:
     """The environment of the runs, with a temp folder of their own that must stay empty."""
     (tmp_path / "tmp").mkdir()
-    return {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    return {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "BERTDESK_THREADS": "1"}  # runs long enough to kill
 
 
 def _temp_files(env: dict[str, str]) -> list[str]:

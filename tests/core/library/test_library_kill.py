@@ -91,7 +91,9 @@ def same_library(got: dict, clean: dict) -> None:
 def test_kill_at_random_moments_of_an_import(tmp_path: Path, tiny_bundle: Path) -> None:
     folder = tmp_path / "docs"
     files = corpus(folder)
-    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data"), "BERTDESK_MODELS": str(tmp_path / "models")}
+    # One onnxruntime thread: the import lasts long enough (~0.7 s at two threads here) for kills to land inside it.
+    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data"), "BERTDESK_MODELS": str(tmp_path / "models"),
+           "BERTDESK_THREADS": "1"}
 
     def command(db: Path) -> list[str]:
         return [sys.executable, "-m", "bertdesk", "library", "add", str(folder), "--db", str(db),
