@@ -83,3 +83,25 @@ def _alive(predicate: Callable[[], bool]) -> bool:
         return bool(predicate())
     except RuntimeError:  # the C++ object is gone, and with it its thread or timer
         return False
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Opens main windows (closed at teardown) and, unless `wait` is False, waits for their model."""
+    from bertdesk.ui.main_window import MainWindow
+    from bertdesk.ui.settings import SettingsStore
+
+    windows: list[MainWindow] = []
+
+    def open_(model: Path | str | None = None, *, store: SettingsStore | None = None, wait: bool = True) -> MainWindow:
+        window = MainWindow(store if store is not None else SettingsStore(), model=str(model) if model else None)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        if wait:
+            qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()

@@ -9,31 +9,9 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 from bertdesk.ui.main_window import MainWindow
-from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.registry import TAB_KEYS
-
-
-@pytest.fixture
-def open_window(qtbot):
-    """Opens windows on the saved settings of the test's data folder (closed at teardown)."""
-    windows: list[MainWindow] = []
-
-    def open_(model: Path) -> MainWindow:
-        window = MainWindow(SettingsStore(), model=str(model))
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
 
 
 def built_keys(window: MainWindow) -> list[str]:

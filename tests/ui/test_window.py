@@ -29,30 +29,10 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models import controller as controller_module
 from bertdesk.ui.samples import sample_text
-from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.workers import JobRunner
 
 TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask", "Library"]
 SAMPLE = sample_text("tokens")
-
-
-@pytest.fixture
-def open_window(qtbot):
-    """Opens windows (closed at teardown) and waits for their model."""
-    windows: list[MainWindow] = []
-
-    def open_(model: Path | str | None = None, *, store: SettingsStore | None = None, wait: bool = True) -> MainWindow:
-        window = MainWindow(store if store is not None else SettingsStore(), model=str(model) if model else None)
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        if wait:
-            qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
 
 
 def open_dialogs() -> list[QWidget]:

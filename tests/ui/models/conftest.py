@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ import pytest
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models.manager_dialog import ModelManagerDialog
 from bertdesk.ui.models.menu import open_manager
-from bertdesk.ui.settings import SettingsStore
 
 
 @pytest.fixture
@@ -26,24 +25,6 @@ def models(tiny_bundle: Path, tiny_classifier_bundle: Path, default_bundle_dir: 
     shutil.copytree(tiny_classifier_bundle, folder / tiny_classifier_bundle.name)
     (folder / default_bundle_dir.name).symlink_to(default_bundle_dir, target_is_directory=True)
     return folder
-
-
-@pytest.fixture
-def open_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
-    """Opens windows on a model (closed at teardown) and waits until the model is loaded and listed."""
-    windows: list[MainWindow] = []
-
-    def open_(model: Path | str | None) -> MainWindow:
-        window = MainWindow(SettingsStore(), model=None if model is None else str(model))
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
 
 
 @pytest.fixture
