@@ -105,6 +105,54 @@ def _endpoint(endpoint: str | None) -> str:
     return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
 
+#: What a valid id looks like, said after what is wrong with an invalid one.
+VALID_REPO_ID = "a valid one looks like BAAI/bge-small-en-v1.5 (owner/name)"
+#: The longest part of an id shown in an error: the line stays short however long the id.
+SHOWN_ID_CHARS = 40
+
+
+def repo_id_problem(repo_id: str) -> str | None:
+    """What is wrong with `repo_id` as a Hub model id, in a few words (huggingface_hub's rules), or None if it is
+    valid."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        pass
+    else:
+        return None
+    parts = repo_id.split("/")
+    odd = sorted({c for c in repo_id if not (c.isalnum() or c in "-_./")})
+    if not repo_id.strip():
+        return "it is empty"
+    if len(parts) > 2:
+        return f"it has {len(parts) - 1} '/', one at most"
+    if not all(parts):
+        return "its owner or its name is empty"
+    if odd:
+        return f"it holds {', '.join(repr(c) for c in odd[:5])}: only letters, digits, '-', '_' and '.' may be used"
+    if len(parts[-1]) > 96:
+        return f"its name has {len(parts[-1])} characters, 96 at most"
+    if any(p[0] in "-." or p[-1] in "-." for p in parts):
+        return "its owner or name starts or ends with '-' or '.'"
+    if "--" in repo_id or ".." in repo_id:
+        return f"it holds {'--' if '--' in repo_id else '..'!r}"
+    if repo_id.endswith(".git"):
+        return "it ends with '.git'"
+    return "huggingface_hub refuses it"
+
+
+def check_repo_id(repo_id: str) -> None:
+    """Raise a one-line ModelDownloadError (what is wrong, what a valid id looks like) unless `repo_id` is a valid
+    Hub model id."""
+    problem = repo_id_problem(repo_id)
+    if problem is not None:
+        shown = repo_id if len(repo_id) <= SHOWN_ID_CHARS else repo_id[:SHOWN_ID_CHARS] + "…"
+        raise ModelDownloadError(f"{shown!r} is not a Hub model id ({problem}): {VALID_REPO_ID}")
+
+
 def list_remote_files(repo_id: str, revision: str = "main", *,
                       endpoint: str | None = None) -> tuple[str, list[RemoteFile]]:
     """The commit `revision` points to and the repository's files with sizes and checksums."""
@@ -113,17 +161,15 @@ def list_remote_files(repo_id: str, revision: str = "main", *,
     from huggingface_hub.errors import (
         GatedRepoError,
         HfHubHTTPError,
-        HFValidationError,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
 
+    check_repo_id(repo_id)
     endpoint = _endpoint(endpoint)
     try:
         info = HfApi(endpoint=endpoint).model_info(repo_id, revision=revision, files_metadata=True,
                                                    timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
-    except HFValidationError as exc:
-        raise ModelDownloadError(f"{repo_id!r} is not a Hub repository id (owner/name): {exc}") from None
     except GatedRepoError:
         raise ModelDownloadError(f"{repo_id} is gated: accept its terms on the Hub and log in "
                                  "(`hf auth login`), or import a downloaded copy") from None
@@ -335,6 +381,7 @@ def pull(repo_id: str, *, revision: str = "main", name: str | None = None, handl
     turns out not to be a model bertdesk can run; an interrupted or cancelled download is kept to be resumed.
     """
     handle = ensure_handle(handle)
+    check_repo_id(repo_id)  # before the name made from it is checked
     try:
         entry = find_entry(repo_id)
     except BertdeskError:  # no readable catalogue: any repository can still be pulled by its id

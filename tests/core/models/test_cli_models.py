@@ -90,3 +90,24 @@ def test_catalog(models_home: Path, capsys: pytest.CaptureFixture) -> None:
     assert len(rows) >= 4 and [r["installed"] for r in rows if r["name"] == "bge-small-en-v1.5"] == [True]
     assert main(["models", "catalog"]) == 0
     assert "bertdesk models pull BAAI/bge-small-en-v1.5" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("hub_online")
+@pytest.mark.parametrize("repo_id, reason", [
+    ("a/b/c", "it has 2 '/', one at most"),
+    ("my model", "it holds ' ': only letters, digits, '-', '_' and '.' may be used"),
+    ("owner/na--me", "it holds '--'"),
+    ("owner/", "its owner or its name is empty"),
+    ("owner/-name", "its owner or name starts or ends with '-' or '.'"),
+    ("owner/" + "n" * 200, "its name has 200 characters, 96 at most"),
+])
+def test_pull_of_an_invalid_id_is_one_short_line_before_any_request(
+        repo_id: str, reason: str, qa_checkpoint: Path, models_home: Path, capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with HubServer(qa_checkpoint, "tests/tiny-qa") as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        assert main(["models", "pull", repo_id]) == 2
+    [line] = capsys.readouterr().err.splitlines()  # not even the "listing" progress line
+    assert line.startswith("bertdesk: error: ") and len(line) < 200
+    assert f"is not a Hub model id ({reason}): a valid one looks like BAAI/bge-small-en-v1.5 (owner/name)" in line
+    assert not hub.requests and not models_home.exists()
