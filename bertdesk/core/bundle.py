@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,15 @@ from bertdesk.core.convert import ATTENTION_BIAS, BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
 from bertdesk.core.introspect import count_heads, count_layers
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.lean import lean_session, load_skeleton, skeleton_session
+from bertdesk.core.lean import (
+    CLS_OUTPUTS,
+    CLS_STATE,
+    cls_graph,
+    lean_graph,
+    lean_session,
+    load_skeleton,
+    skeleton_session,
+)
 from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
@@ -361,7 +370,8 @@ class Bundle:
     """A loaded model: its description, tokenizer and onnxruntime sessions shared by every thread.
 
     Runs that show no per-layer internals and take no `attention_bias` (nearly all) go through the lean session
-    (see `bertdesk.core.lean`); the first run that asks for either creates the full one beside it.
+    (see `bertdesk.core.lean`); the first run that asks for either creates the full one beside it. Runs that ask
+    only for outputs of the [CLS] row (`CLS_OUTPUTS`: a classifier's logits, say) go through a [CLS]-only session.
     """
 
     def __init__(self, folder: str | Path, variant: str | None = None, *, threads: int | None = None,
@@ -378,6 +388,7 @@ class Bundle:
         self._lock = threading.Lock()
         self._session: ort.InferenceSession | None = None
         self._internals_session: ort.InferenceSession | None = None
+        self._cls_session: ort.InferenceSession | bool | None = None  # False: the graph has no [CLS]-only form
 
     @functools.cached_property
     def model_tokenizer(self) -> Tokenizer:
@@ -420,6 +431,23 @@ class Bundle:
         except _ORT_ERRORS as exc:
             raise BundleError(f"{self.graph_path}: onnxruntime cannot load the graph: {ort_message(exc)}") from exc
 
+    def cls_session(self) -> ort.InferenceSession:
+        """The session whose last layer computes only the [CLS] row (`lean.cls_graph`), created on first use; the
+        lean session for graphs that cannot be rewritten so (imported exports, int8 variants)."""
+        with self._lock:
+            if self._cls_session is None:
+                self._cls_session = self._create_cls_session()
+            if isinstance(self._cls_session, ort.InferenceSession):
+                return self._cls_session
+        return self.session()
+
+    def _create_cls_session(self) -> ort.InferenceSession | bool:
+        try:
+            model = cls_graph(lean_graph(load_skeleton(self.graph_path)))
+            return False if model is None else skeleton_session(self.graph_path, self._options(), model)
+        except (*_ORT_ERRORS, DecodeError, OSError, ValueError, IndexError, RecursionError):
+            return False
+
     def _full_session(self) -> ort.InferenceSession:
         """The session with every layer's outputs and the `attention_bias` input, created on first use."""
         with self._lock:
@@ -452,6 +480,7 @@ class Bundle:
         internals: bool = False,
         attention_bias: np.ndarray | None = None,
         handle: JobHandle | None = None,
+        outputs: Iterable[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """Run the model on a (batch, sequence) batch of ids.
 
@@ -459,6 +488,9 @@ class Bundle:
         `pooler_output` where the encoder has one); with `internals`, also `hidden_states` stacked as
         (layers + 1, batch, seq, hidden) and `attentions` as (layers, batch, heads, seq, seq). `attention_bias`
         (broadcastable to batch x heads x seq x seq) is added to every layer's attention scores: a causal mask, say.
+        `outputs` names the outputs wanted (those the graph has, and `CLS_STATE`, the [CLS] row of
+        `last_hidden_state`): only these are returned, and a run that wants only `CLS_OUTPUTS` computes the last
+        layer for the [CLS] row alone.
         """
         input_ids = np.asarray(input_ids, dtype=np.int64)
         if input_ids.ndim != 2 or 0 in input_ids.shape:
@@ -482,9 +514,18 @@ class Bundle:
                 raise BundleError(f"{self.info.name} was not converted by bertdesk: it cannot take another mask")
             feed[ATTENTION_BIAS] = np.asarray(attention_bias, dtype=np.float32)
 
-        session = self._full_session() if internals or attention_bias is not None else self.session()
+        asked = None if outputs is None else set(outputs)
+        if internals or attention_bias is not None:
+            session = self._full_session()
+        elif asked is not None and asked <= CLS_OUTPUTS:
+            session = self.cls_session()
+        else:
+            session = self.session()
         all_outputs = [o.name for o in session.get_outputs()]
         wanted = [n for n in all_outputs if not n.startswith(("hidden_states.", "attentions."))]
+        if asked is not None:
+            derive_cls = CLS_STATE in asked and CLS_STATE not in all_outputs and "last_hidden_state" in all_outputs
+            wanted = [n for n in wanted if n in asked or (derive_cls and n == "last_hidden_state")]
         if internals:
             hidden_names = sorted((n for n in all_outputs if n.startswith("hidden_states.")), key=_layer_index)
             attention_names = sorted((n for n in all_outputs if n.startswith("attentions.")), key=_layer_index)
@@ -494,6 +535,11 @@ class Bundle:
         if internals:
             result["hidden_states"] = np.stack([result.pop(n) for n in hidden_names])
             result["attentions"] = np.stack([result.pop(n) for n in attention_names])
+        if asked is not None:
+            if CLS_STATE in asked and CLS_STATE not in result and "last_hidden_state" in result:
+                result[CLS_STATE] = result["last_hidden_state"][:, 0, :]
+            result = {name: value for name, value in result.items() if name in asked or name in ("hidden_states",
+                                                                                               "attentions")}
         return result
 
     def _run(

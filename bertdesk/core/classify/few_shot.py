@@ -19,10 +19,10 @@ from onnx import TensorProto, helper, numpy_helper
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.batch import _delimiter, _open_text
 from bertdesk.core.classify.heads import apply_function
-from bertdesk.core.classify.results import SOFTMAX
+from bertdesk.core.classify.results import SOFTMAX, pooled_vectors
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER
 from bertdesk.core.convert import BUNDLE_METADATA, TOKENIZER_FILES
-from bertdesk.core.embed import POOLINGS, EncodedBatch, embed_texts, pool
+from bertdesk.core.embed import POOLINGS, EncodedBatch, embed_texts
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 
@@ -219,8 +219,7 @@ class FewShotScorer:
 
     def score(self, batch: EncodedBatch, handle: JobHandle | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(logits, probabilities), each (batch, labels)."""
-        out = self.bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle)
-        vectors = pool(out["last_hidden_state"], batch.attention_mask, self.head.pooling)
+        vectors = pooled_vectors(self.bundle, batch, self.head.pooling, handle)
         if self.head.normalize:
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         logits = self.head.logits(vectors)

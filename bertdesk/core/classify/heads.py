@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import onnx
 
+from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, plan_batches
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.results import (
     NONE,
     SIGMOID,
     SOFTMAX,
+    Classification,
     ClassifyResult,
     classifications,
     encode_items,
@@ -28,6 +30,7 @@ from bertdesk.core.convert import BUNDLE_METADATA
 from bertdesk.core.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.lean import CLS_STATE
 
 
 def head_function(problem_type: str | None, num_labels: int) -> str:
@@ -170,9 +173,12 @@ class HeadClassifier:
         self.labels = self.path.labels
         self.method = self.path.function
 
-    def run(self, batch: EncodedBatch, handle: JobHandle | None = None) -> dict[str, np.ndarray]:
-        """The bundle's outputs for a batch (`logits`, and `last_hidden_state` where the graph gives it)."""
-        out = self.bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle)
+    def run(self, batch: EncodedBatch, handle: JobHandle | None = None,
+            outputs: tuple[str, ...] = ("logits",)) -> dict[str, np.ndarray]:
+        """The bundle's `outputs` for a batch (`logits`, and `CLS_STATE` if asked and the graph gives it); only
+        the [CLS] row of the last layer is computed."""
+        out = self.bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle,
+                              outputs=outputs)
         if out["logits"].shape[1] != len(self.labels):
             width = out["logits"].shape[1]
             raise BertdeskError(f"{self.bundle.info.name}: {width} logits for {len(self.labels)} labels")
@@ -202,7 +208,8 @@ def classify(
     texts: list[str],
     pairs: list[str] | None = None,
     *,
-    batch_size: int = 32,
+    batch_size: int = DEFAULT_MAX_ROWS,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
     handle: JobHandle | None = None,
 ) -> ClassifyResult:
     """Classify texts (with `pairs` as segment B) with a fine-tuned classification bundle.
@@ -210,21 +217,29 @@ def classify(
     Every label comes with its probability, highest first: softmax over the logits, or a sigmoid per label for a
     multi-label model (or a single output), or the raw logits for regression — as transformers' text-classification
     pipeline with `top_k=None` gives them. `path` says how: the [CLS] width, the head's weight shapes, the function.
+    Texts run in length buckets (`core.batching`: at most `batch_size` rows and `token_budget` padded tokens a
+    batch); rows and [CLS] vectors come back in the caller's order.
     """
     scorer = HeadClassifier(bundle)
     items = check_inputs(texts, pairs)
-    rows, vectors = [], []
-    for start in range(0, len(items), batch_size):
+    encodings = encode_items(scorer, items)
+    rows: list[Classification | None] = [None] * len(items)
+    vectors: np.ndarray | None = None
+    done = 0
+    for batch in plan_batches([len(e.ids) for e in encodings], token_budget, batch_size):
         if handle is not None:
             handle.check()
-        chunk = items[start : start + batch_size]
-        encodings = encode_items(scorer, chunk)
-        out = scorer.run(pad_encodings(encodings), handle)
+        chosen = [encodings[i] for i in batch]
+        out = scorer.run(pad_encodings(chosen), handle, ("logits", CLS_STATE))
         logits = out["logits"]
-        rows += classifications(scorer, chunk, encodings, logits, apply_function(logits, scorer.method))
-        if "last_hidden_state" in out:
-            vectors.append(out["last_hidden_state"][:, 0, :])
+        for i, row in zip(batch, classifications(scorer, [items[i] for i in batch], chosen, logits,
+                                                 apply_function(logits, scorer.method)), strict=True):
+            rows[i] = row
+        if CLS_STATE in out:
+            if vectors is None:
+                vectors = np.empty((len(items), out[CLS_STATE].shape[1]), out[CLS_STATE].dtype)
+            vectors[batch] = out[CLS_STATE]
+        done += len(batch)
         if handle is not None:
-            handle.progress(min(len(items), start + batch_size) / len(items), f"classified {len(rows)}")
-    cls_vectors = np.concatenate(vectors) if vectors else None
-    return ClassifyResult(rows=rows, path=scorer.path.to_dict(), cls_vectors=cls_vectors)
+            handle.progress(done / len(items), f"classified {done}")
+    return ClassifyResult(rows=rows, path=scorer.path.to_dict(), cls_vectors=vectors)  # type: ignore[arg-type]

@@ -9,8 +9,9 @@ import numpy as np
 from tokenizers import Encoding
 
 from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import EncodedBatch
+from bertdesk.core.embed import EncodedBatch, pool
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.lean import CLS_STATE
 
 #: How a classifier turns its raw scores into probabilities.
 SOFTMAX, SIGMOID, NONE, ZERO_SHOT = "softmax", "sigmoid", "none", "zero-shot"
@@ -133,3 +134,15 @@ def encode_items(scorer: Scorer, items: list[tuple[int, str, str | None]]) -> li
     """Tokenize (index, text, pair) items as the model needs them (truncated at its length), unpadded."""
     inputs = [text if pair is None else (text, pair) for _, text, pair in items]
     return scorer.bundle.model_tokenizer.encode_batch(inputs)
+
+
+def pooled_vectors(bundle: Bundle, batch: EncodedBatch, pooling: str, handle: JobHandle | None = None) -> np.ndarray:
+    """(batch, hidden) sentence vectors of the last layer pooled `pooling` ("cls" or "mean"); [CLS] pooling runs the
+    last layer for the [CLS] row alone (`Bundle.run`'s `outputs`)."""
+    if pooling == "cls":
+        out = bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle,
+                         outputs=(CLS_STATE,))
+        return out[CLS_STATE]
+    out = bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle,
+                     outputs=("last_hidden_state",))
+    return pool(out["last_hidden_state"], batch.attention_mask, pooling)

@@ -20,8 +20,9 @@ from bertdesk.core.classify.results import (
     classifications,
     encode_items,
     pad_encodings,
+    pooled_vectors,
 )
-from bertdesk.core.embed import EncodedBatch, embed_texts, pool
+from bertdesk.core.embed import EncodedBatch, embed_texts
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 
@@ -115,8 +116,7 @@ class ZeroShotClassifier:
 
     def vectors(self, batch: EncodedBatch, handle: JobHandle | None = None) -> np.ndarray:
         """Unit sentence vectors of a batch, with the model's native pooling."""
-        out = self.bundle.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, handle=handle)
-        return _unit(pool(out["last_hidden_state"], batch.attention_mask, self.bundle.info.pooling))
+        return _unit(pooled_vectors(self.bundle, batch, self.bundle.info.pooling, handle))
 
     def score(self, batch: EncodedBatch, handle: JobHandle | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(cosines, probabilities), each (batch, labels)."""
