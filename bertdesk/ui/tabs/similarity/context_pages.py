@@ -4,7 +4,7 @@ rest, and a token's nearest neighbours (in the vocabulary's input embeddings and
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QWidget
 
 from bertdesk.core.similarity import (
     cls_attention_by_layer,
@@ -14,7 +14,7 @@ from bertdesk.core.similarity import (
     nearest_rows,
 )
 from bertdesk.ui.tabs.similarity.analysis import Analysis
-from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, shrinkable
+from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, page_layout, shrinkable
 from bertdesk.ui.tabs.similarity.pages import WAITING, LayerPicker, caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import CLS_CAPTION, NEIGHBOURS_CAPTION, WORD_CAPTION
 from bertdesk.ui.widgets.bars import Bars
@@ -70,12 +70,9 @@ class WordPage(QWidget):
         self.curves = shrinkable(Curves(self, WAITING))
         self.caption = caption(WORD_CAPTION, self)
         self.note = note(self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls_bar(self, labelled(self, "Word", self.first), labelled(self, "again at", self.second),
-                                      labelled(self, "a different word", self.other)))
-        layout.addWidget(self.note)
-        layout.addWidget(self.curves, 1)
-        layout.addWidget(self.caption)
+        controls = controls_bar(self, labelled(self, "Word", self.first), labelled(self, "again at", self.second),
+                                labelled(self, "a different word", self.other))
+        page_layout(self, controls, self.note, self.curves, self.caption)
         for box in (self.first, self.second, self.other):
             box.currentIndexChanged.connect(self.redraw)
 
@@ -127,10 +124,7 @@ class ClsPage(QWidget):
         plots = AdaptiveSplitter(self, wide=1.0, minimum_width=480)
         plots.addWidget(self.cosine)
         plots.addWidget(self.attention)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.note)
-        layout.addWidget(plots, 1)
-        layout.addWidget(self.caption)
+        page_layout(self, None, self.note, plots, self.caption)
 
     def show_analysis(self, analysis: Analysis) -> None:
         """Draw both layers × tokens maps of `analysis`."""
@@ -172,12 +166,9 @@ class NeighboursPage(QWidget):
         plots = AdaptiveSplitter(self, wide=1.2)
         plots.addWidget(self.vocabulary)
         plots.addWidget(self.contextual)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls_bar(self, labelled(self, "Token", self.token), self.layer,
-                                      labelled(self, "Show", self.count)))
-        layout.addWidget(self.note)
-        layout.addWidget(plots, 1)
-        layout.addWidget(self.caption)
+        page_layout(self, controls_bar(self, labelled(self, "Token", self.token), self.layer,
+                                       labelled(self, "Show", self.count)),
+                    self.note, plots, self.caption)
         self.layer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.token.currentIndexChanged.connect(self.redraw)
         self.layer.value_changed.connect(self.redraw)

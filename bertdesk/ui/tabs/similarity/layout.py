@@ -4,7 +4,17 @@ that stack when the view is narrow, plots whose minimum size does not depend on 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QSizePolicy, QSplitter, QWidget, QWidgetItem
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+    QWidgetItem,
+)
 
 EXPANDING = (QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
 #: The smallest a plot (heatmap, curves, scatter) may be squeezed to.
@@ -175,3 +185,37 @@ def shrinkable(plot: QWidget) -> QWidget:
         if label.objectName().endswith("-placeholder"):
             label.setWordWrap(True)
     return plot
+
+
+def page_layout(page: QWidget, controls: QWidget | None, note: QLabel, body: QWidget,
+                *below: QWidget | QLayout) -> QVBoxLayout:
+    """Lay out a Similarity page from the top: its controls (if any), its note, its body taking the spare height,
+    then `below` (a read-out, a caption) in order."""
+    layout = QVBoxLayout(page)
+    if controls is not None:
+        layout.addWidget(controls)
+    layout.addWidget(note)
+    layout.addWidget(body, 1)
+    for item in below:
+        if isinstance(item, QLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item)
+    return layout
+
+
+def plot_with_side(page: QWidget, plot: QWidget, *side: QWidget, grows: QWidget | None = None) -> AdaptiveSplitter:
+    """`plot` beside a column of the `side` widgets (above it when narrow), 3:2; `grows` is the side widget that
+    takes the column's spare height (None: it stays empty, below them)."""
+    column = QWidget(page)
+    column_layout = QVBoxLayout(column)
+    column_layout.setContentsMargins(0, 0, 0, 0)
+    for widget in side:
+        column_layout.addWidget(widget, 1 if widget is grows else 0)
+    if grows is None:
+        column_layout.addStretch(1)
+    splitter = AdaptiveSplitter(page)
+    splitter.addWidget(plot)
+    splitter.addWidget(column)
+    splitter.set_ratios(3, 2)
+    return splitter

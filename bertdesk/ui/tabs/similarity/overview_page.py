@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from bertdesk.core.attention import attention_grid, grid_cell
 from bertdesk.ui.tabs.similarity.analysis import Analysis
-from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM
+from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, page_layout
 from bertdesk.ui.tabs.similarity.pages import caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import OVERVIEW_CAPTION
 from bertdesk.ui.widgets.plot_axes import style_plot
@@ -52,11 +52,7 @@ class OverviewPage(QWidget):
         self.read_out.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.caption = caption(OVERVIEW_CAPTION, self)
         self.note = note(self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.note)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.read_out)
-        layout.addWidget(self.caption)
+        page_layout(self, None, self.note, self.plot_widget, self.read_out, self.caption)
         self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
 
     def show_analysis(self, analysis: Analysis) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -20,7 +19,14 @@ from bertdesk.core.attention import PAIR_FILTERS, attention_map, attention_score
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.similarity import cosine_by_layer, cosine_matrix, layer_cosine
 from bertdesk.ui.tabs.similarity.analysis import Analysis
-from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, shrinkable
+from bertdesk.ui.tabs.similarity.layout import (
+    AdaptiveSplitter,
+    controls_bar,
+    labelled,
+    page_layout,
+    plot_with_side,
+    shrinkable,
+)
 from bertdesk.ui.tabs.similarity.texts import (
     ATTENTION_CAPTION,
     CURVE_CAPTION,
@@ -151,21 +157,8 @@ class TokenPage(QWidget):
         self.curve_caption = caption(CURVE_CAPTION, self)
         self.note = note(self)
 
-        controls = controls_bar(self, self.layer, self.hide_special)
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.caption)
-        side_layout.addWidget(self.curve, 1)
-        side_layout.addWidget(self.curve_caption)
-        splitter = AdaptiveSplitter(self)
-        splitter.addWidget(self.heatmap)
-        splitter.addWidget(side)
-        splitter.set_ratios(3, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls)
-        layout.addWidget(self.note)
-        layout.addWidget(splitter, 1)
+        page_layout(self, controls_bar(self, self.layer, self.hide_special), self.note,
+                    plot_with_side(self, self.heatmap, self.caption, self.curve, self.curve_caption, grows=self.curve))
 
         self.layer.value_changed.connect(self.redraw)
         self.hide_special.toggled.connect(self.redraw)
@@ -253,11 +246,7 @@ class AttentionPage(QWidget):
         self.note = note(self)
         controls = controls_bar(self, self.layer, labelled(self, "Head", self.head),
                                 labelled(self, "Segments", self.pair_filter))
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls)
-        layout.addWidget(self.note)
-        layout.addWidget(self.heatmap, 1)
-        layout.addWidget(self.caption)
+        page_layout(self, controls, self.note, self.heatmap, self.caption)
         self.layer.value_changed.connect(self.redraw)
         self.head.currentIndexChanged.connect(self.redraw)
         self.pair_filter.currentIndexChanged.connect(self.redraw)
@@ -351,11 +340,7 @@ class MasksPage(QWidget):
         plots = AdaptiveSplitter(self, wide=1.6)
         plots.addWidget(self.scores)
         plots.addWidget(self.after)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls)
-        layout.addWidget(self.note)
-        layout.addWidget(plots, 1)
-        layout.addWidget(self.caption)
+        page_layout(self, controls, self.note, plots, self.caption)
         self.layer.value_changed.connect(self.redraw)
         self.head.valueChanged.connect(self.redraw)
         self.right_view.currentIndexChanged.connect(self.redraw)
@@ -454,21 +439,9 @@ class PositionsPage(QWidget):
         self.segments_caption = caption(SEGMENTS_CAPTION, self)
         self.note = note(self)
         self.count.setSuffix(" positions")
-        controls = controls_bar(self, labelled(self, "First", self.count))
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.caption)
-        side_layout.addWidget(self.segments, 1)
-        side_layout.addWidget(self.segments_caption)
-        splitter = AdaptiveSplitter(self)
-        splitter.addWidget(self.positions)
-        splitter.addWidget(side)
-        splitter.set_ratios(3, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls)
-        layout.addWidget(self.note)
-        layout.addWidget(splitter, 1)
+        page_layout(self, controls_bar(self, labelled(self, "First", self.count)), self.note,
+                    plot_with_side(self, self.positions, self.caption, self.segments, self.segments_caption,
+                                   grows=self.segments))
         self.count.valueChanged.connect(self.redraw)
 
     def show_analysis(self, analysis: Analysis) -> None:

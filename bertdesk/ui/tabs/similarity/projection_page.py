@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from bertdesk.core.export import TableData
 from bertdesk.core.projection import Projection2D, pca_2d
 from bertdesk.ui.tabs.similarity.analysis import Analysis
-from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, controls_bar
+from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, controls_bar, page_layout
 from bertdesk.ui.tabs.similarity.pages import LayerPicker, caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import PROJECTION_CAPTION
 from bertdesk.ui.widgets.export_action import ExportButton
@@ -48,12 +48,8 @@ class ProjectionPage(QWidget):
         footer = QHBoxLayout()
         footer.addWidget(self.read_out, 1)
         footer.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls_bar(self, self.layer, self.hide_special))
-        layout.addWidget(self.note)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addLayout(footer)
-        layout.addWidget(self.caption)
+        page_layout(self, controls_bar(self, self.layer, self.hide_special), self.note, self.plot_widget, footer,
+                    self.caption)
         self.layer.value_changed.connect(self.redraw)
         self.hide_special.toggled.connect(self.redraw)
 

@@ -7,12 +7,12 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.similarity import most_similar_pairs, order_by_similarity
 from bertdesk.ui.tabs.similarity.analysis import Analysis
-from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, shrinkable
+from bertdesk.ui.tabs.similarity.layout import controls_bar, labelled, page_layout, plot_with_side, shrinkable
 from bertdesk.ui.tabs.similarity.pages import caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import SENTENCES_CAPTION
 from bertdesk.ui.widgets.heatmap import Heatmap
@@ -47,20 +47,8 @@ class SentencePage(QWidget):
         self.pairs.setObjectName("similarity-pairs")
         self.caption = caption(SENTENCES_CAPTION, self)
         self.note = note(self)
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.pairs)
-        side_layout.addWidget(self.caption)
-        side_layout.addStretch(1)
-        splitter = AdaptiveSplitter(self)
-        splitter.addWidget(self.heatmap)
-        splitter.addWidget(side)
-        splitter.set_ratios(3, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(controls_bar(self, labelled(self, "Pooling", self.pooling_box), self.reorder))
-        layout.addWidget(self.note)
-        layout.addWidget(splitter, 1)
+        page_layout(self, controls_bar(self, labelled(self, "Pooling", self.pooling_box), self.reorder), self.note,
+                    plot_with_side(self, self.heatmap, self.pairs, self.caption))
         self.pooling_box.currentIndexChanged.connect(self._pooling_changed)
         self.reorder.toggled.connect(self.redraw)
 
