@@ -94,7 +94,7 @@ def test_an_embedding_model_offers_zero_shot_not_an_error(qtbot: QtBot, tab: Tab
                     timeout=RUN_TIMEOUT_MS)
     assert tab.result().row.top.label == "sports" and tab.result().row.top.probability < sharp
     # A label typed in the table joins the run.
-    tab.zero_shot._add()
+    tab.zero_shot.table.add_row()
     tab.zero_shot.table.item(4, 0).setText("football")
     wait_for_result(qtbot, tab)
     qtbot.waitUntil(lambda: "football" in tab.bars.shown_labels(), timeout=RUN_TIMEOUT_MS)

@@ -32,6 +32,7 @@ from bertdesk.ui.tabs.base import StaleLabel
 from bertdesk.ui.tabs.classify.texts import BATCH_NOTE
 from bertdesk.ui.widgets.export_action import ExportButton
 from bertdesk.ui.widgets.text_box import TextBox
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 from bertdesk.ui.workers import JobRunner
 
 #: Rows gathered on the worker before they go to the table together (or after PARTIAL_S seconds).
@@ -234,9 +235,7 @@ class BatchPanel(QWidget):
         self._cancelled = False
         self._changed = ""
 
-        self.note = QLabel(BATCH_NOTE, self)
-        self.note.setWordWrap(True)
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.note = wrapped_label(self, BATCH_NOTE)
         self.lines = TextBox(self)
         self.lines.setObjectName("classify-batch-lines")
         self.lines.setPlaceholderText("One text per line…")

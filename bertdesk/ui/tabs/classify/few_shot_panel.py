@@ -11,21 +11,19 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from bertdesk.core.classify.few_shot import FewShotHead
+from bertdesk.ui.tabs.classify.pair_table import PairTable
 from bertdesk.ui.tabs.classify.texts import FEW_SHOT_NOTE, SAMPLE_EXAMPLES
 from bertdesk.ui.widgets.heatmap import Heatmap
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 
 POOLINGS = {"mean": "mean pooling", "cls": "[CLS] pooling"}
 
@@ -41,15 +39,8 @@ class FewShotPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        note = QLabel(FEW_SHOT_NOTE, self)
-        note.setWordWrap(True)
-        note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.table = QTableWidget(0, 2, self)
-        self.table.setObjectName("classify-examples")
-        self.table.setHorizontalHeaderLabels(["Text", "Label"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().hide()
+        note = wrapped_label(self, FEW_SHOT_NOTE)
+        self.table = PairTable("classify-examples", ("Text", "Label"), 0, self)
         add = QPushButton("Add", self)
         remove = QPushButton("Remove", self)
         load = QPushButton("Load CSV…", self)
@@ -68,11 +59,7 @@ class FewShotPanel(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        self.report = QLabel("Not trained yet.", self)
-        self.report.setObjectName("classify-train-report")
-        self.report.setWordWrap(True)
-        self.report.setTextFormat(Qt.TextFormat.RichText)
-        self.report.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.report = wrapped_label(self, "Not trained yet.", name="classify-train-report", rich=True)
         self.switch_button = QPushButton("Switch to it", self)
         self.switch_button.hide()
         self.confusion = Heatmap(self, placeholder="The confusion matrix appears after training.")
@@ -114,35 +101,22 @@ class FewShotPanel(QWidget):
         layout.addWidget(splitter)
 
         self.set_examples(SAMPLE_EXAMPLES)
-        add.clicked.connect(self._add)
-        remove.clicked.connect(self._remove)
+        add.clicked.connect(self.table.add_row)
+        remove.clicked.connect(self.table.remove_selected)
         load.clicked.connect(self._choose_csv)
         self.train_button.clicked.connect(self.train_requested)
         self.save_button.clicked.connect(self.save_requested)
-        self.table.itemChanged.connect(lambda _item: self.changed.emit())
+        self.table.edited.connect(self.changed)
         self.pooling.currentIndexChanged.connect(lambda _i: self.changed.emit())
 
     def examples(self) -> list[tuple[str, str]]:
         """(text, label) of every row with a text or a label (a half-filled row is the core's to refuse)."""
-        result = []
-        for row in range(self.table.rowCount()):
-            text, label = (self.table.item(row, c) for c in (0, 1))
-            pair = (text.text() if text else "", label.text().strip() if label else "")
-            if pair[0].strip() or pair[1]:
-                result.append(pair)
-        return result
+        pairs = ((text, label.strip()) for text, label in self.table.pairs())
+        return [(text, label) for text, label in pairs if text.strip() or label]
 
     def set_examples(self, examples: list[tuple[str, str]]) -> None:
         """Replace the examples."""
-        self.table.blockSignals(True)
-        self.table.setRowCount(0)
-        for text, label in examples:
-            row = self.table.rowCount()
-            self.table.insertRow(row)
-            self.table.setItem(row, 0, QTableWidgetItem(text))
-            self.table.setItem(row, 1, QTableWidgetItem(label))
-        self.table.blockSignals(False)
-        self.changed.emit()
+        self.table.set_pairs(examples)
 
     def pooling_key(self) -> str:
         """"mean" or "cls"."""
@@ -181,20 +155,6 @@ class FewShotPanel(QWidget):
         if not can_save:
             text += " (Saving needs an embedding model: this one already has a head.)"
         self.report.setText(text)
-
-    def _add(self) -> None:
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        self.table.setItem(row, 0, QTableWidgetItem(""))
-        self.table.setItem(row, 1, QTableWidgetItem(""))
-        self.table.editItem(self.table.item(row, 0))
-
-    def _remove(self) -> None:
-        rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)
-        for row in rows:
-            self.table.removeRow(row)
-        if rows:
-            self.changed.emit()
 
     def _choose_csv(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Load examples", "", "CSV (*.csv *.tsv *.txt);;All (*)")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bertdesk.core.classify.results import NONE, SIGMOID, SOFTMAX, ZERO_SHOT, Classification
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 
 #: Logits printed in a box before it says "…".
 MAX_NUMBERS = 4
@@ -76,15 +76,8 @@ class PathView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.diagram = QLabel(self)
-        self.diagram.setObjectName("classify-path")
-        self.diagram.setTextFormat(Qt.TextFormat.RichText)
-        self.diagram.setWordWrap(True)
-        self.diagram.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.caption = QLabel(self)
-        self.caption.setObjectName("classify-path-caption")
-        self.caption.setWordWrap(True)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.diagram = wrapped_label(self, name="classify-path", rich=True)
+        self.caption = wrapped_label(self, name="classify-path-caption")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

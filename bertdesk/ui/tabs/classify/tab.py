@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QRadioButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -45,6 +44,7 @@ from bertdesk.ui.tabs.classify.zero_shot_panel import ZeroShotPanel
 from bertdesk.ui.widgets.bars import Bars
 from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
@@ -97,10 +97,7 @@ class ClassifyTab(AnalysisTab):
             self.method_group.addButton(button)
             self.method_buttons[method] = button
             methods_row.addWidget(button)
-        self.availability = QLabel(self)
-        self.availability.setObjectName("classify-availability")
-        self.availability.setWordWrap(True)
-        self.availability.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.availability = wrapped_label(self, name="classify-availability")
         self.availability.setTextFormat(Qt.TextFormat.RichText)
         self.availability.linkActivated.connect(lambda _link: open_manager_from(self, TASK_CLASSIFICATION))
         methods_row.addWidget(self.availability, 1)
@@ -163,10 +160,7 @@ class ClassifyTab(AnalysisTab):
         results.setChildrenCollapsible(False)
         results.setStretchFactor(0, 1)
         results.setStretchFactor(1, 1)
-        self.message = QLabel(self)
-        self.message.setObjectName("classify-message")
-        self.message.setWordWrap(True)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message = wrapped_label(self, name="classify-message")
         self.message.hide()
         one = QWidget(self)
         one_layout = QVBoxLayout(one)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from bertdesk.core.classify.occlusion import Explanation, WordImportance
 from bertdesk.ui.tabs.classify.texts import WHY_NOTE
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 
 SUPPORT = QColor("#1a9850")
 AGAINST = QColor("#d73027")
@@ -60,17 +60,12 @@ class WhyView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        self.note.setTextFormat(Qt.TextFormat.RichText)
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.note = wrapped_label(self, rich=True)
         self.text = QTextBrowser(self)
         self.text.setObjectName("classify-why")
         self.text.setOpenLinks(False)
         self.text.setMinimumHeight(48)
-        self.summary = QLabel(self)
-        self.summary.setWordWrap(True)
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary = wrapped_label(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -8,20 +8,18 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QSlider,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE
+from bertdesk.ui.tabs.classify.pair_table import PairTable
 from bertdesk.ui.tabs.classify.texts import SAMPLE_LABELS, ZERO_SHOT_NOTE
+from bertdesk.ui.widgets.wrapped_label import wrapped_label
 
 #: The temperature slider runs over a log scale between these.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.005, 1.0
@@ -48,15 +46,8 @@ class ZeroShotPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        note = QLabel(ZERO_SHOT_NOTE, self)
-        note.setWordWrap(True)
-        note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.table = QTableWidget(0, 2, self)
-        self.table.setObjectName("classify-zero-shot-labels")
-        self.table.setHorizontalHeaderLabels(["Label", "Description (optional)"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().hide()
+        note = wrapped_label(self, ZERO_SHOT_NOTE)
+        self.table = PairTable("classify-zero-shot-labels", ("Label", "Description (optional)"), 1, self)
         self.table.setToolTip("One label per row. A description is added after the label's sentence to sharpen it.")
         add = QPushButton("Add label", self)
         remove = QPushButton("Remove", self)
@@ -90,32 +81,19 @@ class ZeroShotPanel(QWidget):
 
         self.set_labels(SAMPLE_LABELS)
         self.set_temperature(DEFAULT_TEMPERATURE)
-        add.clicked.connect(self._add)
-        remove.clicked.connect(self._remove)
-        self.table.itemChanged.connect(lambda _item: self.changed.emit())
+        add.clicked.connect(self.table.add_row)
+        remove.clicked.connect(self.table.remove_selected)
+        self.table.edited.connect(self.changed)
         self.template.textChanged.connect(lambda _text: self.changed.emit())
         self.slider.valueChanged.connect(self._slid)
 
     def labels(self) -> list[tuple[str, str]]:
         """(label, description) of every row with a label."""
-        result = []
-        for row in range(self.table.rowCount()):
-            name, description = (self.table.item(row, c) for c in (0, 1))
-            if name is not None and name.text().strip():
-                result.append((name.text().strip(), description.text().strip() if description else ""))
-        return result
+        return [(name.strip(), description.strip()) for name, description in self.table.pairs() if name.strip()]
 
     def set_labels(self, labels: list[tuple[str, str]]) -> None:
         """Replace the labels."""
-        self.table.blockSignals(True)
-        self.table.setRowCount(0)
-        for name, description in labels:
-            row = self.table.rowCount()
-            self.table.insertRow(row)
-            self.table.setItem(row, 0, QTableWidgetItem(name))
-            self.table.setItem(row, 1, QTableWidgetItem(description))
-        self.table.blockSignals(False)
-        self.changed.emit()
+        self.table.set_pairs(labels)
 
     def temperature(self) -> float:
         """The temperature set."""
@@ -136,17 +114,3 @@ class ZeroShotPanel(QWidget):
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f"T = {self.temperature():.3g}")
         self.changed.emit()
-
-    def _add(self) -> None:
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        self.table.setItem(row, 0, QTableWidgetItem(""))
-        self.table.setItem(row, 1, QTableWidgetItem(""))
-        self.table.editItem(self.table.item(row, 0))
-
-    def _remove(self) -> None:
-        rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)
-        for row in rows:
-            self.table.removeRow(row)
-        if rows:
-            self.changed.emit()

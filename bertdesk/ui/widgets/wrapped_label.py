@@ -1,0 +1,18 @@
+"""A label for a sentence or more of text: it wraps at the width its layout gives it and never widens the window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+def wrapped_label(parent: QWidget, text: str = "", *, name: str = "", rich: bool = False) -> QLabel:
+    """A word-wrapped label whose width the layout decides; `name` is its object name, `rich` reads HTML."""
+    label = QLabel(text, parent)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(True)
+    if rich:
+        label.setTextFormat(Qt.TextFormat.RichText)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
