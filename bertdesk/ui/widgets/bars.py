@@ -6,13 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from bertdesk.core.export import BarsData
-from bertdesk.ui.widgets.export_action import ExportButton
 from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
+from bertdesk.ui.widgets.plot_frame import PlotFrame
 
 BAR_COLOR = QColor("#8fa9c8")
 TOP_COLOR = QColor("#1f6fd1")
@@ -22,8 +21,10 @@ INSIDE_SHARE = 0.8
 MIN_ROWS = 6
 
 
-class Bars(QWidget):
+class Bars(PlotFrame):
     """Sorted horizontal bars of label → value with the value printed, and Export (all bars, not only shown)."""
+
+    kind = "bars"
 
     def __init__(
         self, parent: QWidget | None = None, placeholder: str = "Nothing to show yet.", max_bars: int = 30
@@ -45,23 +46,7 @@ class Bars(QWidget):
         plot.addItem(self._bars)
         style_plot(plot, self._plot_widget, self.palette())
 
-        self._placeholder = QLabel(placeholder, alignment=Qt.AlignmentFlag.AlignCenter)
-        self._placeholder.setObjectName("bars-placeholder")
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self._placeholder)
-        self._stack.addWidget(self._plot_widget)
-        self._note = QLabel()
-        self._note.setObjectName("bars-note")
-        # A long read-out (sentence labels) is cut at the window's edge instead of widening the window.
-        self._note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.export_button = ExportButton(self, self)
-        footer = QHBoxLayout()
-        footer.addWidget(self._note, 1)
-        footer.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack, 1)
-        layout.addLayout(footer)
+        self._note = self._frame(self._plot_widget, placeholder, "", "bars-note")
         self.clear()
 
     def set_bars(
@@ -139,11 +124,3 @@ class Bars(QWidget):
     def export_data(self) -> BarsData | None:
         """All bars, sorted, for CSV and JSON."""
         return self.bars()
-
-    def export_view(self) -> QWidget:
-        """The plot, for PNG and SVG."""
-        return self._stack.currentWidget()
-
-    def export_name(self) -> str:
-        """The title, or "bars"."""
-        return (self._data.title if self._data else "") or "bars"

@@ -11,11 +11,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPalette, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from bertdesk.core.export import CurvesData
-from bertdesk.ui.widgets.export_action import ExportButton
 from bertdesk.ui.widgets.plot_axes import MAX_LABEL_CHARS, TEXT_GAP, TICK_LENGTH, LabelAxis, style_plot
+from bertdesk.ui.widgets.plot_frame import PlotFrame
 
 #: Okabe–Ito colours: told apart with every common colour-vision deficiency.
 SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -79,12 +79,14 @@ class _TokenAxis(LabelAxis):
         self.update()
 
 
-class Curves(QWidget):
+class Curves(PlotFrame):
     """Named series over token positions with a token-labelled x-axis, boundaries, a shaded span, and Export.
 
     The plot items are made once and their data replaced, the window boundaries are one dashed path, and the y range
     is set from the data: replacing 1,500-token curves costs a few milliseconds on the GUI thread.
     """
+
+    kind = "curves"
 
     def __init__(self, parent: QWidget | None = None, placeholder: str = "Nothing to show yet.") -> None:
         super().__init__(parent)
@@ -116,23 +118,7 @@ class Curves(QWidget):
             plot.addItem(item)
             item.hide()
 
-        self._placeholder = QLabel(placeholder, alignment=Qt.AlignmentFlag.AlignCenter)
-        self._placeholder.setObjectName("curves-placeholder")
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self._placeholder)
-        self._stack.addWidget(self._plot_widget)
-        self._hover = QLabel(HINT)
-        self._hover.setObjectName("curves-hover")
-        # A long read-out (sentence labels) is cut at the window's edge instead of widening the window.
-        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.export_button = ExportButton(self, self)
-        footer = QHBoxLayout()
-        footer.addWidget(self._hover, 1)
-        footer.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack, 1)
-        layout.addLayout(footer)
+        self._hover = self._frame(self._plot_widget, placeholder, HINT, "curves-hover")
         # Every mouse move (the scene's sigMouseMoved drops moves closer than 10 ms apart).
         self._plot_widget.viewport().installEventFilter(self)
         self.clear()
@@ -258,14 +244,6 @@ class Curves(QWidget):
     def export_data(self) -> CurvesData | None:
         """Tokens, series, boundaries and span, for CSV and JSON."""
         return self.curves()
-
-    def export_view(self) -> QWidget:
-        """The plot, for PNG and SVG."""
-        return self._stack.currentWidget()
-
-    def export_name(self) -> str:
-        """The title, or "curves"."""
-        return (self._data.title if self._data else "") or "curves"
 
 
 def _y_range(values: Mapping[str, np.ndarray]) -> tuple[float, float]:

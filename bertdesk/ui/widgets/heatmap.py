@@ -13,11 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from bertdesk.core.export import MatrixData
-from bertdesk.ui.widgets.export_action import ExportButton
 from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
+from bertdesk.ui.widgets.plot_frame import PlotFrame
 
 #: Colour maps (pyqtgraph's bundled, perceptually uniform): blue–white–red about 0, and dark-to-bright for 0..1.
 COLORMAPS = {"diverging": "CET-D1A", "sequential": "viridis"}
@@ -27,8 +27,10 @@ SELECTION_COLOR = QColor("#ff9800")
 HINT = "Hover over a cell to read its value; click to select it."
 
 
-class Heatmap(QWidget):
+class Heatmap(PlotFrame):
     """A matrix with row and column labels, a colour bar, hover read-out, cell selection and Export."""
+
+    kind = "heatmap"
 
     #: (row, column) of a cell the user clicked.
     cell_clicked = Signal(int, int)
@@ -62,24 +64,8 @@ class Heatmap(QWidget):
         style_plot(self._plot, self._graphics, self.palette())
         self._bar.axis.setTextPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Text)))
 
-        self._placeholder = QLabel(placeholder, alignment=Qt.AlignmentFlag.AlignCenter)
-        self._placeholder.setObjectName("heatmap-placeholder")
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self._placeholder)
-        self._stack.addWidget(self._graphics)
-        self._hover = QLabel(HINT)
-        self._hover.setObjectName("heatmap-hover")
-        # A long read-out (sentence labels) is cut at the window's edge instead of widening the window.
-        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._hover = self._frame(self._graphics, placeholder, HINT, "heatmap-hover")
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = ExportButton(self, self)
-        footer = QHBoxLayout()
-        footer.addWidget(self._hover, 1)
-        footer.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack, 1)
-        layout.addLayout(footer)
 
         # Every mouse move, not the scene's sigMouseMoved: that one drops moves closer than 10 ms apart, so the
         # read-out of a quick move would stay on a cell the mouse has left.
@@ -234,14 +220,6 @@ class Heatmap(QWidget):
     def export_data(self) -> MatrixData | None:
         """The matrix and its labels, for CSV and JSON."""
         return self.matrix()
-
-    def export_view(self) -> QWidget:
-        """The plot and colour bar, for PNG and SVG."""
-        return self._stack.currentWidget()
-
-    def export_name(self) -> str:
-        """The title, or "heatmap"."""
-        return (self._data.title if self._data else "") or "heatmap"
 
 
 class MaskedCells(pg.GraphicsObject):
