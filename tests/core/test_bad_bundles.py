@@ -4,10 +4,8 @@ BundleError (one line and exit code 2 on the CLI), never a traceback, and never 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,27 +20,8 @@ from bertdesk.core.errors import BundleError, IntrospectionError, JobCancelled
 from bertdesk.core.introspect import expose_internals
 from bertdesk.core.jobs import JobHandle
 from tests.checkpoints import make_checkpoint
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def bundle_copy(tiny_bundle: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(tiny_bundle, tmp_path / "bundle"))
-
-
-def _edit_config(folder: Path, **changes: object) -> None:
-    config = json.loads((folder / "config.json").read_text())
-    config.update(changes)
-    (folder / "config.json").write_text(json.dumps(config))
-
-
-def _cli(*args: str, models: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BERTDESK_DATA": str(Path(os.environ.get("TMPDIR", "/tmp")) / "bertdesk-test-data")}
-    if models is not None:
-        env["BERTDESK_MODELS"] = str(models)
-    return subprocess.run([sys.executable, "-m", "bertdesk", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+from tests.core.bundle_edits import edit_config
+from tests.core.cli_child import run_cli
 
 
 def _one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -69,9 +48,9 @@ def _hostile_models_folder(tiny_bundle: Path, root: Path) -> tuple[Path, dict[st
     broken("nested").joinpath("config.json").write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}")
     broken("latin1").joinpath("config.json").write_bytes('{"model_type": "bért"}'.encode("latin-1"))
     broken("list-config").joinpath("config.json").write_text("[5]")
-    _edit_config(broken("arch"), architectures=[5])
-    _edit_config(broken("labels"), architectures=["BertForSequenceClassification"], id2label=["a", "b"])
-    _edit_config(broken("infinite"), num_hidden_layers=float("inf"))
+    edit_config(broken("arch"), architectures=[5])
+    edit_config(broken("labels"), architectures=["BertForSequenceClassification"], id2label=["a", "b"])
+    edit_config(broken("infinite"), num_hidden_layers=float("inf"))
     loop = broken("loop") / "config.json"
     loop.unlink()
     loop.symlink_to(loop)
@@ -112,12 +91,12 @@ def test_list_bundles_lists_good_ones_and_every_broken_one_with_its_reason(tiny_
 
 def test_models_command_lists_good_and_broken_bundles(tiny_bundle: Path, tmp_path: Path) -> None:
     models, expected = _hostile_models_folder(tiny_bundle, tmp_path)
-    result = _cli("models", "--json", models=models)
+    result = run_cli("models", "--json", models=models)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     data = json.loads(result.stdout)
     assert [m["name"] for m in data["models"]] == ["a-good", "z-good"]
     assert len(data["problems"]) == len(expected)
-    _one_line_error(_cli("embed", "hello", "--model", str(models / "infinite"), models=models))
+    _one_line_error(run_cli("embed", "hello", "--model", str(models / "infinite"), models=models))
 
 
 # --- 8: the config must agree with the graph ----------------------------------------------------------------------
@@ -136,7 +115,7 @@ def test_models_command_lists_good_and_broken_bundles(tiny_bundle: Path, tmp_pat
     ],
 )
 def test_config_that_disagrees_with_the_graph(bundle_copy: Path, changes: dict, expected: str) -> None:
-    _edit_config(bundle_copy, **changes)
+    edit_config(bundle_copy, **changes)
     with pytest.raises(BundleError) as info:
         inspect_bundle(bundle_copy)
     assert expected in str(info.value)
@@ -144,13 +123,13 @@ def test_config_that_disagrees_with_the_graph(bundle_copy: Path, changes: dict, 
 
 def test_layer_count_mismatch_on_the_command_line(bundle_copy: Path) -> None:
     """12 layers claimed on a 2-layer graph ended in an IndexError at --layer 8; now the load says why."""
-    _edit_config(bundle_copy, num_hidden_layers=12)
-    message = _one_line_error(_cli("embed", "hello", "--model", str(bundle_copy), "--layer", "8", "--json"))
+    edit_config(bundle_copy, num_hidden_layers=12)
+    message = _one_line_error(run_cli("embed", "hello", "--model", str(bundle_copy), "--layer", "8", "--json"))
     assert "num_hidden_layers 12, but the graph has 2 layers" in message
 
 
 def test_layer_out_of_range_names_the_valid_range(tiny_bundle: Path) -> None:
-    message = _one_line_error(_cli("embed", "hello", "--model", str(tiny_bundle), "--layer", "3", "--json"))
+    message = _one_line_error(run_cli("embed", "hello", "--model", str(tiny_bundle), "--layer", "3", "--json"))
     assert "layer 3 does not exist: this model has layers 0 (embeddings) to 2" in message
 
 
@@ -196,7 +175,7 @@ def test_graph_that_fails_while_running(bundle_copy: Path) -> None:
         assert "\n" not in message and "[ONNXRuntimeError]" not in message
     with pytest.raises(BundleError, match="failed while running"):
         embed_texts(bundle, ["hello world"], layer=1)
-    message = _one_line_error(_cli("embed", "hello world", "--model", str(bundle_copy)))
+    message = _one_line_error(run_cli("embed", "hello world", "--model", str(bundle_copy)))
     assert "the model failed while running" in message
 
 
@@ -243,7 +222,7 @@ def test_plain_conversion_exposes_every_layer(tiny_checkpoint: Path, tmp_path: P
 
 def test_plain_conversion_on_the_command_line(tiny_checkpoint: Path, tmp_path: Path) -> None:
     folder = convert_checkpoint(tiny_checkpoint, tmp_path / "plain")
-    result = _cli("embed", "hello world", "--model", str(folder), "--layer", "1", "--json")
+    result = run_cli("embed", "hello world", "--model", str(folder), "--layer", "1", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)
 
@@ -271,7 +250,7 @@ def test_model_names_that_are_no_usable_path(tmp_path: Path, name: str) -> None:
 
 
 def test_model_name_too_long_on_the_command_line(tmp_path: Path) -> None:
-    message = _one_line_error(_cli("embed", "hello", "--model", "x" * 300, models=tmp_path))
+    message = _one_line_error(run_cli("embed", "hello", "--model", "x" * 300, models=tmp_path))
     assert "cannot open the model" in message
 
 

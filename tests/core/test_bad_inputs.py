@@ -15,22 +15,12 @@ from bertdesk.core.bundle import Bundle, inspect_bundle, list_bundles, resolve_b
 from bertdesk.core.convert import convert_checkpoint
 from bertdesk.core.errors import BundleError, CheckpointError
 from tests.checkpoints import make_checkpoint
+from tests.core.bundle_edits import edit_config
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "bert", "bert", "classification")
-
-
-@pytest.fixture
-def bundle_copy(tiny_bundle: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(tiny_bundle, tmp_path / "bundle"))
-
-
-def _edit_config(folder: Path, **changes: object) -> None:
-    config = json.loads((folder / "config.json").read_text())
-    config.update(changes)
-    (folder / "config.json").write_text(json.dumps(config))
 
 
 def _error(folder: Path) -> str:
@@ -74,7 +64,7 @@ def test_truncated_graph(bundle_copy: Path) -> None:
 
 def test_vocab_size_differs_from_embedding_rows(bundle_copy: Path) -> None:
     rows = json.loads((bundle_copy / "config.json").read_text())["vocab_size"]
-    _edit_config(bundle_copy, vocab_size=rows + 7)
+    edit_config(bundle_copy, vocab_size=rows + 7)
     message = _error(bundle_copy)
     assert f"vocab_size {rows + 7}" in message and f"{rows} rows" in message
 
@@ -94,12 +84,12 @@ def test_tokenizer_larger_than_embedding(bundle_copy: Path, default_bundle_dir: 
     ],
 )
 def test_unknown_architecture(bundle_copy: Path, changes: dict, expected: str) -> None:
-    _edit_config(bundle_copy, **changes)
+    edit_config(bundle_copy, **changes)
     assert expected in _error(bundle_copy)
 
 
 def test_config_task_disagrees_with_graph(bundle_copy: Path) -> None:
-    _edit_config(bundle_copy, architectures=["BertForQuestionAnswering"])
+    edit_config(bundle_copy, architectures=["BertForQuestionAnswering"])
     assert "expected start_logits, end_logits" in _error(bundle_copy)
 
 
@@ -234,9 +224,9 @@ def test_missing_and_misshapen_weights(checkpoint: Path, tmp_path: Path) -> None
 
 def test_unknown_activation_and_model_type(checkpoint: Path, tmp_path: Path) -> None:
     source = _copy_checkpoint(checkpoint, tmp_path)
-    _edit_config(source, hidden_act="mish")
+    edit_config(source, hidden_act="mish")
     assert "activation 'mish' is not supported" in _convert_error(source, tmp_path)
-    _edit_config(source, model_type="roberta")
+    edit_config(source, model_type="roberta")
     assert "unknown architecture model_type='roberta'" in _convert_error(source, tmp_path)
 
 
@@ -261,7 +251,7 @@ def test_descriptions_and_open_bundles_follow_the_files(tiny_bundle: Path, tmp_p
     assert describe_bundle(folder) is describe_bundle(folder)
     assert open_model(folder) is open_model(str(folder))
     first = open_model(folder)
-    _edit_config(folder, architectures=["BertModel"], id2label={"0": "changed"})
+    edit_config(folder, architectures=["BertModel"], id2label={"0": "changed"})
     assert describe_bundle(folder) is not None and open_model(folder) is not first, "a changed bundle is reloaded"
     others = [Path(shutil.copytree(tiny_bundle, tmp_path / f"o{i}")) for i in range(MAX_OPEN_BUNDLES)]
     kept = open_model(folder)

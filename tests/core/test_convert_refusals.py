@@ -13,6 +13,7 @@ import pytest
 from bertdesk.core.convert import convert_checkpoint
 from bertdesk.core.errors import CheckpointError
 from tests.checkpoints import make_checkpoint
+from tests.core.bundle_edits import edit_config
 
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
@@ -32,11 +33,6 @@ def _edit_weights(folder: Path, edit) -> None:
     tensors = safetensors_numpy.load_file(str(path))
     edit(tensors)
     safetensors_numpy.save_file(tensors, str(path))
-
-
-def _edit_config(folder: Path, **changes: object) -> None:
-    path = folder / "config.json"
-    path.write_text(json.dumps(json.loads(path.read_text()) | changes), encoding="utf-8")
 
 
 def _query(tensors: dict[str, np.ndarray]) -> str:
@@ -85,7 +81,7 @@ def test_non_finite_weights_are_refused(checkpoint: Path, tmp_path: Path, value:
 @pytest.mark.parametrize("layers", [0, -1, 1, 3])
 def test_a_layer_count_the_weights_do_not_have_is_refused(checkpoint: Path, tmp_path: Path, layers: int) -> None:
     """The weights hold 2 layers: 1 silently dropped the second, 0 and -1 made a model of embeddings only."""
-    _edit_config(checkpoint, num_hidden_layers=layers)
+    edit_config(checkpoint, num_hidden_layers=layers)
     _refused(checkpoint, tmp_path / "out", "layers")
 
 
@@ -105,7 +101,7 @@ def test_a_model_that_does_not_run_cleanly_is_never_reported_as_converted(checkp
 def test_a_failed_conversion_keeps_the_bundle_it_would_have_replaced(checkpoint: Path, tmp_path: Path) -> None:
     bundle = convert_checkpoint(checkpoint, tmp_path / "bundle")
     before = {p.name: p.read_bytes() for p in bundle.iterdir()}
-    _edit_config(checkpoint, num_hidden_layers=1)
+    edit_config(checkpoint, num_hidden_layers=1)
     with pytest.raises(CheckpointError):
         convert_checkpoint(checkpoint, bundle, force=True)
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
