@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QFileDialog
@@ -16,28 +15,8 @@ from bertdesk.ui.about import about_html, library_versions
 from bertdesk.ui.app import open_main_window
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.samples import sample_text
-from bertdesk.ui.settings import SettingsStore
 from bertdesk.ui.tabs.tokens.compare import NO_COMPARE
 from bertdesk.ui.tabs.tokens.tab import TokensTab
-
-
-@pytest.fixture
-def open_window(qtbot):
-    """Opens windows on the saved settings of the test's data folder (closed at teardown)."""
-    windows: list[MainWindow] = []
-
-    def open_(model: Path | None, *, wait: bool = True) -> MainWindow:
-        window = MainWindow(SettingsStore(), model=str(model) if model else None)
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        if wait:
-            qtbot.waitUntil(lambda: window.bundle is not None and not window.is_busy(), timeout=30_000)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
 
 
 def tokens_tab(window: MainWindow) -> TokensTab:
