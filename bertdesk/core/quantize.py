@@ -101,8 +101,10 @@ def fp32_graph(folder: Path) -> Path:
 def quantize_graph(source: Path, target: Path) -> None:
     """Write the dynamic-int8 version of the ONNX graph `source` to `target` (replaced atomically).
 
-    The quantizer's own scratch folder (it makes one in the temp folder) goes into a work folder beside `target`,
-    named as a leftover of ours, so a kill -9 mid-way leaves nothing in the user's temp folder.
+    The quantizer's own scratch goes into a work folder beside `target`, named as a leftover of ours, so a kill -9
+    mid-way leaves nothing in the user's temp folder and nothing a later run would take for the user's: it gets the
+    graph as a ModelProto, since given a path it writes its shape-inferred copy (`model-inferred.onnx`) beside the
+    source, and points its temp folder at the work folder.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -113,8 +115,8 @@ def quantize_graph(source: Path, target: Path) -> None:
     try:
         work.mkdir(exist_ok=True)
         with _scratch_in(work):
-            quantize_dynamic(str(source), str(work / target.name), weight_type=QuantType.QInt8, per_channel=True,
-                             nodes_to_exclude=_ffn_output_matmuls(source))
+            quantize_dynamic(onnx.load(str(source)), str(work / target.name), weight_type=QuantType.QInt8,
+                             per_channel=True, nodes_to_exclude=_ffn_output_matmuls(source))
         os.replace(work / target.name, target)
     except OSError as exc:
         raise storage_error(f"cannot write {target}", exc) from exc

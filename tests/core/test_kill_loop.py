@@ -141,9 +141,6 @@ def test_convert_killed_anywhere_leaves_the_old_or_the_new_bundle(tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="known defect: a setup killed while quantizing can leave onnxruntime's "
-                   "model-inferred.onnx in the bundle, and the next `setup --force` then refuses the folder as not "
-                   "ours (seen twice in fresh-clone runs; see the closing note)")
 def test_setup_killed_anywhere_leaves_no_bundle_or_a_whole_one(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -69,3 +69,29 @@ def test_setup_adds_the_int8_variant_and_a_failure_leaves_fp32_whole(
     assert (target / QUANTIZED_GRAPH).is_file() and verify(target) == [] and foreign_content(target) is None
     bundle = Bundle(target, precision="int8")
     assert bundle.info.agreement["cosine_mean"] >= 0.99
+
+
+def test_the_quantizers_scratch_never_lands_beside_the_fp32_graph(
+    tiny_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a kill -9 right after the quantizer's shape inference would leave in the bundle: nothing but our own
+    leftover-named work folder (given a path, onnxruntime writes model-inferred.onnx beside the source, and the
+    next `setup --force` refused the folder as not ours)."""
+    import onnx.shape_inference
+
+    folder = shutil.copytree(tiny_bundle, tmp_path / "tiny")
+    before = {p.name for p in folder.iterdir()}
+    infer = onnx.shape_inference.infer_shapes_path
+    seen: list[set[str]] = []
+
+    def infer_and_look(*args, **kwargs) -> None:
+        infer(*args, **kwargs)
+        seen.append({p.name for p in folder.iterdir()} | {f"onnx/{p.name}" for p in (folder / "onnx").glob("*")})
+
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes_path", infer_and_look)
+    quantize_bundle(folder)
+    assert seen, "the quantizer no longer runs shape inference through a file: look for its scratch elsewhere"
+    for listing in seen:
+        strays = {n for n in listing - before - {"onnx"} if not n.startswith("onnx/.model_quantized.onnx.")}
+        assert strays == set()
+    assert foreign_content(folder) is None
