@@ -10,11 +10,13 @@ and load times. transformers and torch are test-only extras.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,25 +26,39 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def sentences(limit: int) -> list[str]:
-    """SST-2 dev sentences, or a repeated built-in set where ../shared is absent."""
+def sst2_dev() -> tuple[list[str], list[int]]:
+    """SST-2 dev sentences and gold labels (0 negative, 1 positive), or a repeated built-in set (labels -1) where
+    ../shared is absent."""
     data = ROOT.parent / "shared" / "data" / "sst2-dev.tsv"
-    if data.is_file():
-        rows = [line.split("\t", 1)[1].strip() for line in data.read_text(encoding="utf-8").splitlines()[1:]]
-    else:
-        rows = ["The quick brown fox jumps over the lazy dog.", "A thoughtful, funny and moving film."] * 436
-    return rows[:limit]
+    if not data.is_file():
+        built_in = ["The quick brown fox jumps over the lazy dog.", "A thoughtful, funny and moving film."] * 436
+        return built_in, [-1] * len(built_in)
+    with data.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [row["content"] for row in rows], [int(row["label"]) for row in rows]
+
+
+def sentences(limit: int) -> list[str]:
+    """The first `limit` SST-2 dev sentences (`sst2_dev`)."""
+    return sst2_dev()[0][:limit]
 
 
 def timed(fn, repeat: int) -> float:
     """Best wall time of `repeat` runs after one warm-up."""
-    fn()
-    times = []
+    return interleaved({"": fn}, repeat)[""][0]
+
+
+def interleaved(sides: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, object]]:
+    """{name: (best wall time, last result)} of each side run once to warm up, then `repeat` rounds of every side
+    in turn: on a shared machine a load change then hits all sides alike instead of the one being timed."""
+    results = {name: fn() for name, fn in sides.items()}
+    times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (min(times[name]), results[name]) for name in sides}
 
 
 def main() -> None:
