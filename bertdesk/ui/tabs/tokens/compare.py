@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from bertdesk.core.bundle import open_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.token_locator import TokenLocator
 from bertdesk.core.token_notes import normalization_note, word_count
 from bertdesk.core.tokens import Tokenization, tokenize
+from bertdesk.ui.models.controller import open_model  # the core's, imported with the first comparison
 from bertdesk.ui.models.picker import bundle_line
 
 if TYPE_CHECKING:
