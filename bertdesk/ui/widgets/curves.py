@@ -3,7 +3,6 @@ boundaries as dashed lines and a chosen span (the answer) shaded."""
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping, Sequence
 
@@ -14,7 +13,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from bertdesk.core.export import CurvesData
-from bertdesk.ui.widgets.plot_axes import MAX_LABEL_CHARS, TEXT_GAP, TICK_LENGTH, LabelAxis, style_plot
+from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
 from bertdesk.ui.widgets.plot_frame import PlotFrame
 
 #: Okabe–Ito colours: told apart with every common colour-vision deficiency.
@@ -24,41 +23,16 @@ SPAN_COLOR = QColor(255, 193, 7, 70)
 #: Up to this many tokens each point is marked with a dot.
 MAX_DOTTED = 80
 HINT = "Hover over the plot to read each series at a token."
-#: The axis height is measured on this many of the longest labels (by characters), not on all of them.
-LONGEST_MEASURED = 40
 #: The token labels' share of the widget's height at most, and the characters they keep at least.
 LABEL_SHARE = 0.22
 MIN_LABEL_CHARS = 5
 
 
-class _LazyLabels(Sequence[str]):
-    """Axis labels cleaned and elided on first use: the axis draws a few dozen of thousands."""
-
-    def __init__(self, labels: Sequence[str], metrics: QFontMetricsF, limit: float) -> None:
-        self._raw, self._metrics, self._limit = labels, metrics, limit
-        self._done: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __getitem__(self, index):  # noqa: ANN001, ANN204 (Sequence's overloads)
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        text = self._done.get(index)
-        if text is None:
-            label = str(self._raw[index])
-            text = self._metrics.elidedText(" ".join(label.split()) or label, Qt.TextElideMode.ElideRight, self._limit)
-            self._done[index] = text
-        return text
-
-
 class _TokenAxis(LabelAxis):
-    """A LabelAxis that elides only the labels it draws and sizes itself from the longest few: setting 1,500 token
-    labels costs ~1 ms instead of ~20 ms of elision on the GUI thread. `set_room` caps the labels' length in pixels,
-    so that a short plot keeps most of its height for the curves."""
+    """A LabelAxis whose `set_room` caps the labels' length in pixels, so that a short plot keeps most of its height
+    for the curves."""
 
     _room = math.inf
-    _raw: Sequence[str] = ()
 
     def set_room(self, pixels: float) -> None:
         """Elide labels longer than `pixels` (and never longer than MAX_LABEL_CHARS characters)."""
@@ -66,17 +40,8 @@ class _TokenAxis(LabelAxis):
             self._room = pixels
             self.set_labels(self._raw)
 
-    def set_labels(self, labels: Sequence[str]) -> None:
-        """Name the positions 0..len(labels)-1 (cleaned and elided when drawn)."""
-        metrics = self._metrics()
-        limit = min(metrics.averageCharWidth() * MAX_LABEL_CHARS, self._room)
-        self._raw = labels
-        self._labels = _LazyLabels(tuple(labels), metrics, limit)
-        longest = heapq.nlargest(LONGEST_MEASURED, range(len(labels)), key=lambda i: len(str(labels[i])))
-        widest = max((metrics.horizontalAdvance(self._labels[i]) for i in longest), default=0.0)
-        self.setHeight(math.ceil(widest) + TICK_LENGTH + TEXT_GAP + 4)
-        self.picture = None
-        self.update()
+    def _limit(self, metrics: QFontMetricsF) -> float:
+        return min(super()._limit(metrics), self._room)
 
 
 class Curves(PlotFrame):
