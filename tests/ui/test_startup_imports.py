@@ -16,7 +16,7 @@ from bertdesk.ui.settings import SettingsStore
 
 #: Modules the window must not import before its first paint: the other tabs (pyqtgraph comes with the plots),
 #: the job machinery (superqt, with qtpy and pygments) that the first job brings, charset_normalizer (opened
-#: files) and the About box's version lookups.
+#: files), the About box's version lookups and the token exporter.
 LATE_MODULES = (
     "bertdesk.ui.tabs.similarity",
     "bertdesk.ui.tabs.classify",
@@ -123,3 +123,15 @@ def test_a_window_closed_before_its_first_paint_loads_nothing(qtbot, tiny_bundle
     qtbot.wait(FIRST_PAINT_WAIT_MS + 200)
     assert not window.models.runner.is_running() and window.bundle is None
     assert not window.is_busy()
+
+
+def test_esc_before_the_first_paint_drops_the_load_and_offers_the_models(qtbot, tiny_bundle):
+    window = MainWindow(SettingsStore(), model=str(tiny_bundle))
+    qtbot.addWidget(window)
+    window.show()
+    window.cancel_job()  # the status bar's Cancel (Esc) before the load started
+    qtbot.waitUntil(lambda: window.model_picker.isEnabled() and not window.is_busy(), timeout=30_000)
+    qtbot.wait(FIRST_PAINT_WAIT_MS + 200)  # painted since, and past the no-paint wait: the dropped load stays dropped
+    assert window.bundle is None and not window.is_busy()
+    assert "choose one" in window.statusBar().currentMessage()
+    window.close()
