@@ -12,7 +12,7 @@ import pytest
 
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.similarity import cosine_matrix
-from tests.core.cli_child import run_cli
+from tests.core.cli_child import run_cli as bertdesk  # the name tests/core/test_speed_cli.py imports
 
 
 def ok_json(result: subprocess.CompletedProcess) -> dict:
@@ -23,7 +23,7 @@ def ok_json(result: subprocess.CompletedProcess) -> dict:
 def test_models_lists_installed_bundles(tiny_bundle: Path, tiny_classifier_bundle: Path, tmp_path: Path) -> None:
     shutil.copytree(tiny_bundle, tmp_path / "tiny")
     shutil.copytree(tiny_classifier_bundle, tmp_path / "clf")
-    data = ok_json(run_cli("models", "--json", models=tmp_path))
+    data = ok_json(bertdesk("models", "--json", models=tmp_path))
     by_name = {m["name"]: m for m in data["models"]}
     assert set(by_name) == {"tiny", "clf"}
     assert by_name["clf"]["task"] == "sequence-classification"
@@ -31,12 +31,12 @@ def test_models_lists_installed_bundles(tiny_bundle: Path, tiny_classifier_bundl
     assert by_name["tiny"]["has_internals"] is True
     for field in ("num_layers", "num_heads", "hidden_size", "vocab_size", "max_positions", "size_bytes", "path"):
         assert by_name["tiny"][field]
-    human = run_cli("models", models=tmp_path)
+    human = bertdesk("models", models=tmp_path)
     assert "tiny — encoder, 2 layers, 4 heads, 32 wide" in human.stdout
 
 
 def test_tokenize_pair_json(default_bundle_dir: Path) -> None:
-    data = ok_json(run_cli("tokenize", "Where is Paris?", "--pair", "Paris is in France.", "--json",
+    data = ok_json(bertdesk("tokenize", "Where is Paris?", "--pair", "Paris is in France.", "--json",
                             "--model", str(default_bundle_dir)))
     pieces = [t["piece"] for t in data["tokens"]]
     assert pieces[0] == "[CLS]" and pieces.count("[SEP]") == 2
@@ -46,17 +46,17 @@ def test_tokenize_pair_json(default_bundle_dir: Path) -> None:
 
 
 def test_tokenize_reads_stdin_and_reports_truncation(default_bundle_dir: Path) -> None:
-    data = ok_json(run_cli("tokenize", "-", "--json", "--model", str(default_bundle_dir), stdin="word " * 600))
+    data = ok_json(bertdesk("tokenize", "-", "--json", "--model", str(default_bundle_dir), stdin="word " * 600))
     assert data["truncated"] is True and len(data["input_ids"]) == 512
 
 
 def test_embed_and_similarity_agree(default_bundle_dir: Path) -> None:
     sentences = ["A cat sat on the mat.", "A dog sat on the rug.", "Stock markets fell sharply."]
-    embedded = ok_json(run_cli("embed", *sentences, "--json", "--model", str(default_bundle_dir)))
+    embedded = ok_json(bertdesk("embed", *sentences, "--json", "--model", str(default_bundle_dir)))
     vectors = np.array(embedded["vectors"])
     assert vectors.shape == (3, 384) and embedded["pooling"] == "mean"
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
-    similarity = ok_json(run_cli("similarity", "--sentences", *sentences, "--json", "--model",
+    similarity = ok_json(bertdesk("similarity", "--sentences", *sentences, "--json", "--model",
                                   str(default_bundle_dir)))
     matrix = np.array(similarity["matrix"])
     assert np.allclose(matrix, cosine_matrix(vectors), atol=1e-5)
@@ -64,7 +64,7 @@ def test_embed_and_similarity_agree(default_bundle_dir: Path) -> None:
 
 
 def test_token_similarity_per_layer(default_bundle_dir: Path) -> None:
-    data = ok_json(run_cli("similarity", "--tokens", "the bank of the river", "--layer", "0", "--json",
+    data = ok_json(bertdesk("similarity", "--tokens", "the bank of the river", "--layer", "0", "--json",
                             "--model", str(default_bundle_dir)))
     assert data["labels"] == ["[CLS]", "the", "bank", "of", "the", "river", "[SEP]"]
     matrix = np.array(data["matrix"])
@@ -85,7 +85,7 @@ def test_convert_command(tmp_path: Path) -> None:
     from tests.checkpoints import make_checkpoint
 
     checkpoint = make_checkpoint(tmp_path / "ckpt", "distilbert", "qa")
-    data = ok_json(run_cli("convert", str(checkpoint), str(tmp_path / "out"), "--attentions", "--json"))
+    data = ok_json(bertdesk("convert", str(checkpoint), str(tmp_path / "out"), "--attentions", "--json"))
     assert data["task"] == "question-answering" and data["model_type"] == "distilbert" and data["has_internals"]
 
 
@@ -103,7 +103,7 @@ def test_user_errors_are_one_line_and_exit_2(args: list[str], message: str, tiny
     shutil.copytree(tiny_bundle, tmp_path / "tiny")
     if "--model" not in args and args[0] != "convert":
         args = [*args, "--model", "tiny"]
-    result = run_cli(*args, models=tmp_path)
+    result = bertdesk(*args, models=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
