@@ -62,10 +62,11 @@ def _no_action(args: argparse.Namespace) -> None:  # argparse requires an action
     raise BertdeskError("give an action: add, index, list, remove, status, ask, reindex or retry")
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False):
+    """The library of --db: only `library add` creates one; reading commands open it read-only."""
     from bertdesk.core.library.store import LibraryStore
 
-    return LibraryStore(args.db)
+    return LibraryStore(args.db, read_only=read_only, create=create)
 
 
 def _embedder(args: argparse.Namespace, store) -> object:
@@ -127,10 +128,9 @@ def cmd_add(args: argparse.Namespace) -> None:
     """Add sources, index what they queued, and with --watch keep following them."""
     from bertdesk.core.library.store import source_files
 
-    for path in args.paths:  # every path is checked before any is added
-        source_files(path, watch=args.watch)
-    with _store(args) as store:
-        queued = sum(store.add_source(path, watch=args.watch) for path in args.paths)
+    listed = [(path, source_files(path, watch=args.watch)) for path in args.paths]  # all checked before any is added
+    with _store(args, create=True) as store:
+        queued = sum(store.add_source(path, watch=args.watch, files=files) for path, files in listed)
         result = {"queued": queued, **_run_index(args, store)}
         if not args.watch:
             _emit(args, result, lambda: f"queued {queued} files; " + _run_human(result))
@@ -172,7 +172,7 @@ def _document_dict(document) -> dict:
 
 def cmd_list(args: argparse.Namespace) -> None:
     """The documents, one a line."""
-    with _store(args) as store:
+    with _store(args, read_only=True) as store:
         documents = [_document_dict(d) for d in store.documents()]
 
     def human() -> str:
@@ -197,7 +197,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> None:
     """Counts, queue, failures with reasons, scanned pages, sources, embedder and database size."""
-    with _store(args) as store:
+    with _store(args, read_only=True) as store:
         stats = store.stats()
         meta = store.meta()
         data = {

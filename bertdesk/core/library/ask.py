@@ -19,8 +19,9 @@ from bertdesk.core.embed import embed_texts
 from bertdesk.core.errors import BundleError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.errors import LibraryError
-from bertdesk.core.library.retrieval import EMPTY_LIBRARY, HasPath, PassageHit, check_question, search_passages
+from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
 from bertdesk.core.library.retrieval_vectors import reading
+from bertdesk.core.library.store import PASSAGE_QUERY, LibraryStore, PassageInfo, default_db_path, passage_info
 from bertdesk.core.qa import iter_answer_questions
 from bertdesk.core.qa.retrieval import split_sentences
 
@@ -89,15 +90,11 @@ class LibraryResult:
 
 
 @dataclass(frozen=True)
-class _Passage:
+class _Found:
+    """A search hit and its passage."""
+
     hit: PassageHit
-    document_id: int
-    path: Path
-    title: str
-    kind: str
-    page: int
-    start: int
-    text: str
+    passage: PassageInfo
 
 
 def ask_library(
@@ -141,20 +138,15 @@ def ask_library(
     return LibraryResult(question, MODE_RETRIEVAL, answers, None, note)
 
 
-def _load_passages(store: HasPath, hits: list[PassageHit]) -> list[_Passage]:
+def _load_passages(store: HasPath, hits: list[PassageHit]) -> list[_Found]:
     """The hits' passages with their documents, in the hits' order (a passage removed meanwhile is left out)."""
     with reading(store.path) as (connection, _):
         rows = connection.execute(
-            "SELECT p.id, p.document_id, p.page, p.start, p.text, d.path, d.title, d.kind "
-            "FROM passages AS p JOIN documents AS d ON d.id = p.document_id "
-            "WHERE p.id IN (SELECT value FROM json_each(?))",
+            f"{PASSAGE_QUERY} WHERE p.id IN (SELECT value FROM json_each(?))",
             [json.dumps([h.passage_id for h in hits])],
         ).fetchall()
-    by_id = {r[0]: r for r in rows}
-    return [
-        _Passage(h, r[1], Path(r[5]), r[6], r[7], r[2], r[3], r[4])
-        for h in hits if (r := by_id.get(h.passage_id)) is not None
-    ]
+    by_id = {r[0]: passage_info(r) for r in rows}
+    return [_Found(h, by_id[h.passage_id]) for h in hits if h.passage_id in by_id]
 
 
 def _make_up(hit: PassageHit, **extra: float | None) -> dict:
@@ -164,30 +156,31 @@ def _make_up(hit: PassageHit, **extra: float | None) -> dict:
     }
 
 
-def _answer(passage: _Passage, text: str, start: int, end: int, score: float, make_up: dict) -> LibraryAnswer:
+def _answer(found: _Found, text: str, start: int, end: int, score: float, make_up: dict) -> LibraryAnswer:
+    passage = found.passage
     return LibraryAnswer(
         text=text, score=score, document_id=passage.document_id, path=passage.path, title=passage.title,
-        kind=passage.kind, page=passage.page, passage_id=passage.hit.passage_id, passage_text=passage.text,
+        kind=passage.kind, page=passage.page, passage_id=passage.id, passage_text=passage.text,
         passage_start=passage.start, start=passage.start + start, end=passage.start + end, make_up=make_up,
     )
 
 
-def _read(reader: Bundle, question: str, found: list[_Passage], top_k: int,
+def _read(reader: Bundle, question: str, found: list[_Found], top_k: int,
           handle: JobHandle) -> tuple[LibraryAnswer, ...]:
     """The reader over every passage in one batched run; a span found in overlapping passages (same page, same
     offsets) is one answer with its best score."""
     # a passage without a letter or digit (zero-width or control characters only) gives the reader no tokens
-    readable = [(rank, p) for rank, p in enumerate(found, start=1) if any(c.isalnum() for c in p.text)]
+    readable = [(rank, f) for rank, f in enumerate(found, start=1) if any(c.isalnum() for c in f.passage.text)]
     best: dict[tuple[int, int, int, int], LibraryAnswer] = {}
     results = iter_answer_questions(
-        reader, [(question, p.text) for _, p in readable], top_k=ANSWERS_PER_PASSAGE, handle=handle
+        reader, [(question, f.passage.text) for _, f in readable], top_k=ANSWERS_PER_PASSAGE, handle=handle
     )
-    for (rank, passage), result in zip(readable, results, strict=True):
+    for (rank, item), result in zip(readable, results, strict=True):
         for a in result.answers:
             if a.is_null or not a.text.strip():
                 continue
-            make_up = _make_up(passage.hit, reader_score=a.score, passage_rank=rank)
-            answer = _answer(passage, a.text, a.start, a.end, a.score / rank**RANK_EXPONENT, make_up)
+            make_up = _make_up(item.hit, reader_score=a.score, passage_rank=rank)
+            answer = _answer(item, a.text, a.start, a.end, a.score / rank**RANK_EXPONENT, make_up)
             key = (answer.document_id, answer.page, answer.start, answer.end)
             if key not in best or best[key].score < answer.score:
                 best[key] = answer
@@ -195,22 +188,22 @@ def _read(reader: Bundle, question: str, found: list[_Passage], top_k: int,
     return tuple(ranked[:top_k])
 
 
-def _best_sentences(embedder: Bundle, question: str, found: list[_Passage],
+def _best_sentences(embedder: Bundle, question: str, found: list[_Found],
                     handle: JobHandle) -> tuple[LibraryAnswer, ...]:
     """Each passage's sentence closest in meaning to the question (one embedding run for all of them)."""
-    sentences = [split_sentences(p.text) for p in found]
+    sentences = [split_sentences(f.passage.text) for f in found]
     texts = [question] + [s.text for group in sentences for s in group]
     vectors = embed_texts(embedder, texts, normalize=True, handle=handle)
     scores = vectors[1:] @ vectors[0]
     answers, offset = [], 0
-    for passage, group in zip(found, sentences, strict=True):
+    for item, group in zip(found, sentences, strict=True):
         if not group:
             continue
         index = int(np.argmax(scores[offset : offset + len(group)]))
         sentence, cosine = group[index], float(scores[offset + index])
         offset += len(group)
-        make_up = _make_up(passage.hit, reader_score=None, sentence_score=cosine)
-        answers.append(_answer(passage, sentence.text, sentence.start, sentence.end, passage.hit.score, make_up))
+        make_up = _make_up(item.hit, reader_score=None, sentence_score=cosine)
+        answers.append(_answer(item, sentence.text, sentence.start, sentence.end, item.hit.score, make_up))
     return tuple(answers)
 
 
@@ -267,13 +260,9 @@ def ask_command(
 
     `model` is the embedder (default: the library's recorded one, else the default model), `reader` a QA bundle
     (default: the first installed question-answering bundle, else retrieval only)."""
-    from bertdesk.core.library.store import LibraryStore, default_db_path
-
     path = Path(db_path) if db_path is not None else default_db_path()
     check_question(question)
-    if not path.exists():
-        raise LibraryError(f"{EMPTY_LIBRARY} ({path} does not exist yet)")
-    with LibraryStore(path) as store:
+    with LibraryStore(path, read_only=True) as store:
         embedder = open_embedder(store.path, model, precision, handle)
         qa = open_model(reader, handle=handle) if reader is not None else default_reader()
         result = ask_library(store, question, embedder, qa, top_k=top_k, handle=handle, read=read)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.library.schema import open_library_read_only
 
 #: Databases whose matrices stay in memory (one library is the rule; a second open in tests or the CLI is enough).
 MAX_CACHED = 2
@@ -73,11 +74,7 @@ def _identity(path: Path) -> tuple:
 
 
 def _open(path: Path, identity: tuple) -> _Database:
-    try:
-        connection = sqlite3.connect(path, timeout=10.0, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA query_only = 1")
-    except sqlite3.DatabaseError as exc:
-        raise LibraryError(f"cannot open the library {path}: {exc}") from exc
+    connection = open_library_read_only(path, check_same_thread=False)  # used under the lock from any thread
     return _Database(identity, connection, threading.Lock())
 
 

@@ -7,7 +7,9 @@ is written. Each migration runs in one transaction: a kill during it leaves the 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,31 +67,88 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_statements(_V1)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def open_library(path: Path) -> sqlite3.Connection:
-    """A connection to the library at `path` (created if missing), migrated to the current schema, in WAL mode with
-    foreign keys on. LibraryError in one line if the path is a folder, cannot be created or written, or holds
-    something that is not a bertdesk library (the file is then left exactly as it was)."""
-    if path.is_dir():
-        raise LibraryError(f"the library database {path} is a folder; give a file name such as "
-                           f"{path / 'library.sqlite3'}")
+def open_library(path: Path, *, create: bool = True, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A connection to the library at `path` (created if missing and `create`), migrated to the current schema, in
+    WAL mode with foreign keys on. LibraryError in one line if there is no library there and `create` is False, if
+    the path is a folder, cannot be created or written (a read-only file or folder), or holds something that is not
+    a bertdesk library (the file is then left exactly as it was)."""
+    _check_path(path)
+    if not path.exists():
+        if not create:
+            raise LibraryError(missing_library(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"the library database {path} cannot be created: {exc.strerror or exc}") from None
+    read_only = read_only_reason(path)
+    if read_only and not path.exists():
+        raise LibraryError(f"the library database {path} cannot be created: {read_only}")
+    if read_only:
+        raise LibraryError(f"the library {path} cannot be changed: {read_only}; it can still be listed and asked")
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        if _wal_mode(conn).lower() != "wal":
+            raise LibraryError(f"the library database {path} cannot be put in WAL mode (is its folder read-only?)")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        migrate(conn, path)
+
+    return _connect(path, str(path), check_same_thread, prepare)
+
+
+def _wal_mode(conn: sqlite3.Connection) -> str:
+    """Put the database in WAL mode; returns the journal mode it is in. Two processes creating one library at once
+    both ask for WAL: SQLite then fails one of them at once, without waiting (each holds the shared lock the other
+    needs to give up), so this asks again for as long as a busy statement would wait."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def open_library_read_only(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A connection that only reads the library at `path`, which must exist at the current schema; it works on a
+    read-only file or in a read-only folder and creates nothing. A writable library is opened as usual (so that
+    closing it leaves no journal files behind) with writing switched off."""
+    _check_path(path)
+    if not path.exists():
+        raise LibraryError(missing_library(path))
+    if not read_only_reason(path):
+        conn = open_library(path, create=False, check_same_thread=check_same_thread)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    wal = Path(f"{path}-wal")
+    # Nobody can be writing a library whose file or folder is read-only; with no write-ahead log beside it the file
+    # holds every commit, and `immutable` reads it without the shared-memory file SQLite cannot create here. A log
+    # that is there may hold commits: it is read the ordinary read-only way.
+    immutable = not (wal.exists() and wal.stat().st_size > 0)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+    def check_version(conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+            raise LibraryError(f"{path} is read-only and needs an upgrade (or is empty): open it once where it "
+                               "can be written")
+
+    return _connect(path, uri, check_same_thread, check_version)
+
+
+def _connect(path: Path, target: str, check_same_thread: bool,
+             prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    """A connection to `target` (the path, or a file: URI) checked to be a bertdesk library, then `prepare`d; any
+    failure closes it and becomes a one-line LibraryError."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LibraryError(f"the library database {path} cannot be created: {exc.strerror or exc}") from None
-    if path.exists() and not path.is_file():
-        raise LibraryError(f"the library database {path} is not a regular file")
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        conn = sqlite3.connect(target, uri=target.startswith("file:"), isolation_level=None,
+                               check_same_thread=check_same_thread)
     except sqlite3.Error as exc:
         raise LibraryError(f"the library database {path} cannot be opened: {exc}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _check_identity(conn, path)  # reads only: nothing is written to a file that is not ours
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise LibraryError(f"the library database {path} cannot be put in WAL mode (is its folder read-only?)")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = FULL")
-        migrate(conn, path)
+        prepare(conn)
     except LibraryError:
         conn.close()
         raise
@@ -97,6 +156,29 @@ def open_library(path: Path) -> sqlite3.Connection:
         conn.close()
         raise LibraryError(describe_sqlite_error(exc, path)) from None
     return conn
+
+
+def missing_library(path: Path) -> str:
+    """The line for a library file that does not exist."""
+    return f"there is no library at {path}: add files with `bertdesk library add PATH`, or give another --db file"
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise LibraryError(f"the library database {path} is a folder; give a file name such as "
+                           f"{path / 'library.sqlite3'}")
+    if path.exists() and not path.is_file():
+        raise LibraryError(f"the library database {path} is not a regular file")
+
+
+def read_only_reason(path: Path) -> str:
+    """Why the library at `path` cannot be written ("" if it can): the file, or its folder (SQLite writes its
+    journal files beside the database). os.access also sees the immutable attribute, which binds even root."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"its folder {path.parent} is read-only"
+    return ""
 
 
 def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:

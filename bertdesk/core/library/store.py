@@ -24,7 +24,7 @@ import numpy as np
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
 from bertdesk.core.library.passages import PassageSpan
-from bertdesk.core.library.schema import describe_sqlite_error, open_library
+from bertdesk.core.library.schema import describe_sqlite_error, open_library, open_library_read_only
 from bertdesk.core.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,18 @@ class PassageInfo:
     page_text: str
 
 
+#: The columns of a PassageInfo (see `passage_info`); add a WHERE clause on p.id.
+PASSAGE_QUERY = ("SELECT p.id, p.document_id, d.path, d.title, d.kind, p.page, p.start, p.end, p.text, g.text "
+                 "FROM passages p JOIN documents d ON d.id = p.document_id "
+                 "JOIN pages g ON g.document_id = p.document_id AND g.number = p.page")
+
+
+def passage_info(row: Sequence[Any]) -> PassageInfo:
+    """The PassageInfo of a row of PASSAGE_QUERY."""
+    passage_id, document_id, path, *rest = row
+    return PassageInfo(passage_id, document_id, Path(path), *rest)
+
+
 @dataclass(frozen=True)
 class LibraryStats:
     """Counts for a status line, and the database's size on disk."""
@@ -172,6 +184,11 @@ def storable(path: Path) -> bool:
     return True
 
 
+def printable(path: Path) -> str:
+    """`path` as text a person can read even when its name is not valid UTF-8 (those bytes shown as U+FFFD)."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def supported_files(folder: Path) -> list[Path]:
     """Every file under `folder` the library reads (by suffix), recursively, sorted; hidden files and folders are
     skipped, and so are names that are not valid UTF-8 (logged: the database stores paths as text)."""
@@ -185,7 +202,8 @@ def supported_files(folder: Path) -> list[Path]:
             if storable(path):
                 found.append(path)
             else:
-                log.warning("skipped %r: its name is not valid UTF-8", os.fsencode(path))
+                log.warning("skipped %s: its name is not valid UTF-8 (the library keeps names as text); rename it",
+                            printable(path))
     return sorted(found)
 
 
@@ -196,8 +214,8 @@ def source_files(path: Path, *, watch: bool = False) -> list[Path]:
     path = absolute(path)
     readable = ", ".join(sorted(SUPPORTED_SUFFIXES))
     if not storable(path):
-        raise LibraryError(f"{os.fsencode(path)!r}: the library keeps paths as text, and this name is not valid "
-                           "UTF-8; rename it")
+        raise LibraryError(f"{printable(path)}: the library keeps paths as text, and this name is not valid UTF-8; "
+                           "rename it")
     if path.is_dir():
         try:
             files = supported_files(path)
@@ -240,11 +258,15 @@ def _sqlite_errors(method: Callable[..., _T]) -> Callable[..., _T]:
 
 class LibraryStore:
     """The library database at `path` (default: `default_db_path()`), created or migrated on opening. One per
-    thread: sqlite3 connections are not shared across threads. Use it as a context manager or call close()."""
+    thread: sqlite3 connections are not shared across threads. Use it as a context manager or call close().
 
-    def __init__(self, path: Path | None = None) -> None:
+    `read_only`: only read a library that must exist (a read-only file or folder is fine; nothing is created).
+    `create=False`: a missing library is a LibraryError instead of a new empty one."""
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False, create: bool = True) -> None:
         self.path = absolute(path) if path is not None else default_db_path()
-        self._conn = open_library(self.path)
+        self.read_only = read_only
+        self._conn = open_library_read_only(self.path) if read_only else open_library(self.path, create=create)
 
     def __enter__(self) -> LibraryStore:
         return self
@@ -275,12 +297,13 @@ class LibraryStore:
     # ---- sources -------------------------------------------------------------------------------------------------
 
     @_sqlite_errors
-    def add_source(self, path: Path, *, watch: bool = False) -> int:
+    def add_source(self, path: Path, *, watch: bool = False, files: Sequence[Path] | None = None) -> int:
         """Add a file or folder (folders recursively, hidden files skipped) and queue every supported file that is
         new or changed; returns how many were queued. LibraryError for a missing path, an unsupported file, or a
-        folder without any supported file (unless it is to be watched: files may come later)."""
+        folder without any supported file (unless it is to be watched: files may come later). `files`: what
+        `source_files(path)` returned to a caller that checked the path already (the folder is not walked again)."""
         path = absolute(path)
-        files = source_files(path, watch=watch)
+        files = source_files(path, watch=watch) if files is None else list(files)
         if not path.is_dir():
             with self._write() as conn:  # a file added again by name is wanted back, even if removed before
                 conn.execute("DELETE FROM removed WHERE path = ?", (str(path),))
@@ -340,15 +363,10 @@ class LibraryStore:
     @_sqlite_errors
     def passage(self, passage_id: int) -> PassageInfo:
         """A passage with its document and page text; LibraryError if there is none with that id."""
-        row = self._conn.execute(
-            "SELECT p.id, p.document_id, d.path, d.title, d.kind, p.page, p.start, p.end, p.text, g.text "
-            "FROM passages p JOIN documents d ON d.id = p.document_id "
-            "JOIN pages g ON g.document_id = p.document_id AND g.number = p.page WHERE p.id = ?",
-            (passage_id,)).fetchone()
+        row = self._conn.execute(f"{PASSAGE_QUERY} WHERE p.id = ?", (passage_id,)).fetchone()
         if row is None:
             raise LibraryError(f"no passage with id {passage_id} in the library (it may have been re-indexed)")
-        i, d, path, title, kind, page, start, end, text, page_text = row
-        return PassageInfo(i, d, Path(path), title, kind, page, start, end, text, page_text)
+        return passage_info(row)
 
     # ---- queue and import log ------------------------------------------------------------------------------------
 

@@ -169,7 +169,7 @@ def test_ask_command_refuses_empty_questions_and_libraries(tmp_path: Path, libra
         ask_command(library.path, "  ")
     with pytest.raises(LibraryError) as missing:
         ask_command(tmp_path / "none.sqlite3", "Who?")
-    assert str(missing.value).startswith(EMPTY_LIBRARY) and not (tmp_path / "none.sqlite3").exists()
+    assert str(missing.value).startswith("there is no library at") and not (tmp_path / "none.sqlite3").exists()
     LibraryStore(tmp_path / "empty.sqlite3").close()
     with pytest.raises(LibraryError) as empty:
         ask_command(tmp_path / "empty.sqlite3", "Who?", reader=None)

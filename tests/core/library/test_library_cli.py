@@ -95,15 +95,24 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bertdesk", "library", *args]
 
 
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
+
+
+def start(tmp_path: Path, *args: str) -> subprocess.Popen:
+    """`bertdesk library ARGS` running in a process of its own, its standard error readable as text."""
+    process = subprocess.Popen(_cli(*args), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stderr is not None
+    return process
+
+
 def test_a_second_process_lists_and_asks_while_one_indexes(tmp_path: Path, tiny_bundle: Path,
                                                           capsys: pytest.CaptureFixture) -> None:
     docs = tmp_path / "docs"
     files = corpus(docs)
     db = tmp_path / "lib.sqlite3"
-    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
-    indexer = subprocess.Popen(_cli("add", str(docs), "--db", str(db), "--model", str(tiny_bundle)), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert indexer.stderr is not None
+    indexer = start(tmp_path, "add", str(docs), "--db", str(db), "--model", str(tiny_bundle))
     indexer.stderr.readline()  # indexing has begun
     seen, asked = set(), False
     while indexer.poll() is None:
@@ -127,10 +136,7 @@ def test_ctrl_c_keeps_committed_files_and_index_continues(tmp_path: Path, tiny_b
     docs = tmp_path / "docs"
     files = corpus(docs)
     db = tmp_path / "lib.sqlite3"
-    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
-    process = subprocess.Popen(_cli("add", str(docs), "--db", str(db), "--model", str(tiny_bundle)), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
+    process = start(tmp_path, "add", str(docs), "--db", str(db), "--model", str(tiny_bundle))
     for line in process.stderr:
         done = re.match(r"\[\s*\d+%\] (\d+)/", line)
         if done and int(done.group(1)) >= 3:  # three files committed
@@ -144,7 +150,7 @@ def test_ctrl_c_keeps_committed_files_and_index_continues(tmp_path: Path, tiny_b
         stats = store.stats()
         assert stats.documents + stats.failures >= 3 and stats.documents < files - 1 and stats.queued >= 1
     check_complete(db)
-    result = subprocess.run(_cli("index", "--db", str(db), "--model", str(tiny_bundle), "--json"), env=env,
+    result = subprocess.run(_cli("index", "--db", str(db), "--model", str(tiny_bundle), "--json"), env=_env(tmp_path),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     with LibraryStore(db) as store:
@@ -156,10 +162,7 @@ def test_add_watch_follows_the_folder_until_ctrl_c(tmp_path: Path, tiny_bundle: 
     docs = tmp_path / "docs"
     good_documents(docs)
     db = tmp_path / "lib.sqlite3"
-    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
-    process = subprocess.Popen(_cli("add", str(docs), "--watch", "--db", str(db), "--model", str(tiny_bundle)),
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
+    process = start(tmp_path, "add", str(docs), "--watch", "--db", str(db), "--model", str(tiny_bundle))
     try:
         for line in process.stderr:
             if line.startswith("watching"):
@@ -192,9 +195,7 @@ def test_two_processes_importing_into_one_library_at_once(tmp_path: Path, tiny_b
     more = tmp_path / "more"
     good_documents(more)
     db = tmp_path / "lib.sqlite3"
-    env = {**os.environ, "BERTDESK_DATA": str(tmp_path / "data")}
-    runs = [subprocess.Popen(_cli("add", str(folder), "--db", str(db), "--model", str(tiny_bundle)), env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    runs = [start(tmp_path, "add", str(folder), "--db", str(db), "--model", str(tiny_bundle))
             for folder in (docs, docs, more)]  # two race for the same files, a third adds its own
     for process in runs:
         _, err = process.communicate(timeout=300)
@@ -203,3 +204,16 @@ def test_two_processes_importing_into_one_library_at_once(tmp_path: Path, tiny_b
         paths = [d.path for d in store.documents()]
         assert len(paths) == len(set(paths)) == files - 1 + 5 and store.queued() == []
     check_complete(db)
+
+
+def test_a_name_that_is_not_utf8_is_reported_once_and_readably(tmp_path: Path, tiny_bundle: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    Path(os.fsdecode(os.fsencode(docs) + b"/caf\xe9.txt")).write_text("Words in a file with a Latin-1 name.")
+    (docs / "plain.txt").write_text("Words in a file with a plain name.")
+    result = subprocess.run(_cli("add", str(docs), "--db", str(tmp_path / "lib.sqlite3"), "--model", str(tiny_bundle)),
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "not valid UTF-8" in line]
+    assert len(said) == 1, result.stderr
+    assert f"{docs}/caf\ufffd.txt" in said[0] and "\\x" not in said[0] and "b'" not in said[0], said[0]

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -108,34 +110,27 @@ def test_a_failing_migration_leaves_the_old_version_whole(tmp_path: Path, monkey
         assert [p.name for p in store.queued()] == ["a.txt"]
 
 
-def _foreign_sqlite(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE contacts(name TEXT)")
-    conn.execute("INSERT INTO contacts VALUES ('Ada')")
-    conn.commit()
-    conn.close()
+def _sqlite(*statements: str) -> Callable[[Path], None]:
+    """A maker of an SQLite file holding what `statements` write."""
+    def make(path: Path) -> None:
+        with closing(sqlite3.connect(path)) as conn:
+            for statement in statements:
+                conn.execute(statement)
+            conn.commit()
 
-
-def _other_application(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA application_id = 1234")
-    conn.execute("CREATE TABLE t(x)")
-    conn.commit()
-    conn.close()
+    return make
 
 
 def _newer_library(path: Path) -> None:
     LibraryStore(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 99")
-    conn.close()
+    _sqlite("PRAGMA user_version = 99")(path)
 
 
 @pytest.mark.parametrize("make, words", [
     (lambda p: p.write_bytes(os.urandom(8192)), "not a bertdesk library"),
     (lambda p: p.write_text("just some notes\n" * 100), "not a bertdesk library"),
-    (_foreign_sqlite, "not a bertdesk library"),
-    (_other_application, "another program"),
+    (_sqlite("CREATE TABLE contacts(name TEXT)", "INSERT INTO contacts VALUES ('Ada')"), "not a bertdesk library"),
+    (_sqlite("PRAGMA application_id = 1234", "CREATE TABLE t(x)"), "another program"),
     (_newer_library, "newer bertdesk"),
 ])
 def test_a_file_that_is_not_a_library_is_refused_and_left_untouched(tmp_path: Path, make, words: str) -> None:
@@ -260,4 +255,4 @@ def test_a_file_name_that_is_not_utf8_is_skipped_or_refused_in_one_line(tmp_path
         assert [p.name for p in store.queued()] == ["plain.txt"]
         with pytest.raises(LibraryError) as error:
             store.add_source(odd)
-        assert "not valid UTF-8" in one_line(error)
+        assert "not valid UTF-8" in one_line(error) and "caf\ufffd.txt" in one_line(error)
