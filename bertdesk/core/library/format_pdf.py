@@ -17,6 +17,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
@@ -116,15 +117,21 @@ def _title(document: pdfium.PdfDocument, stem: str) -> str:
     return display_title(title, stem)
 
 
-def extract_pdf(path: Path) -> ExtractedDocument:
+def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
     """The text layer of every page of the PDF at `path`; pages without any text are listed in `blank_pages`, and
-    a PDF with no text on any page is refused (a scan needs OCR first)."""
+    a PDF with no text on any page is refused (a scan needs OCR first). Cancelling `handle` stops it between two
+    pages (JobCancelled): a book of a thousand pages takes seconds."""
+    handle = ensure_handle(handle)
     with open_pdf(path) as document:
         with PDFIUM_LOCK:
             count = len(document)
         if count == 0:
             raise ExtractionError("damaged PDF: no pages")
-        pages = tuple(read_page_text(document, number)[1] for number in range(1, count + 1))
+        texts = []
+        for number in range(1, count + 1):
+            handle.check()
+            texts.append(read_page_text(document, number)[1])
+        pages = tuple(texts)
         title = _title(document, path.stem)
     blank = tuple(number for number, text in enumerate(pages, start=1) if not text.strip())
     if len(blank) == count:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.format_docx import extract_docx
 from bertdesk.core.library.format_pdf import extract_pdf
 from bertdesk.core.library.format_text import extract_html, extract_markdown, extract_text
@@ -43,9 +44,10 @@ def _size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def extract_document(path: Path) -> ExtractedDocument:
+def extract_document(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
     """The title, kind and page texts of the file at `path`; an `ExtractionError` with a one-line reason for a file
-    the library cannot use (unsupported type, too large, empty, binary, encrypted, damaged, scanned without text)."""
+    the library cannot use (unsupported type, too large, empty, binary, encrypted, damaged, scanned without text).
+    Cancelling `handle` stops a long PDF between two pages (JobCancelled)."""
     kind = file_kind(path)
     if kind is None:
         raise ExtractionError(f"unsupported type {path.suffix or '(no suffix)'}")
@@ -60,7 +62,7 @@ def extract_document(path: Path) -> ExtractedDocument:
     if stat.st_size == 0:
         raise ExtractionError("empty file")
     if kind == "pdf":
-        return extract_pdf(path)
+        return extract_pdf(path, handle)
     if kind == "docx":
         return extract_docx(path)
     try:

@@ -14,6 +14,7 @@ import numpy as np
 from bertdesk.core.batching import DEFAULT_TOKEN_BUDGET
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.embed import embed_texts
+from bertdesk.core.errors import JobCancelled
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import (
@@ -153,10 +154,13 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     if _settled_without_indexing(run, path, content_hash, state, source_id):
         run.bytes_done += state.size
         return
-    document = _extract_or_fail(run, path, state, source_id)
+    document = _extract_or_fail(run, path, state, source_id, handle)
     if document is None:
         return
-    spans = [(number, span) for number, text in enumerate(document.pages, start=1) for span in split_passages(text)]
+    spans = []
+    for number, text in enumerate(document.pages, start=1):
+        handle.check()
+        spans += [(number, span) for span in split_passages(text)]
     if not spans:
         _fail(run, path, "no text to index", state, source_id)
         run.bytes_done += state.size
@@ -178,13 +182,14 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     run.bytes_done += state.size
 
 
-def _extract_or_fail(run: _Run, path: Path, state: FileState, source_id: int | None) -> ExtractedDocument | None:
+def _extract_or_fail(run: _Run, path: Path, state: FileState, source_id: int | None,
+                     handle: JobHandle | None = None) -> ExtractedDocument | None:
     """The file's pages, or None after logging why it cannot be imported."""
     try:
-        return extract_document(path)
+        return extract_document(path, handle)
     except ExtractionError as exc:
         reason = str(exc)
-    except (MemoryError, RecursionError):
+    except (JobCancelled, MemoryError, RecursionError):
         raise
     except Exception as exc:  # a reader library's bug on one odd file must not stop the import of the rest
         log.exception("extracting %s", path)

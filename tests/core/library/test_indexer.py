@@ -15,6 +15,7 @@ import pytest
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.errors import JobCancelled
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.library import format_pdf
 from bertdesk.core.library import store as store_module
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import extract_document
@@ -58,6 +59,15 @@ def bad_documents(folder: Path) -> dict[str, str]:
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
     return {"locked.pdf": "encrypted", "scan.pdf": "scanned", "empty.txt": "empty", "broken.pdf": "PDF",
             "binary.txt": "binary"}
+
+
+def library_of(folder: Path, *sources: Path) -> Path:
+    """A new library beside `folder` (lib.sqlite3) with `sources` added, by default the folder; returns its path."""
+    db = folder.parent / "lib.sqlite3"
+    with LibraryStore(db) as store:
+        for source in sources or (folder,):
+            store.add_source(source)
+    return db
 
 
 def run(db: Path, bundle: Bundle, handle: JobHandle | None = None) -> list[IndexProgress]:
@@ -171,9 +181,7 @@ def test_same_bytes_twice_are_indexed_once_and_logged(tmp_path: Path, embedder: 
     docs = tmp_path / "docs"
     good_documents(docs)
     shutil.copy(docs / "note.md", docs / "note copy.md")
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:
         names = {d.path.name for d in store.documents()}
@@ -185,9 +193,7 @@ def test_same_bytes_twice_are_indexed_once_and_logged(tmp_path: Path, embedder: 
 def test_changed_touched_renamed_and_deleted_files_on_rescan(tmp_path: Path, embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     good_documents(docs)
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:
         ids = {d.path.name: d.id for d in store.documents()}
@@ -224,10 +230,7 @@ def test_changed_touched_renamed_and_deleted_files_on_rescan(tmp_path: Path, emb
 def test_a_renamed_file_found_in_the_queue_moves_its_document(tmp_path: Path, embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     good_documents(docs)
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs / "note.md")
-        store.add_source(docs / "page.html")
+    db = library_of(docs, docs / "note.md", docs / "page.html")
     run(db, embedder)
     (docs / "note.md").rename(docs / "moved.md")
     with LibraryStore(db) as store:
@@ -244,9 +247,7 @@ def test_a_renamed_file_found_in_the_queue_moves_its_document(tmp_path: Path, em
 def test_removed_documents_stay_out_until_added_again_by_name(tmp_path: Path, embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     good_documents(docs)
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:
         memo = store.document_at(docs / "memo.docx")
@@ -263,9 +264,7 @@ def test_another_embedder_is_refused_until_the_library_is_reindexed(tmp_path: Pa
                                                                      embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     good_documents(docs)
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     other = Bundle(shutil.copytree(tiny_bundle, tmp_path / "other-model"))
     write_text(docs / "new.txt", "One more note.")
@@ -287,9 +286,7 @@ def test_another_embedder_is_refused_until_the_library_is_reindexed(tmp_path: Pa
 def test_cancel_keeps_finished_files_and_the_next_run_resumes(tmp_path: Path, embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     good_documents(docs)
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     handle = JobHandle()
     seen = []
     with pytest.raises(JobCancelled):
@@ -307,13 +304,39 @@ def test_cancel_keeps_finished_files_and_the_next_run_resumes(tmp_path: Path, em
     check_complete(db)
 
 
+def test_cancel_stops_a_long_pdf_between_pages_and_rolls_it_back_whole(tmp_path: Path, embedder: Bundle,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_text(docs / "a note.txt", sentences("short", 3))
+    write_pdf(docs / "book.pdf", [sentences(f"chapter {n}", 20) for n in range(200)], "A long book")
+    db = library_of(docs)
+    handle = JobHandle()
+    pages_read = 0
+
+    def read_page_text(document: object, number: int) -> tuple[str, str]:
+        nonlocal pages_read
+        pages_read += 1
+        if pages_read == 20:  # the user presses Stop while the book's pages are being read
+            handle.cancel()
+        return real_read_page_text(document, number)
+
+    real_read_page_text = format_pdf.read_page_text
+    monkeypatch.setattr(format_pdf, "read_page_text", read_page_text)
+    with pytest.raises(JobCancelled):
+        run(db, embedder, handle)
+    assert pages_read == 20, f"{pages_read} of 200 pages were read after the cancel"
+    with LibraryStore(db) as store:
+        assert [d.path.name for d in store.documents()] == ["a note.txt"]
+        assert [p.name for p in store.queued()] == ["book.pdf"] and store.stats().pages == 1
+    check_complete(db)
+
+
 def test_a_failed_file_is_retried_once_it_changes_or_on_request(tmp_path: Path, embedder: Bundle) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "later.txt").write_bytes(b"")
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:
         assert [f.reason for f in store.failures()] == ["empty file"]
@@ -339,9 +362,7 @@ def test_a_huge_file_is_refused_by_its_size_without_being_read(tmp_path: Path, e
     write_text(docs / "small.txt", "A small note.")
     hashed = []
     monkeypatch.setattr(indexer, "file_hash", lambda path: hashed.append(path.name) or store_module.file_hash(path))
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(docs)
+    db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:
         assert [(f.path.name, f.reason) for f in store.failures()] == [("huge.txt", "file too large (1.1 GB > 200 MB)")]
