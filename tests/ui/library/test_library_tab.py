@@ -10,8 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
+from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.store import LibraryStore
 from tests.core.library.documents import write_pdf, write_text
+from tests.core.library.test_library_read_only import read_only
 from tests.ui.library.conftest import BRIDGE_FACT, FILLER, idle
 
 BRIDGE_QUESTION = "When was the Lumen Bridge opened?"
@@ -31,6 +33,18 @@ def asked(qtbot, tab, question: str) -> None:
     tab.question_edit.setText(question)
     qtbot.keyClick(tab.question_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: idle(tab) and bool(tab.shown_answers()), timeout=60_000)
+
+
+def answered(qtbot, make_tab, folder: Path, question: str = BRIDGE_QUESTION, *,
+             size: tuple[int, int] | None = None):
+    """A new tab, shown (at `size`), that imported `folder` and answered `question`."""
+    tab = make_tab()
+    if size is not None:
+        tab.resize(*size)
+    tab.show()
+    imported(qtbot, tab, folder)
+    asked(qtbot, tab, question)
+    return tab
 
 
 def row_of(tree, title: str):
@@ -87,11 +101,7 @@ def test_retry_imports_a_failed_file_once_it_is_fixed(qtbot, make_tab, library_f
 
 
 def test_ask_answers_from_the_right_page_highlighted_in_text_and_on_the_pdf_page(qtbot, make_tab, library_folder):
-    tab = make_tab()
-    tab.resize(1400, 900)
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, BRIDGE_QUESTION)
+    tab = answered(qtbot, make_tab, library_folder, size=(1400, 900))
     best = tab.shown_answers()[0]
     assert (best.title, best.page, best.kind) == ("River Atlas", 2, "pdf")
     assert "1887" in best.text
@@ -113,11 +123,7 @@ def test_ask_answers_from_the_right_page_highlighted_in_text_and_on_the_pdf_page
 
 
 def test_clicking_another_answer_opens_it_and_a_non_pdf_hides_the_page(qtbot, make_tab, library_folder):
-    tab = make_tab()
-    tab.resize(1400, 900)
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, "Who founded the museum?")
+    tab = answered(qtbot, make_tab, library_folder, "Who founded the museum?", size=(1400, 900))
     answers = tab.shown_answers()
     museum = next(i for i, a in enumerate(answers) if a.title == "Museum history")
     rect = tab.answers.visualItemRect(tab.answers.topLevelItem(museum))
@@ -135,10 +141,7 @@ def test_clicking_another_answer_opens_it_and_a_non_pdf_hides_the_page(qtbot, ma
 
 
 def test_score_details_show_the_make_up_on_request(qtbot, make_tab, library_folder):
-    tab = make_tab()
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, BRIDGE_QUESTION)
+    tab = answered(qtbot, make_tab, library_folder)
     assert not tab.make_up_label.isVisible()
     tab.make_up_button.click()
     assert tab.make_up_label.isVisible()
@@ -161,10 +164,7 @@ def test_filter_limits_the_answers_to_one_document(qtbot, make_tab, library_fold
 
 
 def test_editing_the_question_marks_the_answers_out_of_date_until_asked(qtbot, make_tab, library_folder):
-    tab = make_tab()
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, BRIDGE_QUESTION)
+    tab = answered(qtbot, make_tab, library_folder)
     assert not tab.stale_label.isVisible()
     tab.question_edit.setText("Who founded the museum?")
     assert tab.stale_label.isVisible() and "press Enter" in tab.stale_label.text()
@@ -278,10 +278,7 @@ def test_user_text_is_shown_as_text_not_markup(qtbot, make_tab, tmp_path):
 def test_open_file_hands_the_document_to_the_system_viewer(qtbot, make_tab, library_folder, monkeypatch):
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
-    tab = make_tab()
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, BRIDGE_QUESTION)
+    tab = answered(qtbot, make_tab, library_folder)
     qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
     assert opened == [str(library_folder / "river-atlas.pdf")]
 
@@ -305,6 +302,30 @@ def test_a_library_file_that_is_not_a_library_is_reported_not_raised(qtbot, make
     qtbot.waitUntil(lambda: idle(tab) and tab.message_label.isVisible(), timeout=10_000)
     assert tab.message_label.text()
     assert db.read_bytes().startswith(b"this is not"), "the user's file is left as it was"
+
+
+def test_a_read_only_library_is_listed_and_asked_and_says_it_cannot_be_changed(qtbot, make_tab, library_folder,
+                                                                               tmp_path):
+    db = tmp_path / "shelf" / "library.sqlite3"
+    db.parent.mkdir()
+    first = make_tab(db_path=db)
+    imported(qtbot, first, library_folder)
+    first.shutdown()
+    forget(db)
+    with read_only(db.parent):
+        tab = make_tab(db_path=db)
+        tab.show()
+        qtbot.waitUntil(lambda: idle(tab) and tab.snapshot is not None, timeout=IMPORT_TIMEOUT)
+        assert "River Atlas" in tab.sources.document_titles()
+        asked(qtbot, tab, BRIDGE_QUESTION)
+        assert tab.shown_answers()[0].page == 2
+        tab.add_paths([library_folder / "recipe.txt"])
+        said = tab.message_label.text
+        qtbot.waitUntil(lambda: idle(tab) and said().startswith("the library") and "cannot be changed" in said(),
+                        timeout=10_000)
+        tab.shutdown()
+        forget(db)
+        assert sorted(p.name for p in db.parent.iterdir()) == ["library.sqlite3"]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.settings import SettingsStore
 from tests.ui.library.conftest import idle
-from tests.ui.library.test_library_tab import BRIDGE_QUESTION, asked, imported
+from tests.ui.library.test_library_tab import BRIDGE_QUESTION, answered, imported
 
 
 @pytest.fixture
@@ -98,11 +98,7 @@ def test_escape_in_the_window_cancels_the_import(qtbot, library_window, tmp_path
 
 @pytest.mark.slow
 def test_soak_hover_scroll_and_resize_over_the_answers_and_the_page(qtbot, make_tab, library_folder):
-    tab = make_tab()
-    tab.resize(1400, 900)
-    tab.show()
-    imported(qtbot, tab, library_folder)
-    asked(qtbot, tab, BRIDGE_QUESTION)
+    tab = answered(qtbot, make_tab, library_folder, size=(1400, 900))
     qtbot.waitUntil(tab.page_view.has_page, timeout=30_000)
     boxes = tab.page_view.boxes()
     answers_viewport, page_viewport = tab.answers.viewport(), tab.page_view.viewport()

@@ -14,6 +14,7 @@ from bertdesk.core.errors import BundleError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.ask import LibraryResult, ask_library
 from bertdesk.core.library.ask import open_embedder as library_embedder
+from bertdesk.core.library.schema import read_only_reason
 from bertdesk.core.library.store import DocumentInfo, ImportFailure, LibraryStats, LibraryStore, SourceInfo
 
 #: Pixels across an answer's PDF page is rendered at (the viewer scales it to its width).
@@ -53,19 +54,28 @@ def snapshot(store: LibraryStore) -> Snapshot:
 StoreOp = Callable[[LibraryStore, JobHandle], object]
 
 
-def run_op(db_path: Path, op: StoreOp, handle: JobHandle) -> OpOutcome:
-    """Run `op(store, handle)` on a store of its own, then take the snapshot the tab lists."""
-    with LibraryStore(db_path) as store:
+def run_op(db_path: Path, op: StoreOp, handle: JobHandle, *, writes: bool | None = True) -> OpOutcome:
+    """Run `op(store, handle)` on a store of its own, then take the snapshot the tab lists. `writes=False`: `op`
+    only reads, and an existing library is opened read-only (a read-only file or folder is listed too); None: only
+    where the library can be written (`op` looks at `store.read_only`)."""
+    exists = db_path.exists()
+    read_only = exists and (writes is False or (writes is None and bool(read_only_reason(db_path))))
+    with LibraryStore(db_path, read_only=read_only) as store:
         value = op(store, handle)
         handle.check()
         return OpOutcome(value, snapshot(store))
+
+
+def rescan_unless_read_only(store: LibraryStore, handle: JobHandle) -> int:
+    """The start-up rescan (files changed while the app was closed); a read-only library is only listed."""
+    return 0 if store.read_only else store.rescan()
 
 
 def open_embedder(db_path: Path, location: str | Path | None, handle: JobHandle) -> Bundle:
     """The embedding model: the one at `location` if given, else the one the library was indexed with, else the
     default model; for a new library its int8 graph if it has one (indexing is 3–4× faster with it)."""
     if location is None:
-        with LibraryStore(db_path) as store:
+        with LibraryStore(db_path, read_only=db_path.exists()) as store:
             recorded = store.meta().get("embedder")
         if recorded:
             return library_embedder(db_path, handle=handle)
@@ -98,7 +108,7 @@ def ask_job(
     """Ask the library `question`; `reader` is a QA bundle, an installed one's folder to open, or None."""
     if isinstance(reader, str):
         reader = open_model(reader, handle=handle)
-    with LibraryStore(db_path) as store:
+    with LibraryStore(db_path, read_only=True) as store:
         result = ask_library(
             store, question, embedder, reader, document_ids=document_ids, folder=folder, handle=handle
         )

@@ -44,6 +44,7 @@ from bertdesk.ui.tabs.library.jobs import (
     StoreOp,
     ask_job,
     open_embedder,
+    rescan_unless_read_only,
     run_op,
 )
 from bertdesk.ui.tabs.library.sources import SourcesPanel
@@ -138,7 +139,7 @@ class LibraryTab(AnalysisTab):
         self._connect()
         self.setAcceptDrops(True)
         self.reader_combo.fill(None, [])
-        self._enqueue(_Op("rescan the library", self._store_op(lambda store, handle: store.rescan()),
+        self._enqueue(_Op("rescan the library", self._store_op(rescan_unless_read_only, writes=None),
                           self._rescanned))
 
     # --- construction --------------------------------------------------------------------------------------
@@ -279,9 +280,9 @@ class LibraryTab(AnalysisTab):
             self._db_path = default_db_path()
         return self._db_path
 
-    def _store_op(self, op: StoreOp) -> Callable[[JobHandle], OpOutcome]:
+    def _store_op(self, op: StoreOp, *, writes: bool | None = True) -> Callable[[JobHandle], OpOutcome]:
         db_path = self._db_path  # None: the default, found on the worker thread (its error is reported there)
-        return lambda handle: run_op(db_path or default_db_path(), op, handle)
+        return lambda handle: run_op(db_path or default_db_path(), op, handle, writes=writes)
 
     def _enqueue(self, op: _Op) -> None:
         """Run `op` after the operations before it (they share the database one at a time)."""
@@ -335,7 +336,7 @@ class LibraryTab(AnalysisTab):
             if then_index and self.snapshot is not None and self.snapshot.queued:
                 self.start_indexing()
 
-        self._enqueue(_Op("list the library", self._store_op(lambda store, handle: None), done))
+        self._enqueue(_Op("list the library", self._store_op(lambda store, handle: None, writes=False), done))
 
     def _show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
