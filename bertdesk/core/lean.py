@@ -219,11 +219,12 @@ def cls_graph(model: onnx.ModelProto) -> onnx.ModelProto | None:
     outputs = {o.name: o for o in graph.output}
     head_readers = [n for n in consumers.get(layer_out, []) if n.op_type != "Identity"]
     identity = [n for n in consumers.get(layer_out, []) if n.op_type == "Identity"]
-    # Besides last_hidden_state, only [CLS] readers may follow: the head's Slice of row 0 of the sequence axis. A
-    # bias kept in the graph (not all zeros) may be shaped for every query row: such graphs stay as they are.
+    # Besides last_hidden_state (read by nothing in the graph: a few-shot head pools it), only [CLS] readers may
+    # follow: the head's Slice of row 0 of the sequence axis. A bias kept in the graph (not all zeros) may be shaped
+    # for every query row: such graphs stay as they are.
     if (layer_out in outputs or "last_hidden_state" not in outputs or any(ATTENTION_BIAS in n.input for n in graph.node)
             or any(not _slices_row_zero(n, graph) for n in head_readers)
-            or [n.output[0] for n in identity] != ["last_hidden_state"]):
+            or [n.output[0] for n in identity] != ["last_hidden_state"] or consumers.get("last_hidden_state")):
         return None
 
     cls_in = f"{layer_in}.cls"

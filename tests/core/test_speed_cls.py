@@ -137,3 +137,21 @@ def test_an_imported_export_falls_back_to_the_lean_session(tmp_path: Path) -> No
     full = bundle.run(inputs["input_ids"], inputs["attention_mask"])
     np.testing.assert_allclose(got["logits"], full["logits"], atol=1e-5)
     assert set(got) == {"logits"}
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_a_few_shot_head_reading_last_hidden_state_keeps_the_lean_session(tiny_bundle: Path, tmp_path: Path,
+                                                                          pooling: str) -> None:
+    from bertdesk.core.classify.few_shot import export_head, train_head
+
+    encoder = Bundle(tiny_bundle, threads=1)
+    texts = [text for text in TEXTS[:8] if text]
+    examples = [(text, label) for text, label in zip(texts, "ababbaab", strict=False)]
+    saved = Bundle(export_head(encoder, train_head(encoder, examples, pooling=pooling, folds=2), tmp_path / "head"),
+                   threads=1)
+    assert cls_graph(lean_graph(load_skeleton(saved.graph_path))) is None
+    batch = encode(saved, texts)
+    got = saved.run(batch.input_ids, batch.attention_mask, batch.token_type_ids, outputs=("logits",))
+    assert saved.cls_session() is saved.session() and set(got) == {"logits"}
+    lean = saved.run(batch.input_ids, batch.attention_mask, batch.token_type_ids)
+    np.testing.assert_allclose(got["logits"], lean["logits"], atol=1e-5)
