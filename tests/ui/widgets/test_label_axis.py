@@ -3,8 +3,6 @@ resizing a heatmap over them still read and draw the right ones."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -12,7 +10,7 @@ from PySide6.QtGui import QFontMetricsF
 from pytestqt.qtbot import QtBot
 
 from bertdesk.ui.widgets.heatmap import Heatmap
-from bertdesk.ui.widgets.plot_axes import MAX_LABEL_CHARS, LabelAxis
+from bertdesk.ui.widgets.plot_axes import LONGEST_MEASURED, MAX_LABEL_CHARS, LabelAxis
 from tests.ui.test_plot_widgets import cosines, move, shown
 
 LONG = "a sentence far too long to print whole beside a heatmap row, number "
@@ -26,11 +24,9 @@ def names(count: int) -> list[str]:
 def test_setting_50000_labels_elides_only_what_is_drawn(qtbot: QtBot) -> None:
     axis = LabelAxis("left")
     many = names(50_000)
-    started = time.perf_counter()
     axis.set_labels(many)
-    elapsed = time.perf_counter() - started
-    # Eliding all of them took 0.7 to 1.2 s on the 2-core test machine; eliding the longest few takes ~16 ms.
-    assert elapsed < 0.3, f"{elapsed:.2f} s to set 50,000 labels"
+    # Eliding all 50,000 took 0.7 to 1.2 s on the GUI thread; only the longest few are measured up front.
+    assert len(axis._labels._done) <= LONGEST_MEASURED
     metrics = QFontMetricsF(axis.style["tickFont"])
     longest = metrics.elidedText(" ".join(many[0].split()), Qt.TextElideMode.ElideRight,
                                  metrics.averageCharWidth() * MAX_LABEL_CHARS)
