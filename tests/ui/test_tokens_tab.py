@@ -402,7 +402,9 @@ def test_sixty_thousand_words_never_block_the_window(qtbot, tab: TokensTab) -> N
 
     assert tokenization.num_words == 60004
     gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
-    assert max(gaps) < 1.0, f"the event loop stalled for {max(gaps):.2f} s"
+    # A guard against work on the GUI thread (laying out 60,000 pieces there stalls for many seconds), generous
+    # enough for a 2-core machine under a load of 7, where 1.4 s gaps were seen with nothing blocking.
+    assert max(gaps) < 3.0, f"the event loop stalled for {max(gaps):.2f} s"
     view = tab.main_pane.view
     assert view.rendered_count() == MAX_PIECES
     assert tab.main_pane.note.isVisibleTo(tab)
