@@ -17,6 +17,7 @@ import onnxruntime as ort
 from google.protobuf.message import DecodeError
 from tokenizers import Tokenizer
 
+from bertdesk.core.bundle_files import BUNDLE_METADATA, PRECISIONS
 from bertdesk.core.config import (
     TASK_CLASSIFICATION,
     TASK_ENCODER,
@@ -26,7 +27,7 @@ from bertdesk.core.config import (
     read_config,
     read_json,
 )
-from bertdesk.core.convert import ATTENTION_BIAS, BUNDLE_METADATA
+from bertdesk.core.convert import ATTENTION_BIAS
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
 from bertdesk.core.introspect import count_heads, count_layers
 from bertdesk.core.jobs import JobHandle
@@ -43,7 +44,6 @@ from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
 POOLINGS = ("mean", "cls")
-PRECISIONS = ("fp32", "int8")
 #: Graph variants by precision in the public onnx/ layout, the preferred name first.
 _PRECISION_VARIANTS = {"fp32": ("model",), "int8": ("model_quantized", "model_int8", "model_uint8", "model_qint8")}
 # Operators only integer-quantized graphs hold.

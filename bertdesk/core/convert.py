@@ -20,6 +20,7 @@ import onnx
 from onnx import TensorProto
 
 from bertdesk import __version__
+from bertdesk.core.bundle_files import BUNDLE_METADATA, MADE_BY, MADE_BY_KEY, MANIFEST, QUANTIZED_GRAPH, TOKENIZER_FILES
 from bertdesk.core.checkpoint import read_checkpoint
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config, read_pooling
 from bertdesk.core.errors import BundleError, CheckpointError, IntrospectionError, StorageError
@@ -39,12 +40,6 @@ from bertdesk.core.graph_builder import GraphBuilder
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.tokenizer import load_tokenizer
 
-BUNDLE_METADATA = "bertdesk.json"
-MADE_BY_KEY, MADE_BY = "made_by", "bertdesk"
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
-MANIFEST = "bertdesk-manifest.json"
-#: The int8 variant `quantize` writes beside the fp32 graph, in the public onnx/ layout.
-QUANTIZED_GRAPH = "onnx/model_quantized.onnx"
 # Every file bertdesk writes into a bundle; a folder holding anything else is not replaced.
 BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE_METADATA, MANIFEST,
                           MANIFEST + ".tmp", *TOKENIZER_FILES})

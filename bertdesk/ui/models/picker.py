@@ -91,6 +91,7 @@ class ModelPicker(QComboBox):
         """Show `text` ("Installing the default model…") in place of the list until `set_bundles`."""
         self.clear()
         self.addItem(text)
+        self.setCurrentIndex(0)  # a combo with placeholder text stays at -1 and would show that instead
         self.setEnabled(False)
 
     def model_count(self) -> int:

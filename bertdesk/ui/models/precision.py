@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bertdesk.core.bundle import PRECISIONS
+from bertdesk.core.bundle_files import PRECISIONS
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.paths import data_dir
 
