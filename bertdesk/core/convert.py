@@ -41,8 +41,10 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.tokenizer import load_tokenizer
 
 # Every file bertdesk writes into a bundle; a folder holding anything else is not replaced.
+# model-inferred.onnx: onnxruntime's quantizer wrote its shape-inferred scratch beside the graph before it
+# was handed the graph in memory; a setup killed while quantizing left it there.
 BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE_METADATA, MANIFEST,
-                          MANIFEST + ".tmp", *TOKENIZER_FILES})
+                          MANIFEST + ".tmp", "model-inferred.onnx", *TOKENIZER_FILES})
 # What bertdesk writes into a bundle's onnx/ folder.
 _VARIANT_FILES = frozenset({QUANTIZED_GRAPH.split("/")[1]})
 # Left by an interrupted atomic write of one of those files: ".bertdesk.json.1234.tmp".

@@ -43,6 +43,7 @@ def test_a_bundle_with_its_int8_variant_is_still_ours_and_nothing_else_is(tiny_b
     quantize_bundle(folder)
     assert foreign_content(folder) is None
     (folder / "onnx" / ".model_quantized.onnx.4242.tmp").write_bytes(b"left by a killed quantize")
+    (folder / "model-inferred.onnx").write_bytes(b"left by an older quantize killed mid-way")
     assert foreign_content(folder) is None
     (folder / "onnx" / "notes.txt").write_text("mine")
     assert "onnx/notes.txt" in foreign_content(folder)
