@@ -55,7 +55,8 @@ class FirstPaint(QObject):
             report["load_started"] = window.models.runner.is_running()
             report["busy"] = window.is_busy()
             picker = window.model_picker
-            report["picker"] = [[picker.itemText(i) for i in range(picker.count())], picker.isEnabled(), picker.currentText()]
+            items = [picker.itemText(i) for i in range(picker.count())]
+            report["picker"] = [items, picker.isEnabled(), picker.currentText()]
         return False
 
 
@@ -101,7 +102,8 @@ def test_the_window_paints_before_the_late_modules_and_the_model_load(tiny_bundl
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["imported"] == [], "imported before the first paint"
     assert not report["load_started"], "the model load started before the first paint"
-    assert report["busy"] and report["picker"] == [["Loading model…"], False, "Loading model…"]  # the window says it is loading
+    # the window says it is loading
+    assert report["busy"] and report["picker"] == [["Loading model…"], False, "Loading model…"]
     assert report["loaded"] == tiny_bundle.name  # and loads once it has painted
 
 
