@@ -12,7 +12,7 @@ import pytest
 
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.similarity import cosine_matrix
-from tests.core.cli_child import run_cli as bertdesk  # the name tests/core/test_speed_cli.py imports
+from tests.core.cli_child import run_cli as bertdesk
 
 
 def ok_json(result: subprocess.CompletedProcess) -> dict:

@@ -13,7 +13,8 @@ import numpy as np
 
 from bertdesk.core.bundle import Bundle, open_model
 from bertdesk.core.embed import embed_texts
-from tests.core.test_cli import bertdesk, ok_json
+from tests.core.cli_child import run_cli as bertdesk
+from tests.core.test_cli import ok_json
 
 LINES = ["A short one.", "", "A much longer line that goes on " + "and on " * 40, "ünïcödé text", "ok"] * 3
 
