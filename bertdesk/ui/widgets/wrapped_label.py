@@ -14,5 +14,7 @@ def wrapped_label(parent: QWidget, text: str = "", *, name: str = "", rich: bool
     label.setWordWrap(True)
     if rich:
         label.setTextFormat(Qt.TextFormat.RichText)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)  # a new policy drops QLabel's own flag: its layout would not grow it as it wraps
+    label.setSizePolicy(policy)
     return label
