@@ -73,9 +73,9 @@ def open_library(path: Path, *, create: bool = True, check_same_thread: bool = T
     the path is a folder, cannot be created or written (a read-only file or folder), or holds something that is not
     a bertdesk library (the file is then left exactly as it was)."""
     _check_path(path)
+    if not create and (not path.exists() or _holds_nothing(path)):
+        raise LibraryError(missing_library(path))
     if not path.exists():
-        if not create:
-            raise LibraryError(missing_library(path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -156,6 +156,12 @@ def _connect(path: Path, target: str, check_same_thread: bool,
         conn.close()
         raise LibraryError(describe_sqlite_error(exc, path)) from None
     return conn
+
+
+def _holds_nothing(path: Path) -> bool:
+    """An empty file with no write-ahead log beside it (a library being created has its first pages in the log)."""
+    wal = Path(f"{path}-wal")
+    return path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0)
 
 
 def missing_library(path: Path) -> str:

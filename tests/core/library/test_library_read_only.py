@@ -139,6 +139,17 @@ def test_a_db_that_does_not_exist_is_no_library_and_nothing_is_created(tmp_path:
     assert not db.parent.exists()
 
 
+@pytest.mark.parametrize("action", [["list"], ["status"], ["ask", "Who?"], ["index"], ["retry"]])
+def test_an_empty_file_is_no_library_and_is_left_empty(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                       action: list[str]) -> None:
+    db = tmp_path / "lib.sqlite3"
+    db.touch()
+    code, out, err = library(capsys, *action, "--db", str(db))
+    assert code == 2, err
+    assert out == "" and err.count("\n") == 1 and f"there is no library at {db}" in err, err
+    assert [p.name for p in tmp_path.iterdir()] == ["lib.sqlite3"] and db.stat().st_size == 0
+
+
 def test_a_new_library_in_a_read_only_folder_is_refused_in_one_line(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture) -> None:
     docs = tmp_path / "docs"
