@@ -121,11 +121,10 @@ def open_library_read_only(path: Path, *, check_same_thread: bool = True) -> sql
         conn = open_library(path, create=False, check_same_thread=check_same_thread)
         conn.execute("PRAGMA query_only = ON")
         return conn
-    wal = Path(f"{path}-wal")
     # Nobody can be writing a library whose file or folder is read-only; with no write-ahead log beside it the file
     # holds every commit, and `immutable` reads it without the shared-memory file SQLite cannot create here. A log
     # that is there may hold commits: it is read the ordinary read-only way.
-    immutable = not (wal.exists() and wal.stat().st_size > 0)
+    immutable = not _log_holds_pages(path)
     uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
 
     def check_version(conn: sqlite3.Connection) -> None:
@@ -158,10 +157,15 @@ def _connect(path: Path, target: str, check_same_thread: bool,
     return conn
 
 
+def _log_holds_pages(path: Path) -> bool:
+    """Whether the write-ahead log beside the database at `path` exists and is not empty: it may hold commits."""
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def _holds_nothing(path: Path) -> bool:
     """An empty file with no write-ahead log beside it (a library being created has its first pages in the log)."""
-    wal = Path(f"{path}-wal")
-    return path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0)
+    return path.stat().st_size == 0 and not _log_holds_pages(path)
 
 
 def missing_library(path: Path) -> str:
