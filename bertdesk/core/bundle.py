@@ -523,8 +523,10 @@ class Bundle:
             session = self.session()
         all_outputs = [o.name for o in session.get_outputs()]
         wanted = [n for n in all_outputs if not n.startswith(("hidden_states.", "attentions."))]
+        # A session without the [CLS]-only output gives CLS_STATE as the first row of last_hidden_state.
+        derive_cls = (asked is not None and CLS_STATE in asked and CLS_STATE not in all_outputs
+                      and "last_hidden_state" in all_outputs)
         if asked is not None:
-            derive_cls = CLS_STATE in asked and CLS_STATE not in all_outputs and "last_hidden_state" in all_outputs
             wanted = [n for n in wanted if n in asked or (derive_cls and n == "last_hidden_state")]
         if internals:
             hidden_names = sorted((n for n in all_outputs if n.startswith("hidden_states.")), key=_layer_index)
@@ -535,9 +537,9 @@ class Bundle:
         if internals:
             result["hidden_states"] = np.stack([result.pop(n) for n in hidden_names])
             result["attentions"] = np.stack([result.pop(n) for n in attention_names])
+        if derive_cls:
+            result[CLS_STATE] = result["last_hidden_state"][:, 0, :]
         if asked is not None:
-            if CLS_STATE in asked and CLS_STATE not in result and "last_hidden_state" in result:
-                result[CLS_STATE] = result["last_hidden_state"][:, 0, :]
             result = {name: value for name, value in result.items() if name in asked or name in ("hidden_states",
                                                                                                "attentions")}
         return result
