@@ -57,6 +57,7 @@ def main() -> None:
     if not checkpoint.is_dir():
         sys.exit(f"{checkpoint} is absent: the benchmark needs the SST-2 fixture")
     torch.set_num_threads(args.threads)
+    os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it
     texts, gold = (part[:args.rows] for part in sst2_dev())
     labels = ["NEGATIVE", "POSITIVE"]
 

@@ -77,6 +77,7 @@ def main() -> None:
     from bertdesk.core.embed import encode, pool
 
     torch.set_num_threads(args.threads)
+    os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it
     texts = sentences(args.sentences)
     bundle_dir = ensure_default_model()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import string
 import sys
@@ -72,6 +73,7 @@ def main() -> int:
     from bertdesk.core.qa import answer_questions
 
     torch.set_num_threads(args.threads)
+    os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Bundle(convert_checkpoint(FIXTURE, Path(tmp) / "minilm-l6-squad"), threads=args.threads)
         start = time.perf_counter()

@@ -70,6 +70,7 @@ def main() -> None:
     from bertdesk.core.quantize import quantize_bundle
 
     torch.set_num_threads(args.threads)
+    os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it
     args.budget = args.budget or DEFAULT_TOKEN_BUDGET
     texts = sentences(args.sentences)
     work = Path(tempfile.mkdtemp(prefix="bertdesk-bench-"))

@@ -372,6 +372,11 @@ class Bundle:
     Runs that show no per-layer internals and take no `attention_bias` (nearly all) go through the lean session
     (see `bertdesk.core.lean`); the first run that asks for either creates the full one beside it. Runs that ask
     only for outputs of the [CLS] row (`CLS_OUTPUTS`: a classifier's logits, say) go through a [CLS]-only session.
+
+    The lean and [CLS]-only sessions run on one thread each, the caller's: jobs of many batches run `lanes` of them
+    at once (`bertdesk.core.lanes`), which on two cores is 1.2x faster than one run on two intra-op threads (no
+    pool to wake for every operator). The full session, for single runs whose internals are shown, has `lanes`
+    intra-op threads.
     """
 
     def __init__(self, folder: str | Path, variant: str | None = None, *, threads: int | None = None,
@@ -397,9 +402,14 @@ class Bundle:
         tokenizer.enable_truncation(max_length=self.info.max_positions, strategy="longest_first")
         return tokenizer
 
-    def _options(self) -> ort.SessionOptions:
+    @property
+    def lanes(self) -> int:
+        """How many runs of the lean or [CLS]-only session a job of many batches may keep going at once."""
+        return self._threads
+
+    def _options(self, threads: int = 1) -> ort.SessionOptions:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self._threads
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # Idle worker threads sleep instead of spinning: a desktop app must not burn a core between runs.
@@ -465,7 +475,7 @@ class Bundle:
         if not self.info.has_internals:
             model = expose_internals(model, self.config.num_layers)[0]
         try:
-            return skeleton_session(self.graph_path, self._options(), model)
+            return skeleton_session(self.graph_path, self._options(self._threads), model)
         except _ORT_ERRORS as exc:
             raise BundleError(
                 f"{self.graph_path}: onnxruntime cannot run the graph with its internals exposed: {ort_message(exc)}"
@@ -532,7 +542,8 @@ class Bundle:
             hidden_names = sorted((n for n in all_outputs if n.startswith("hidden_states.")), key=_layer_index)
             attention_names = sorted((n for n in all_outputs if n.startswith("attentions.")), key=_layer_index)
             wanted += hidden_names + attention_names
-        values = self._run(session, wanted, feed, handle)
+        threads = self._threads if session is self._internals_session else 1
+        values = self._run(session, wanted, feed, handle, threads)
         result = dict(zip(wanted, values, strict=True))
         if internals:
             result["hidden_states"] = np.stack([result.pop(n) for n in hidden_names])
@@ -545,12 +556,13 @@ class Bundle:
         return result
 
     def _run(
-        self, session: ort.InferenceSession, names: list[str], feed: dict[str, np.ndarray], handle: JobHandle | None
+        self, session: ort.InferenceSession, names: list[str], feed: dict[str, np.ndarray], handle: JobHandle | None,
+        threads: int,
     ) -> list[np.ndarray]:
         try:
             if handle is None:
                 return session.run(names, feed)
-            with handle.run_options(self._threads) as options:
+            with handle.run_options(threads) as options:
                 return session.run(names, feed, options)
         except _ORT_ERRORS as exc:
             if handle is not None and handle.is_cancelled():

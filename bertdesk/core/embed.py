@@ -18,6 +18,7 @@ from bertdesk.core.batching import (
 from bertdesk.core.bundle import POOLINGS, Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.lanes import in_lanes
 from bertdesk.core.tokenizer import encode_one
 
 
@@ -84,18 +85,21 @@ def pool(vectors: np.ndarray, attention_mask: np.ndarray, how: str) -> np.ndarra
     raise BertdeskError(f"unknown pooling {how!r} (choose {' or '.join(POOLINGS)})")
 
 
-def _bucket_runner(bundle: Bundle, layer: int, pooling: str, handle: JobHandle,
-                   done: Callable[[int], None]) -> Callable[[Bucket], np.ndarray]:
-    """Sentence vectors of a bucket's rows; `done(rows)` after each bucket."""
+def _lanes(bundle: Bundle, layer: int) -> int:
+    """Runs at once for vectors after `layer`: an earlier layer's come from the full session, which has the
+    threads itself."""
+    return bundle.lanes if layer == bundle.info.num_layers else 1
+
+
+def _bucket_runner(bundle: Bundle, layer: int, pooling: str, handle: JobHandle) -> Callable[[Bucket], np.ndarray]:
+    """Sentence vectors of a bucket's rows."""
     if pooling not in POOLINGS:
         raise BertdeskError(f"unknown pooling {pooling!r} (choose {' or '.join(POOLINGS)})")
 
     def run(bucket: Bucket) -> np.ndarray:
         handle.check()
         vectors = _layer_output(bundle, bucket.input_ids, bucket.attention_mask, bucket.token_type_ids, layer, handle)
-        rows = pool(vectors, bucket.attention_mask, pooling)
-        done(len(rows))
-        return rows
+        return pool(vectors, bucket.attention_mask, pooling)
 
     return run
 
@@ -131,8 +135,10 @@ def embed_texts(
         finished += rows
         handle.progress(finished / len(texts), f"embedded {finished} of {len(texts)}")
 
-    run = _bucket_runner(bundle, index, pooling, handle, done)
-    result = run_in_order(bucket_texts(bundle.model_tokenizer, texts, token_budget=token_budget), len(texts), run)
+    run = _bucket_runner(bundle, index, pooling, handle)
+    lanes = _lanes(bundle, index)
+    buckets = bucket_texts(bundle.model_tokenizer, texts, token_budget=token_budget, lanes=lanes)
+    result = run_in_order(buckets, len(texts), run, lanes=lanes, done=done, handle=handle)
     return _unit_rows(result) if normalize else result
 
 
@@ -160,10 +166,11 @@ def embed_stream(
         finished += rows
         handle.progress(0.0, f"embedded {finished}")
 
-    run = _bucket_runner(bundle, index, pooling, handle, done)
+    run = _bucket_runner(bundle, index, pooling, handle)
+    lanes = _lanes(bundle, index)
     for start, count, buckets in stream_buckets(bundle.model_tokenizer, texts, chunk=chunk,
-                                                token_budget=token_budget):
-        vectors = run_in_order(buckets, count, run, start)
+                                                token_budget=token_budget, lanes=lanes):
+        vectors = run_in_order(buckets, count, run, start, lanes=lanes, done=done, handle=handle)
         yield from _unit_rows(vectors) if normalize else vectors
 
 
@@ -202,21 +209,23 @@ def embed_long_text(
     cls_id, sep_id = _special_id(bundle, "[CLS]"), _special_id(bundle, "[SEP]")
     span = bundle.info.max_positions - 2
     windows = [ids[i : i + span] for i in range(0, len(ids), span)] or [ids]
-    vectors, counts = [], []
-    for start in range(0, len(windows), batch_size):
+    groups = [windows[start:start + batch_size] for start in range(0, len(windows), batch_size)]
+
+    def run(group: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         handle.check()
-        group = windows[start : start + batch_size]
         width = max(len(w) for w in group) + 2
         input_ids = np.zeros((len(group), width), np.int64)
         mask = np.zeros_like(input_ids)
         for row, window in enumerate(group):
             input_ids[row, : len(window) + 2] = [cls_id, *window, sep_id]
             mask[row, : len(window) + 2] = 1
-        out = bundle.run(input_ids, mask, handle=handle)["last_hidden_state"]
-        vectors.append(pool(out, mask, "mean"))
+        return pool(bundle.run(input_ids, mask, handle=handle)["last_hidden_state"], mask, "mean"), mask
+
+    vectors, counts = [], []
+    for _, (pooled, mask) in in_lanes(groups, run, bundle.lanes, handle):
+        vectors.append(pooled)
         counts.extend(int(m.sum()) for m in mask)
-        done = min(len(windows), start + batch_size)
-        handle.progress(done / len(windows), f"embedded window {done} of {len(windows)}")
+        handle.progress(len(counts) / len(windows), f"embedded window {len(counts)} of {len(windows)}")
     window_vectors = np.concatenate(vectors)
     weights = np.asarray(counts, np.float32)
     return LongTextEmbedding(
