@@ -11,7 +11,6 @@ import pytest
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.batch import (
     TextRow,
-    _batches,
     classify_file,
     classify_stream,
     count_rows,
@@ -68,14 +67,6 @@ def test_rows_are_read_lazily(tmp_path: Path) -> None:
     rows = read_rows(path)
     assert next(rows) == TextRow(1, "line 0")
     assert count_rows(path) == 100_000
-
-
-def test_batches_respect_the_row_and_token_budgets() -> None:
-    lengths = [5, 500, 7, 300, 6, 100] * 20
-    batches = list(_batches(lengths, 32, 2048))
-    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
-    for batch in batches:
-        assert len(batch) <= 32 and (len(batch) == 1 or max(lengths[i] for i in batch) * len(batch) <= 2048)
 
 
 def test_csv_columns(tmp_path: Path) -> None:

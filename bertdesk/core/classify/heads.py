@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, plan_batches
+from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.results import (
     NONE,
@@ -23,7 +23,7 @@ from bertdesk.core.classify.results import (
     ClassifyResult,
     classifications,
     encode_items,
-    pad_encodings,
+    run_buckets,
 )
 from bertdesk.core.config import TASK_CLASSIFICATION
 from bertdesk.core.convert import BUNDLE_METADATA
@@ -226,11 +226,8 @@ def classify(
     rows: list[Classification | None] = [None] * len(items)
     vectors: np.ndarray | None = None
     done = 0
-    for batch in plan_batches([len(e.ids) for e in encodings], token_budget, batch_size):
-        if handle is not None:
-            handle.check()
-        chosen = [encodings[i] for i in batch]
-        out = scorer.run(pad_encodings(chosen), handle, ("logits", CLS_STATE))
+    for batch, chosen, out in run_buckets(bundle, encodings, lambda b: scorer.run(b, handle, ("logits", CLS_STATE)),
+                                          max_rows=batch_size, token_budget=token_budget, handle=handle):
         logits = out["logits"]
         for i, row in zip(batch, classifications(scorer, [items[i] for i in batch], chosen, logits,
                                                  apply_function(logits, scorer.method)), strict=True):

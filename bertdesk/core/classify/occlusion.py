@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from bertdesk.core.batching import plan_batches
 from bertdesk.core.classify.results import Scorer
 from bertdesk.core.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.lanes import in_lanes
 
-BATCH_TOKENS = 16384  # tokens per model run: a 512-token text runs 32 variants at a time
+BATCH_TOKENS = 16384  # tokens in the runs at once: a 512-token text runs 32 variants at a time
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,19 @@ def explain(
         variants[row, positions] = mask_id
     types = np.broadcast_to(np.asarray(encoding.type_ids, np.int64), variants.shape).copy()
     mask = np.ones_like(variants)
-    per_run = max(1, batch_tokens // len(ids))
-    probabilities = []
-    for start in range(0, len(variants), per_run):
+    # the lanes share the budget, so the runs at once hold no more activations than one run did
+    per_run = max(1, batch_tokens // bundle.lanes // len(ids))
+    plan = plan_batches([len(ids)] * len(variants), per_run * len(ids), per_run, bundle.lanes)  # consecutive rows
+
+    def run(rows: list[int]) -> np.ndarray:
         handle.check()
-        stop = start + per_run
-        batch = EncodedBatch(variants[start:stop], mask[start:stop], types[start:stop], [], [])
-        probabilities.append(scorer.score(batch, handle)[1])
-        done = min(stop, len(variants))
+        part = slice(rows[0], rows[-1] + 1)
+        return scorer.score(EncodedBatch(variants[part], mask[part], types[part], [], []), handle)[1]
+
+    probabilities = []
+    for rows, scored in in_lanes(plan, run, bundle.lanes, handle):
+        probabilities.append(scored)
+        done = rows[-1] + 1
         handle.progress(done / len(variants), f"occluded {max(done - 1, 0)} of {len(words)} words")
     probabilities = np.concatenate(probabilities)
     index = int(np.argmax(probabilities[0])) if label is None else scorer.labels.index(label)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from tokenizers import Encoding
 
+from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, plan_batches
 from bertdesk.core.bundle import Bundle
 from bertdesk.core.embed import EncodedBatch, pool
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.lanes import in_lanes
 from bertdesk.core.lean import CLS_STATE
+
+Output = TypeVar("Output")
 
 #: How a classifier turns its raw scores into probabilities.
 SOFTMAX, SIGMOID, NONE, ZERO_SHOT = "softmax", "sigmoid", "none", "zero-shot"
@@ -102,6 +107,29 @@ def pad_encodings(encodings: list[Encoding]) -> EncodedBatch:
         n = len(e.ids)
         ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
     return EncodedBatch(ids, mask, types, [e.tokens for e in encodings], [bool(e.overflowing) for e in encodings])
+
+
+def run_buckets(
+    bundle: Bundle,
+    encodings: list[Encoding],
+    run: Callable[[EncodedBatch], Output],
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    handle: JobHandle | None = None,
+) -> Iterator[tuple[list[int], list[Encoding], Output]]:
+    """`run` on the length buckets of tokenized rows (`batching.plan_batches`), `bundle.lanes` at once; yields
+    (the rows' positions, their encodings, what `run` gave) per bucket, shortest first."""
+
+    def one(rows: list[int]) -> tuple[list[Encoding], Output]:
+        if handle is not None:
+            handle.check()
+        chosen = [encodings[i] for i in rows]
+        return chosen, run(pad_encodings(chosen))
+
+    plan = plan_batches([len(e.ids) for e in encodings], token_budget, max_rows, bundle.lanes)
+    for rows, (chosen, output) in in_lanes(plan, one, bundle.lanes, handle):
+        yield rows, chosen, output
 
 
 def classifications(

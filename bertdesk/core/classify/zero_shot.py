@@ -16,11 +16,12 @@ from bertdesk.core.bundle import Bundle
 from bertdesk.core.classify.heads import check_inputs
 from bertdesk.core.classify.results import (
     ZERO_SHOT,
+    Classification,
     ClassifyResult,
     classifications,
     encode_items,
-    pad_encodings,
     pooled_vectors,
+    run_buckets,
 )
 from bertdesk.core.embed import EncodedBatch, embed_texts
 from bertdesk.core.errors import BertdeskError
@@ -142,11 +143,11 @@ def zero_shot(
     of cosine / temperature), highest first."""
     items = check_inputs(texts, None)
     scorer = ZeroShotClassifier(bundle, labels, template=template, temperature=temperature, handle=handle)
-    rows = []
-    for start in range(0, len(items), batch_size):
-        if handle is not None:
-            handle.check()
-        chunk = items[start : start + batch_size]
-        encodings = encode_items(scorer, chunk)
-        rows += classifications(scorer, chunk, encodings, *scorer.score(pad_encodings(encodings), handle))
-    return ClassifyResult(rows=rows, path=scorer.path)
+    encodings = encode_items(scorer, items)
+    rows: list[Classification | None] = [None] * len(items)
+    for batch, chosen, (cosines, probabilities) in run_buckets(bundle, encodings, lambda b: scorer.score(b, handle),
+                                                               max_rows=batch_size, handle=handle):
+        for i, row in zip(batch, classifications(scorer, [items[i] for i in batch], chosen, cosines, probabilities),
+                          strict=True):
+            rows[i] = row
+    return ClassifyResult(rows=rows, path=scorer.path)  # type: ignore[arg-type]
