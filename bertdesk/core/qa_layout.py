@@ -81,11 +81,11 @@ def _token(
     )
 
 
-def batch_widths(lengths: Sequence[int], batch_tokens: int) -> list[int]:
+def batch_widths(lengths: Sequence[int], batch_tokens: int, lanes: int = 1) -> list[int]:
     """The padded width of the batch each window runs in, when one question's windows of these `lengths` are
-    batched under `batch_tokens` padded tokens, as the QA core batches them (`window_batches`)."""
+    batched under `batch_tokens` padded tokens in `lanes`, as the QA core batches them (`window_batches`)."""
     widths = [0] * len(lengths)
-    for group in window_batches(list(lengths), batch_tokens):
+    for group in window_batches(list(lengths), batch_tokens, lanes):
         width = max(lengths[i] for i in group)
         for i in group:
             widths[i] = width

@@ -17,6 +17,7 @@ from bertdesk.core.bundle import Bundle
 from bertdesk.core.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.lanes import in_lanes
 from bertdesk.core.qa.decode import AnswerMerger, select_spans
 from bertdesk.core.qa.results import QAResult, WindowDetail
 from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_template
@@ -103,14 +104,20 @@ def _prepare(bundle: Bundle, pairs: list[tuple[str, str]], options: QAOptions) -
     return prepared
 
 
-def window_batches(lengths: list[int], batch_tokens: int) -> list[list[int]]:
-    """One question's windows (of these token `lengths`) in context order, in batches of at most `batch_tokens`
-    padded tokens (one window at least).
+def window_batches(lengths: list[int], batch_tokens: int, lanes: int = 1) -> list[list[int]]:
+    """One question's windows (of these token `lengths`) in context order, in batches that run `lanes` at once
+    under `batch_tokens` padded tokens together (one window at least each), at least `lanes` batches where there
+    are windows enough.
 
     Every window but the last is full, so all are planned at the first one's length: the shared length bucketing
     then keeps context order (its sort is stable) and cuts consecutive groups, as partial results need.
     """
-    return plan_batches([lengths[0]] * len(lengths), batch_tokens) if lengths else []
+    return plan_batches([lengths[0]] * len(lengths), _lane_tokens(batch_tokens, lanes), lanes=lanes) if lengths else []
+
+
+def _lane_tokens(batch_tokens: int, lanes: int) -> int:
+    """Padded tokens per run when `lanes` run at once: together no more than one run of `batch_tokens` held."""
+    return max(1, batch_tokens // lanes)
 
 
 def _run(bundle: Bundle, group: list[Window], handle: JobHandle) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -213,12 +220,17 @@ def iter_answer_question(
     decoder = _Decoder(item, options)
     done = 0
     total = len(item.windows)
-    for indices in window_batches([len(w) for w in item.windows], batch_tokens):
+    lanes = bundle.lanes
+    plan = window_batches([len(w) for w in item.windows], batch_tokens, lanes)
+
+    def run(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         handle.check()
-        group = [item.windows[i] for i in indices]
-        for window, logits in zip(group, _run(bundle, group, handle), strict=True):
-            decoder.add(window, *logits)
-        done += len(group)
+        return _run(bundle, [item.windows[i] for i in indices], handle)
+
+    for indices, logits in in_lanes(plan, run, lanes, handle):
+        for i, (start, end) in zip(indices, logits, strict=True):
+            decoder.add(item.windows[i], start, end)
+        done += len(indices)
         handle.progress(done / total, f"window {done} of {total}")
         yield decoder.result()
 
@@ -283,12 +295,18 @@ def _answer_chunk(
     owners = [(item, window) for item in items for window in item.windows]
     done = 0
     first = chunk_index * QUESTIONS_PER_CHUNK
-    for indices in plan_batches([len(window) for _, window in owners], batch_tokens):  # similar lengths together
+    lanes = bundle.lanes
+    plan = plan_batches([len(window) for _, window in owners], _lane_tokens(batch_tokens, lanes), lanes=lanes)
+
+    def run(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         handle.check()
-        members = [owners[i] for i in indices]
-        for (item, window), logits in zip(members, _run(bundle, [w for _, w in members], handle), strict=True):
-            item.logits[window.index] = logits
-        done += len(members)
+        return _run(bundle, [owners[i][1] for i in indices], handle)
+
+    for indices, logits in in_lanes(plan, run, lanes, handle):  # similar lengths together
+        for i, window_logits in zip(indices, logits, strict=True):
+            item, window = owners[i]
+            item.logits[window.index] = window_logits
+        done += len(indices)
         text = f"questions {first + 1}-{first + len(pairs)}: window {done} of {len(owners)}"
         handle.progress(done / len(owners), text)
     for item in items:

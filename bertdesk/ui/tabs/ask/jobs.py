@@ -52,7 +52,7 @@ def answer_job(
         if not result.complete:
             yield run
     assert run is not None
-    widths = batch_widths([len(w.input_ids) for w in run.result.windows], batch_tokens)
+    widths = batch_widths([len(w.input_ids) for w in run.result.windows], batch_tokens, bundle.lanes)
     return AskRun(
         bundle, question, context, settings, run.result, utf16, batch_tokens, CharToToken(run.result.context_offsets),
         tuple(widths),
