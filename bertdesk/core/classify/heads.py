@@ -226,8 +226,9 @@ def classify(
     rows: list[Classification | None] = [None] * len(items)
     vectors: np.ndarray | None = None
     done = 0
-    for batch, chosen, out in run_buckets(bundle, encodings, lambda b: scorer.run(b, handle, ("logits", CLS_STATE)),
-                                          max_rows=batch_size, token_budget=token_budget, handle=handle):
+    for _, batch, chosen, out in run_buckets(bundle, [encodings],
+                                             lambda b: scorer.run(b, handle, ("logits", CLS_STATE)),
+                                             max_rows=batch_size, token_budget=token_budget, handle=handle):
         logits = out["logits"]
         for i, row in zip(batch, classifications(scorer, [items[i] for i in batch], chosen, logits,
                                                  apply_function(logits, scorer.method)), strict=True):

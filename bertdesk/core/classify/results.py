@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -111,25 +111,31 @@ def pad_encodings(encodings: list[Encoding]) -> EncodedBatch:
 
 def run_buckets(
     bundle: Bundle,
-    encodings: list[Encoding],
+    chunks: Iterable[list[Encoding]],
     run: Callable[[EncodedBatch], Output],
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     handle: JobHandle | None = None,
-) -> Iterator[tuple[list[int], list[Encoding], Output]]:
-    """`run` on the length buckets of tokenized rows (`batching.plan_batches`), `bundle.lanes` at once; yields
-    (the rows' positions, their encodings, what `run` gave) per bucket, shortest first."""
+) -> Iterator[tuple[int, list[int], list[Encoding], Output]]:
+    """`run` on the length buckets (`batching.plan_batches`) of each chunk of tokenized rows, `bundle.lanes` at once;
+    yields (the chunk's number, the rows' positions in it, their encodings, what `run` gave) per bucket, chunk after
+    chunk, shortest first within one. The lanes go on into the next chunk while a chunk's last buckets finish: a
+    chunk is read (tokenized, say) only when the lanes need its buckets."""
+    lanes = bundle.lanes
 
-    def one(rows: list[int]) -> tuple[list[Encoding], Output]:
+    def buckets() -> Iterator[tuple[int, list[Encoding], list[int]]]:
+        for number, encodings in enumerate(chunks):
+            for rows in plan_batches([len(e.ids) for e in encodings], token_budget, max_rows, lanes):
+                yield number, [encodings[i] for i in rows], rows
+
+    def one(bucket: tuple[int, list[Encoding], list[int]]) -> Output:
         if handle is not None:
             handle.check()
-        chosen = [encodings[i] for i in rows]
-        return chosen, run(pad_encodings(chosen))
+        return run(pad_encodings(bucket[1]))
 
-    plan = plan_batches([len(e.ids) for e in encodings], token_budget, max_rows, bundle.lanes)
-    for rows, (chosen, output) in in_lanes(plan, one, bundle.lanes, handle):
-        yield rows, chosen, output
+    for (number, chosen, rows), output in in_lanes(buckets(), one, lanes, handle):
+        yield number, rows, chosen, output
 
 
 def classifications(

@@ -145,8 +145,9 @@ def zero_shot(
     scorer = ZeroShotClassifier(bundle, labels, template=template, temperature=temperature, handle=handle)
     encodings = encode_items(scorer, items)
     rows: list[Classification | None] = [None] * len(items)
-    for batch, chosen, (cosines, probabilities) in run_buckets(bundle, encodings, lambda b: scorer.score(b, handle),
-                                                               max_rows=batch_size, handle=handle):
+    for _, batch, chosen, (cosines, probabilities) in run_buckets(bundle, [encodings],
+                                                                  lambda b: scorer.score(b, handle),
+                                                                  max_rows=batch_size, handle=handle):
         for i, row in zip(batch, classifications(scorer, [items[i] for i in batch], chosen, cosines, probabilities),
                           strict=True):
             rows[i] = row
