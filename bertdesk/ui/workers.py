@@ -119,6 +119,7 @@ class JobRunner(QObject):
 
     def _start(self, job: _Job) -> None:
         def work() -> object:
+            outcome = None
             try:
                 job.handle.check()
                 outcome = job.fn(job.handle)
@@ -132,6 +133,8 @@ class JobRunner(QObject):
                     job.handle.check()
                     self._partial_from_job.emit(job, value)
             finally:
+                if isinstance(outcome, Generator):
+                    outcome.close()  # a job stopped between partials ends its lanes now, not when collected
                 job.done.set()
 
         from superqt.utils import create_worker

@@ -167,6 +167,26 @@ def test_a_cancelled_generator_job_delivers_nothing_more(qtbot, runner):
     assert [e[0] for e in events if e[0] in ("finished", "errored", "cancelled")] == ["cancelled"]
 
 
+def test_a_generator_job_stopped_between_partials_is_closed_before_it_counts_as_done(qtbot, runner):
+    closed = threading.Event()
+    first_shown = threading.Event()
+
+    def job(handle: JobHandle):
+        try:
+            yield "first"
+            assert first_shown.wait(10)
+            yield "second"  # cancelled here: the generator's own clean-up (a job's lanes, say) must run now
+        finally:
+            closed.set()
+
+    runner.partial.connect(lambda _: first_shown.set())
+    runner.submit(job, "rows")
+    qtbot.waitUntil(first_shown.is_set, timeout=5000)
+    runner.cancel()
+    runner.shutdown()
+    assert closed.is_set()
+
+
 def test_user_errors_arrive_as_their_message(qtbot, runner):
     def job(handle: JobHandle) -> None:
         raise BertdeskError("The text is empty.")
