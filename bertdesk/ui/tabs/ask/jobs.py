@@ -12,8 +12,9 @@ from bertdesk.core.qa_layout import CharToToken, batch_widths
 from bertdesk.core.token_locator import Utf16Offsets
 from bertdesk.ui.tabs.ask.settings import AskSettings
 
-#: Windows per model batch in the tab: small batches, so answers and progress arrive every few windows.
-WINDOWS_PER_BATCH = 4
+#: Windows per model batch in the tab: small batches, so answers and progress arrive every few windows, and runs
+#: of one or two windows are the fastest (see `core.qa.answer.BATCH_TOKENS`).
+WINDOWS_PER_BATCH = 2
 #: Sentences listed by retrieval at least.
 MIN_RETRIEVED = 3
 
