@@ -374,7 +374,7 @@ class Bundle:
     only for outputs of the [CLS] row (`CLS_OUTPUTS`: a classifier's logits, say) go through a [CLS]-only session.
 
     The lean and [CLS]-only sessions run on one thread each, the caller's: jobs of many batches run `lanes` of them
-    at once (`bertdesk.core.lanes`), which on two cores is 1.2x faster than one run on two intra-op threads (no
+    at once (`bertdesk.core.lanes`), which on two cores is 1.1-1.2x faster than one run on two intra-op threads (no
     pool to wake for every operator). The full session, for single runs whose internals are shown, has `lanes`
     intra-op threads.
     """

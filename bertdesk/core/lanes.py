@@ -1,7 +1,7 @@
 """Several model runs of one job at once, results in the order of the batches.
 
 A session with one intra-op thread runs a batch on the thread that calls it, with no thread pool to wake for every
-operator; two such runs of different batches at once embed SST-2 dev about 1.2x faster on two cores than one run
+operator; two such runs of different batches at once embed SST-2 dev 1.1-1.2x faster on two cores than one run
 on two intra-op threads, and scale to the cores there are. `in_lanes` keeps up to `lanes` batches running on
 worker threads while the caller's thread reads (and tokenizes) the next ones, and hands each result back in batch
 order, so streaming and partial results read as they did one batch at a time.
@@ -52,7 +52,6 @@ def in_lanes(items: Iterable[Item], run: Callable[[Item], Result], lanes: int,
         finally:
             for _, future in pending:
                 future.cancel()
-
 
 
 def _next(pending: deque[tuple[Item, Future[Result]]], handle: JobHandle | None) -> tuple[Item, Result]:
