@@ -30,19 +30,22 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bertdesk", *args]
 
 
-def _run_and_kill(command: list[str], env: dict[str, str], delay: float) -> bool:
-    """Run `command`, SIGKILL it after `delay` seconds unless it ended; True if it was killed mid-run."""
+def _run_and_kill(command: list[str], env: dict[str, str], delay: float) -> float | None:
+    """Run `command`, SIGKILL it after `delay` seconds unless it ended; None if it was killed mid-run, else the
+    seconds it took."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
+        started = time.monotonic()
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             code = process.wait(timeout=delay)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            return True
+            return None
+        took = time.monotonic() - started
         stderr.seek(0)
         assert code == 0, f"{command} failed with exit code {code}: {stderr.read()[-2000:]}"
-    return False
+    return took
 
 
 def _busy_span(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -81,7 +84,11 @@ def _kill_loop(
         before_run(i)
         replacing = (parent / target).exists()
         delay = start + (end - start) * (i + rng.random()) / KILLS  # one kill point in each tenth of the work
-        killed += _run_and_kill(command, env, delay)
+        took = _run_and_kill(command, env, delay)
+        if took is None:
+            killed += 1
+        else:  # the run ended before the kill: runs are faster now than when timed, so the later points move in
+            end = max(start, min(end, took))
         assert _outside(parent, target) == baseline, f"seed {seed}, kill {i} at {delay:.2f}s changed other files"
         assert _temp_files(env) == [], f"seed {seed}, kill {i} left files in the temp folder"
         leftovers += sum(p.name.startswith(f".{target}.") for p in parent.iterdir())
