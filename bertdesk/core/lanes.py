@@ -24,6 +24,12 @@ Result = TypeVar("Result")
 AHEAD_PER_LANE = 2
 
 
+def lane_budget(tokens: int, lanes: int) -> int:
+    """Padded tokens per run when `lanes` runs share a budget of `tokens`: together they hold no more activations
+    than one run of `tokens` did."""
+    return max(1, tokens // lanes)
+
+
 def in_lanes(items: Iterable[Item], run: Callable[[Item], Result], lanes: int,
              handle: JobHandle | None = None) -> Iterator[tuple[Item, Result]]:
     """Yield `(item, run(item))` for each item, in the order of `items`, with up to `lanes` runs at once.

@@ -13,7 +13,7 @@ from bertdesk.core.classify.results import Scorer
 from bertdesk.core.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.lanes import in_lanes
+from bertdesk.core.lanes import in_lanes, lane_budget
 
 BATCH_TOKENS = 16384  # tokens in the runs at once: a 512-token text runs 32 variants at a time
 
@@ -88,8 +88,7 @@ def explain(
         variants[row, positions] = mask_id
     types = np.broadcast_to(np.asarray(encoding.type_ids, np.int64), variants.shape).copy()
     mask = np.ones_like(variants)
-    # the lanes share the budget, so the runs at once hold no more activations than one run did
-    per_run = max(1, batch_tokens // bundle.lanes // len(ids))
+    per_run = max(1, lane_budget(batch_tokens, bundle.lanes) // len(ids))
     plan = plan_batches([len(ids)] * len(variants), per_run * len(ids), per_run, bundle.lanes)  # consecutive rows
 
     def run(rows: list[int]) -> np.ndarray:

@@ -17,7 +17,7 @@ from bertdesk.core.bundle import Bundle
 from bertdesk.core.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.lanes import in_lanes
+from bertdesk.core.lanes import in_lanes, lane_budget
 from bertdesk.core.qa.decode import AnswerMerger, select_spans
 from bertdesk.core.qa.results import QAResult, WindowDetail
 from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_template
@@ -113,12 +113,7 @@ def window_batches(lengths: list[int], batch_tokens: int, lanes: int = 1) -> lis
     Every window but the last is full, so all are planned at the first one's length: the shared length bucketing
     then keeps context order (its sort is stable) and cuts consecutive groups, as partial results need.
     """
-    return plan_batches([lengths[0]] * len(lengths), _lane_tokens(batch_tokens, lanes), lanes=lanes) if lengths else []
-
-
-def _lane_tokens(batch_tokens: int, lanes: int) -> int:
-    """Padded tokens per run when `lanes` run at once: together no more than one run of `batch_tokens` held."""
-    return max(1, batch_tokens // lanes)
+    return plan_batches([lengths[0]] * len(lengths), lane_budget(batch_tokens, lanes), lanes=lanes) if lengths else []
 
 
 def _run(bundle: Bundle, group: list[Window], handle: JobHandle) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -297,7 +292,7 @@ def _answer_chunk(
     done = 0
     first = chunk_index * QUESTIONS_PER_CHUNK
     lanes = bundle.lanes
-    plan = plan_batches([len(window) for _, window in owners], _lane_tokens(batch_tokens, lanes), lanes=lanes)
+    plan = plan_batches([len(window) for _, window in owners], lane_budget(batch_tokens, lanes), lanes=lanes)
 
     def run(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         handle.check()
