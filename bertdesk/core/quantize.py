@@ -26,7 +26,7 @@ from bertdesk.core.batching import bucket_texts
 from bertdesk.core.config import TASK_CLASSIFICATION, TASK_QA
 from bertdesk.core.convert import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.errors import BundleError
-from bertdesk.core.filesafety import storage_error
+from bertdesk.core.filesafety import remove_stale, storage_error
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.lean import lean_session
 
@@ -108,13 +108,18 @@ def quantize_graph(source: Path, target: Path) -> None:
     """Write the dynamic-int8 version of the ONNX graph `source` to `target` (replaced atomically).
 
     The quantizer's own scratch goes into a work folder beside `target`, named as a leftover of ours, so a kill -9
-    mid-way leaves nothing in the user's temp folder and nothing a later run would take for the user's: it gets the
+    mid-way leaves nothing in the user's temp folder and nothing a later run would take for the user's (the next one
+    removes it; see filesafety.remove_stale): it gets the
     graph as a ModelProto, since given a path it writes its shape-inferred copy (`model-inferred.onnx`) beside the
     source, and points its temp folder at the work folder.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(f"cannot write {target}", exc) from exc
+    remove_stale(target)  # the work folders of runs that were killed
     work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     advice = _DropAdvice()
     logging.getLogger().addFilter(advice)
