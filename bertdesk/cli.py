@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -47,6 +48,13 @@ class _ArgumentParser(argparse.ArgumentParser):
 def _one_line(text: str) -> str:
     """`text` with line breaks and other invisible control characters escaped, so it prints as one line."""
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _terminal_safe(text: str) -> str:
+    """`text` with control characters other than line breaks and tabs escaped: names and labels read from a model,
+    a document or a server may hold terminal escape codes (ESC, the C1 CSI), which must not reach the terminal."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if c not in "\n\t" and unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _fail(message: str) -> None:
@@ -88,7 +96,7 @@ def _stdin_text() -> str:
 
 def _stderr_progress() -> JobHandle:
     def report(fraction: float, text: str) -> None:
-        print(f"[{fraction:4.0%}] {text}", file=sys.stderr, flush=True)
+        print(f"[{fraction:4.0%}] {_one_line(text)}", file=sys.stderr, flush=True)
 
     return JobHandle(report)
 
@@ -111,7 +119,7 @@ def _emit(args: argparse.Namespace, data: object, human: Callable[[], str]) -> N
                                 "there is no valid JSON to print") from None
         sys.stdout.write(text + "\n")
     else:
-        sys.stdout.write(human() + "\n")
+        sys.stdout.write(_terminal_safe(human()) + "\n")
 
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
@@ -310,7 +318,7 @@ def _emit_lines(args: argparse.Namespace, rows: Iterator[dict], human: Callable[
         if args.json:
             _emit(args, row, lambda: "")
         else:
-            sys.stdout.write(human(row) + "\n")
+            sys.stdout.write(_terminal_safe(human(row)) + "\n")
         sys.stdout.flush()
 
 
@@ -368,7 +376,7 @@ def cmd_classify(args: argparse.Namespace) -> None:
         bundle = _open(args)
         rows = classify_file_command(bundle, args.file, labels=labels, text_column=args.text_column,
                                      pair_column=args.pair_column, handle=_stderr_progress())
-        _emit_lines(args, rows, lambda row: f"{row.get('index', '')}\t{row.get('label', '')}\t"
+        _emit_lines(args, rows, lambda row: f"{row.get('index', '')}\t{_one_line(str(row.get('label', '')))}\t"
                                             f"{row.get('probability', 0):.4f}")
         return
     if not args.texts:
@@ -377,8 +385,9 @@ def cmd_classify(args: argparse.Namespace) -> None:
     pair = _argument(args.pair, "--pair") if args.pair is not None else None
     bundle = _open(args)
     result = classify_command(bundle, texts, pair=pair, labels=labels)
-    _emit(args, result, lambda: "\n".join(f"{r.get('label', '')}\t{r.get('probability', 0):.4f}\t{t[:60]!r}"
-                                           for r, t in zip(result["results"], texts, strict=True)))
+    _emit(args, result, lambda: "\n".join(
+        f"{_one_line(str(r.get('label', '')))}\t{r.get('probability', 0):.4f}\t{t[:60]!r}"
+        for r, t in zip(result["results"], texts, strict=True)))
 
 
 def cmd_train_head(args: argparse.Namespace) -> None:

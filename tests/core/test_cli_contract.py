@@ -318,3 +318,23 @@ def test_a_stdout_that_is_full(tiny: str, big: bool) -> None:
                                  "--model", tiny], stdout=full, stderr=subprocess.PIPE, timeout=300)
     one_line_error(subprocess.CompletedProcess(result.args, result.returncode, b"", result.stderr),
                    "No space left on device")
+
+
+# --- names read from a model reach the terminal escaped -------------------------------------------------------
+
+def test_label_names_with_control_characters_are_escaped_in_human_output(tiny_classifier_bundle: Path,
+                                                                         tmp_path: Path) -> None:
+    from tests.core.bundle_edits import edit_config
+
+    folder = Path(shutil.copytree(tiny_classifier_bundle, tmp_path / "hostile-labels"))
+    labels = {"0": "RED\x1b[31mALERT", "1": "two\nlines", "2": "csi\x9b2J"}
+    edit_config(folder, id2label=labels, label2id={v: int(k) for k, v in labels.items()})
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a fine day\nthe worst film\n", encoding="utf-8")
+    for command in (["classify", "a fine day", "the worst film"], ["classify", "--file", str(texts)]):
+        result = run(*command, "--model", str(folder))
+        assert result.returncode == 0, result.stderr
+        out = result.stdout.decode("utf-8")
+        assert "\x1b" not in out and "\x9b" not in out, out
+        assert out.count("\n") == 2, out  # one line a text: no label breaks its line
+        assert any(name in out for name in ("RED\\x1b[31mALERT", "two\\nlines", "csi\\x9b2J")), out

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bertdesk.cli import main
@@ -337,3 +337,58 @@ def test_force_never_deletes_what_it_did_not_make(tiny_checkpoint: Path, tmp_pat
     assert_contract(argv, code, stdout, err)
     after = tree_digest(work)
     assert all(after.get(k) == v for k, v in before.items()), f"convert --force into {target} destroyed files"
+
+
+# --- question answering ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_qa(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random-weight BERT question-answering bundle."""
+    from bertdesk.core.convert import convert_checkpoint
+    from tests.checkpoints import make_checkpoint
+
+    root = tmp_path_factory.mktemp("contract-qa")
+    return convert_checkpoint(make_checkpoint(root / "checkpoint", "bert", "qa"), root / "tiny-qa")
+
+
+QA_OPTIONS = ("--top-k", "--max-seq-len", "--doc-stride", "--max-answer-len", "--null-threshold")
+
+
+@common
+@given(question=texts, context=texts, options=st.dictionaries(st.sampled_from(QA_OPTIONS), numbers, max_size=3))
+@example(question="who sat?", context="the cat sat", options={"--max-answer-len": "99999999999999999999"})
+def test_qa_any_text_and_options(tiny_qa: Path, question: str, context: str, options: dict[str, str]) -> None:
+    argv = ["qa", "--json", "--model", str(tiny_qa), f"--question={question}", f"--context={context}"]
+    argv += [f"{name}={value}" for name, value in options.items()]
+    assert_contract(argv, *run_cli(argv))
+
+
+batch_lines = st.one_of(
+    st.builds(lambda q, c, i: json.dumps({"id": i, "question": q, "context": c}), texts, texts, json_values),
+    st.builds(json.dumps, json_values),
+    st.text(max_size=40),
+    st.sampled_from(['{"question": "\\ud800", "context": "x"}', '{"question": "a", "context": "\\udfff b"}',
+                     "\ufeff", "{", "[]", "null"]),
+)
+
+
+@common
+@given(lines=st.lists(batch_lines, min_size=1, max_size=4), raw=st.booleans())
+@example(lines=['{"question": "who \\ud800?", "context": "the cat sat"}'], raw=False)
+def test_qa_batch_any_file(tiny_qa: Path, tmp_path_factory: pytest.TempPathFactory, lines: list[str],
+                           raw: bool) -> None:
+    path = tmp_path_factory.mktemp("batch") / "questions.jsonl"
+    text = "\n".join(lines)
+    # Written as UTF-8, or with lone surrogates and other undecodable bytes kept as they are.
+    path.write_bytes(text.encode("utf-8", "surrogateescape" if raw else "surrogatepass"))
+    before = path.read_bytes()
+    argv = ["qa", "--json", "--model", str(tiny_qa), "--batch", str(path)]
+    code, out, err = run_cli(argv)
+    assert "Traceback" not in err, err
+    if code == 0:
+        for line in out.splitlines():  # one JSON object a line
+            json.loads(line)
+    else:
+        assert_contract(argv, code, out, err)
+    assert path.read_bytes() == before

@@ -18,6 +18,7 @@ from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.qa.answer import QAOptions, answer_question, iter_answer_questions
 from bertdesk.core.qa.retrieval import retrieve_sentences
+from bertdesk.core.text_files import is_unicode
 
 
 def qa_command(
@@ -54,6 +55,9 @@ def read_batch(path: Path) -> Iterator[tuple[object, str, str]]:
                 question, context = row.get("question"), row.get("context")
                 if not isinstance(question, str) or not isinstance(context, str):
                     raise BertdeskError(f"{path} line {number} needs \"question\" and \"context\" as text")
+                if not (is_unicode(question) and is_unicode(context)):
+                    raise BertdeskError(f"{path} line {number} holds characters that are not valid Unicode "
+                                        "(unpaired surrogates such as \\ud800): write them as UTF-8")
                 yield row.get("id", number), question, context
         except UnicodeDecodeError as exc:
             raise BertdeskError(f"{path} is not UTF-8 text (JSON Lines files are UTF-8)") from exc

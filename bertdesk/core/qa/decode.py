@@ -37,7 +37,8 @@ def decode_spans(
     membership in `undesired_tokens.nonzero()` (row and column indices together), so position 0 always passes.
     """
     outer = np.matmul(np.expand_dims(start, -1), np.expand_dims(end, 1))
-    candidates = np.tril(np.triu(outer), max_answer_len - 1)
+    # No span is longer than the window: a larger limit means the same and would overflow numpy's C long.
+    candidates = np.tril(np.triu(outer), min(max_answer_len, start.shape[-1]) - 1)
     scores_flat = candidates.flatten()
     if topk == 1:
         idx_sort = [np.argmax(scores_flat)]
