@@ -8,7 +8,8 @@ text boxes are kept, a page break inside a paragraph splits it where it is, and 
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
+import zlib
+from pathlib import Path, PurePosixPath
 
 import docx
 from docx.oxml.ns import qn
@@ -18,10 +19,19 @@ from bertdesk.core.library.format_types import (
     ExtractionError,
     display_title,
     normalise_page_text,
+    size_text,
 )
 
 #: A .docx that unpacks to more than this is refused before python-docx inflates it (a zip bomb, not a document).
 MAX_UNPACKED_BYTES = 1_000_000_000
+#: python-docx parses every XML part whole into an lxml tree. A generated 1,000-page book with formatted runs has a
+#: 14 MB word/document.xml of 522,000 elements (1.2 s, 400 MB peak); 300 MB of "<w:p/>" took python-docx past 6 GB.
+#: Limits at about four times that book: the largest XML part, and the elements of all of them (at the limit, empty
+#: paragraphs cost some 300 MB and 3 s).
+MAX_PART_BYTES = 50_000_000
+MAX_ELEMENTS = 2_000_000
+_XML_SUFFIXES = (".xml", ".rels")
+_CHUNK = 1 << 20
 
 _P, _T, _TAB, _BR, _CR = qn("w:p"), qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _PAGE_BREAK_BEFORE, _TYPE, _VAL = qn("w:pageBreakBefore"), qn("w:type"), qn("w:val")
@@ -92,17 +102,45 @@ def _title(document, stem: str) -> str:
     return display_title(stem)
 
 
-def extract_docx(path: Path) -> ExtractedDocument:
-    """The pages of the Word document at `path` (one page when it has no explicit page breaks)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise ExtractionError("damaged Word document: not a zip package") from exc
-    except OSError as exc:
-        raise ExtractionError(f"cannot read the file: {exc.strerror}") from exc
+def _check_package(archive: zipfile.ZipFile) -> None:
+    """ExtractionError for a package larger than a document may be: unpacked bytes, the largest XML part, and the
+    elements of the XML parts, counted from the start tags in the inflated stream (a bound: comments and processing
+    instructions count too) before anything is parsed. The sizes are the ones the zip declares: zipfile inflates no
+    more than that (and fails the checksum of a member that holds more)."""
+    members = archive.infolist()
+    unpacked = sum(info.file_size for info in members)
     if unpacked > MAX_UNPACKED_BYTES:
         raise ExtractionError(f"damaged Word document: unpacks to {unpacked / 1e9:.1f} GB")
+    parts = [info for info in members if info.filename.lower().endswith(_XML_SUFFIXES)]
+    for info in parts:
+        if info.file_size > MAX_PART_BYTES:
+            raise ExtractionError(f"{PurePosixPath(info.filename).name} unpacks to {size_text(info.file_size)}, "
+                                  f"more than the {size_text(MAX_PART_BYTES)} a document may have")
+    elements = 0
+    for info in parts:
+        with archive.open(info) as stream:
+            previous = b""
+            while chunk := stream.read(_CHUNK):
+                # a "</" split between two chunks is still an end tag
+                elements += chunk.count(b"<") - (previous + chunk).count(b"</")
+                previous = chunk[-1:]
+                if elements > MAX_ELEMENTS:
+                    raise ExtractionError(f"{PurePosixPath(info.filename).name} holds more than "
+                                          f"{MAX_ELEMENTS:,} XML elements, more than a document may have")
+
+
+def extract_docx(path: Path) -> ExtractedDocument:
+    """The pages of the Word document at `path` (one page when it has no explicit page breaks). ExtractionError for a
+    package over the limits of `_check_package`."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _check_package(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, zlib.error) as exc:
+        raise ExtractionError("damaged Word document: not a zip package") from exc
+    except NotImplementedError as exc:  # a compression method zipfile does not have
+        raise ExtractionError(f"damaged Word document: {exc}") from exc
+    except OSError as exc:
+        raise ExtractionError(f"cannot read the file: {exc.strerror}") from exc
     try:
         document = docx.Document(str(path))
         pages = _body_pages(document.element.body)

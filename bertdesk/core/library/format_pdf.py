@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,12 +22,19 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
+    check_text_size,
     display_title,
     normalise_characters,
 )
 
 PDFIUM_LOCK = threading.RLock()
 _REASON = re.compile(r"\(PDFium: (.*?)\)")
+#: A PDF with more pages is refused before any is read: the longest books run to a few thousand pages, and a few
+#: bytes make an empty page (a 200 MB file could hold millions).
+MAX_PAGES = 10_000
+#: Reading a PDF's text stops after this long (a book of 1,000 pages takes seconds): PDFium's time on one page
+#: depends on its content streams, which a hostile file can make endless.
+MAX_READ_SECONDS = 300.0
 # Characters of PDFium's text left out of the page text, one at a time (each match is one character).
 _DROPPED = re.compile("\ufffe|\r(?=\ufffe*\n)")
 
@@ -119,7 +127,8 @@ def _title(document: pdfium.PdfDocument, stem: str) -> str:
 
 def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
     """The text layer of every page of the PDF at `path`; pages without any text are listed in `blank_pages`, and
-    a PDF with no text on any page is refused (a scan needs OCR first). Cancelling `handle` stops it between two
+    a PDF with no text on any page is refused (a scan needs OCR first), and so is one over MAX_PAGES, MAX_TEXT_CHARS
+    or MAX_READ_SECONDS. Cancelling `handle` stops it between two
     pages (JobCancelled): a book of a thousand pages takes seconds."""
     handle = ensure_handle(handle)
     with open_pdf(path) as document:
@@ -127,10 +136,19 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
             count = len(document)
         if count == 0:
             raise ExtractionError("damaged PDF: no pages")
+        if count > MAX_PAGES:
+            raise ExtractionError(f"{count:,} pages, more than the {MAX_PAGES:,} a document may have")
         texts = []
+        chars = 0
+        deadline = time.monotonic() + MAX_READ_SECONDS
         for number in range(1, count + 1):
             handle.check()
+            if time.monotonic() > deadline:
+                raise ExtractionError(f"reading the text took more than {MAX_READ_SECONDS:.0f} s (stopped at page "
+                                      f"{number} of {count})")
             texts.append(read_page_text(document, number)[1])
+            chars += len(texts[-1])
+            check_text_size(chars)
         pages = tuple(texts)
         title = _title(document, path.stem)
     blank = tuple(number for number, text in enumerate(pages, start=1) if not text.strip())

@@ -23,9 +23,10 @@ class ExtractionError(LibraryError):
     """A file the library cannot import; the message is the one-line reason shown in the import log."""
 
 
-# Line separators become "\n" and other control characters (bar tab and newline) spaces; lone surrogates, which
-# SQLite cannot store as UTF-8, become U+FFFD. One character for one, so offsets do not move.
-_SPACE_FOR = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+# Line separators become "\n" and other control characters (bar tab and newline; the C1 ones U+0080-U+009F too,
+# such as the terminal's CSI U+009B) spaces; lone surrogates, which SQLite cannot store as UTF-8, become U+FFFD.
+# One character for one, so offsets do not move.
+_SPACE_FOR = {code: " " for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))}
 _SPACE_FOR.update({0x0D: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -39,6 +40,26 @@ def normalise_characters(text: str) -> str:
 def normalise_page_text(text: str) -> str:
     """`text` with "\\r\\n" as "\\n", then `normalise_characters`."""
     return normalise_characters(text.replace("\r\n", "\n"))
+
+
+#: The most page text one document may have, all pages together: a 1,000-page book is some 3 million characters,
+#: and one of 20 million would be 30,000 passages to embed.
+MAX_TEXT_CHARS = 20_000_000
+
+
+def check_text_size(chars: int) -> None:
+    """ExtractionError for a document whose page text (`chars` so far) is more than MAX_TEXT_CHARS."""
+    if chars > MAX_TEXT_CHARS:
+        raise ExtractionError(f"more than {MAX_TEXT_CHARS:,} characters of text, more than a document may have")
+
+
+def size_text(size: int) -> str:
+    """`size` bytes as people read it: "1.0 GB", "200 MB", "12 kB"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 10 and unit != "kB" else f"{value:.0f} {unit}"
+    return f"{size} bytes"
 
 
 #: Longer titles (an unclosed <title>, a runaway heading) are cut at a word with "…".

@@ -13,7 +13,7 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.format_docx import extract_docx
 from bertdesk.core.library.format_pdf import extract_pdf
 from bertdesk.core.library.format_text import extract_html, extract_markdown, extract_text
-from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError
+from bertdesk.core.library.format_types import ExtractedDocument, ExtractionError, check_text_size, size_text
 
 __all__ = [
     "MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "ExtractedDocument", "ExtractionError", "extract_document", "file_kind",
@@ -27,6 +27,9 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KINDS)
 #: Files larger than this are refused from their size alone, never read: a 1,000-page book of text is a few MB as a
 #: PDF, and 200 MB of plain text would be some 300,000 passages from one file.
 MAX_FILE_BYTES = 200_000_000
+#: Text, Markdown and HTML files are read whole and decoded (up to four bytes a character in memory, and HTML parsed
+#: on top): larger ones are refused from their size too. 50 MB is some 17 books of 1,000 pages.
+MAX_TEXT_FILE_BYTES = 50_000_000
 
 
 def file_kind(path: Path) -> str | None:
@@ -35,18 +38,10 @@ def file_kind(path: Path) -> str | None:
     return _KINDS.get(path.suffix.lower())
 
 
-def _size_text(size: int) -> str:
-    """`size` bytes as people read it: "1.0 GB", "200 MB", "12 kB"."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if size >= scale:
-            value = size / scale
-            return f"{value:.1f} {unit}" if value < 10 and unit != "kB" else f"{value:.0f} {unit}"
-    return f"{size} bytes"
-
-
 def extract_document(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
     """The title, kind and page texts of the file at `path`; an `ExtractionError` with a one-line reason for a file
-    the library cannot use (unsupported type, too large, empty, binary, encrypted, damaged, scanned without text).
+    the library cannot use (unsupported type, too large, more text than MAX_TEXT_CHARS, empty, binary, encrypted,
+    damaged, scanned without text).
     Cancelling `handle` stops a long PDF between two pages (JobCancelled)."""
     kind = file_kind(path)
     if kind is None:
@@ -58,13 +53,20 @@ def extract_document(path: Path, handle: JobHandle | None = None) -> ExtractedDo
     if not path.is_file():
         raise ExtractionError("not a file")
     if stat.st_size > MAX_FILE_BYTES:
-        raise ExtractionError(f"file too large ({_size_text(stat.st_size)} > {_size_text(MAX_FILE_BYTES)})")
+        raise ExtractionError(f"file too large ({size_text(stat.st_size)} > {size_text(MAX_FILE_BYTES)})")
     if stat.st_size == 0:
         raise ExtractionError("empty file")
     if kind == "pdf":
-        return extract_pdf(path, handle)
-    if kind == "docx":
-        return extract_docx(path)
+        return extract_pdf(path, handle)  # checks its text as it goes, page by page
+    document = extract_docx(path) if kind == "docx" else _extract_text_like(path, kind, stat.st_size)
+    check_text_size(sum(map(len, document.pages)))
+    return document
+
+
+def _extract_text_like(path: Path, kind: str, size: int) -> ExtractedDocument:
+    if size > MAX_TEXT_FILE_BYTES:
+        raise ExtractionError(f"file too large ({size_text(size)} > {size_text(MAX_TEXT_FILE_BYTES)} for a {kind} "
+                              "file)")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from bertdesk.core.library.store import FileState, LibraryStore, file_hash
 
 log = logging.getLogger(__name__)
 
+#: Runs that may begin a file and die before it is done (killed, out of memory) before the file is logged as failed.
+MAX_ATTEMPTS = 3
 #: Passages embedded between two progress reports while one large document is under way.
 EMBED_CHUNK = 256
 
@@ -117,19 +120,41 @@ def index_queue(db_path: Path, embedder: Bundle, handle: JobHandle | None = None
                 token_budget: int = DEFAULT_TOKEN_BUDGET) -> Iterator[IndexProgress]:
     """Index every queued file of the library at `db_path`, one transaction per file, yielding progress before each
     file, while a large one is embedded, and after the last. A bad file goes to the import log with its reason and
-    the rest goes on. Cancelling `handle` stops the onnxruntime run under way and raises JobCancelled; every file
-    finished before stays committed. LibraryError if the library was indexed with another embedder."""
+    the rest goes on; so does a file MAX_ATTEMPTS runs began and none finished (each run counts its attempt in the
+    queue before reading the file, and files with attempts go last). Cancelling `handle` stops the onnxruntime run
+    under way and raises JobCancelled; every file finished before stays committed. LibraryError if the library was
+    indexed with another embedder."""
     handle = ensure_handle(handle)
     with LibraryStore(db_path) as store:
         check_embedder(store, embedder)
         run = _Run(store)
         while (item := store.next_queued()) is not None:
             handle.check()
-            path, source_id = item
-            yield run.progress(path.name)
-            yield from _index_file(run, path, source_id, embedder, handle, token_budget)
+            path, source_id, attempts = item
+            if attempts >= MAX_ATTEMPTS:
+                _give_up(run, path, source_id, attempts)
+                continue
+            store.begin_attempt(path)
+            try:
+                yield run.progress(path.name)
+                yield from _index_file(run, path, source_id, embedder, handle, token_budget)
+            except (JobCancelled, KeyboardInterrupt, GeneratorExit):
+                with suppress(LibraryError):  # stopped on purpose: this file did not stop the run
+                    store.begin_attempt(path, -1)
+                raise
             run.files_done += 1
         yield run.progress("")
+
+
+def _give_up(run: _Run, path: Path, source_id: int | None, attempts: int) -> None:
+    """Log a queued file that `attempts` runs began and none finished: it killed the importer each time."""
+    try:
+        state: FileState | None = FileState.of(path)
+    except OSError:
+        state = None
+    _fail(run, path, f"the import stopped while reading this file {attempts} times (it crashed or was killed): "
+                     "skipped; `bertdesk library retry` tries it again", state, source_id)
+    run.files_done += 1
 
 
 def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, handle: JobHandle,

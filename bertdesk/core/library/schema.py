@@ -62,8 +62,12 @@ def _statements(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], N
     return migrate
 
 
+# How many runs began indexing a queued file: a file whose run never ended (the importer was killed or crashed on
+# it) is tried after the others, and given up after a few such runs (see LibraryStore.begin_attempt).
+_V2 = ("ALTER TABLE queue ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",)
+
 #: MIGRATIONS[n] takes a database from schema version n to n + 1; version 0 is an empty file.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_statements(_V1),)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_statements(_V1), _statements(_V2))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -373,7 +373,7 @@ class LibraryStore:
     @_sqlite_errors
     def queued(self) -> list[Path]:
         """Files waiting to be indexed, in the order they will be."""
-        return [Path(p) for (p,) in self._conn.execute("SELECT path FROM queue ORDER BY queued, path")]
+        return [Path(p) for (p,) in self._conn.execute("SELECT path FROM queue ORDER BY attempts, queued, path")]
 
     @_sqlite_errors
     def failures(self) -> list[ImportFailure]:
@@ -515,10 +515,20 @@ class LibraryStore:
         return [StoredDocument(r[0], Path(r[1]), *r[2:]) for r in rows]
 
     @_sqlite_errors
-    def next_queued(self) -> tuple[Path, int | None] | None:
-        """The queued file to index next: (path, source id)."""
-        row = self._conn.execute("SELECT path, source_id FROM queue ORDER BY queued, path LIMIT 1").fetchone()
-        return (Path(row[0]), row[1]) if row is not None else None
+    def next_queued(self) -> tuple[Path, int | None, int] | None:
+        """The queued file to index next: (path, source id, runs that began it without ending). Files a run was
+        killed on come after the others."""
+        row = self._conn.execute("SELECT path, source_id, attempts FROM queue ORDER BY attempts, queued, path "
+                                 "LIMIT 1").fetchone()
+        return (Path(row[0]), row[1], row[2]) if row is not None else None
+
+    @_sqlite_errors
+    def begin_attempt(self, path: Path, change: int = 1) -> None:
+        """Count a run beginning to index a queued file, committed before the file is read, so that a file that
+        kills the importer is seen as such by the next run; `change=-1` takes back the count of a run that stopped
+        on purpose (a cancel)."""
+        with self._write() as conn:
+            conn.execute("UPDATE queue SET attempts = max(attempts + ?, 0) WHERE path = ?", (change, str(path)))
 
     @_sqlite_errors
     def queued_bytes(self) -> int:

@@ -36,7 +36,7 @@ def one_line(exc: pytest.ExceptionInfo) -> str:
 def test_a_new_library_is_the_current_schema_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with LibraryStore(tmp_path / "sub" / "lib.sqlite3") as store:
         conn = store._conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 2
         assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -54,7 +54,7 @@ def test_the_default_library_lives_in_the_data_folder(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.parametrize("how", ["empty file", "sqlite file with no tables"])
-def test_a_version_0_file_migrates_to_version_1(tmp_path: Path, how: str) -> None:
+def test_a_version_0_file_migrates_to_the_current_version(tmp_path: Path, how: str) -> None:
     path = tmp_path / "lib.sqlite3"
     if how == "empty file":
         path.write_bytes(b"")
@@ -65,11 +65,26 @@ def test_a_version_0_file_migrates_to_version_1(tmp_path: Path, how: str) -> Non
         conn.close()
         assert path.stat().st_size > 0
     with LibraryStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert store.stats().documents == 0
 
 
-def _v1_library_with_a_source(tmp_path: Path) -> Path:
+def test_a_version_1_library_migrates_with_its_queue_untried(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lib.sqlite3"
+    (tmp_path / "docs").mkdir()
+    write_text(tmp_path / "docs" / "a.txt", "Some text.")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with LibraryStore(path) as store:
+        store._conn.execute("INSERT INTO queue(path, source_id, queued) VALUES (?, NULL, 1.0)",
+                            (str(tmp_path / "docs" / "a.txt"),))
+    monkeypatch.undo()
+    with LibraryStore(path) as store:
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.next_queued() == (tmp_path / "docs" / "a.txt", None, 0)
+
+
+def _library_with_a_source(tmp_path: Path) -> Path:
     path = tmp_path / "lib.sqlite3"
     (tmp_path / "docs").mkdir()
     write_text(tmp_path / "docs" / "a.txt", "Some text.")
@@ -79,20 +94,20 @@ def _v1_library_with_a_source(tmp_path: Path) -> Path:
 
 
 def test_a_migration_step_runs_and_keeps_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _v1_library_with_a_source(tmp_path)
+    path = _library_with_a_source(tmp_path)
 
     def to_v2(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sources ADD COLUMN label TEXT NOT NULL DEFAULT ''")
 
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, to_v2))
     with LibraryStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION + 1
         assert store._conn.execute("SELECT label FROM sources").fetchall() == [("",)]
         assert [p.name for p in store.queued()] == ["a.txt"]
 
 
 def test_a_failing_migration_leaves_the_old_version_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _v1_library_with_a_source(tmp_path)
+    path = _library_with_a_source(tmp_path)
 
     def broken_v2(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sources ADD COLUMN label TEXT")
@@ -104,7 +119,7 @@ def test_a_failing_migration_leaves_the_old_version_whole(tmp_path: Path, monkey
     assert str(path) in one_line(error)
     monkeypatch.undo()
     with LibraryStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         columns = [row[1] for row in store._conn.execute("PRAGMA table_info(sources)")]
         assert "label" not in columns
         assert [p.name for p in store.queued()] == ["a.txt"]
