@@ -8,6 +8,7 @@ import os
 import tempfile
 import time
 import tracemalloc
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def _reason(path: Path) -> str:
 
 
 def _no_control_characters(text: str) -> bool:
-    return not any(ord(char) < 32 and char not in "\n\t" for char in text)
+    """No C0 or C1 control character (U+0000-U+001F, U+007F-U+009F) but "\n" and "\t"."""
+    return not any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text)
 
 
 def test_file_kind_by_suffix_any_case():
@@ -348,6 +350,23 @@ def test_stray_control_characters_become_spaces(tmp_path):
     prose = "A line of ordinary prose in a log file. " * 5
     document = extract_document(write_text(tmp_path / "log.txt", prose + "a\x0cb\x1bc\rd\te"))
     assert document.pages == (prose + "a b c\nd\te",)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html", ".docx"])
+def test_c1_control_characters_become_spaces(tmp_path, suffix):
+    # U+009B is the terminal's one-character CSI: "\x9b2J" clears a screen the text is printed on.
+    prose = "A line of ordinary prose with a stray escape in it. " * 20  # few enough control characters for text
+    text = prose + "clear\x9b2J here\x80\x9f end"
+    path = tmp_path / f"c1{suffix}"
+    if suffix == ".docx":
+        write_docx(path, [text])
+    elif suffix == ".html":
+        write_html(path, "C1", [text])
+    else:
+        write_text(path, text)
+    page = extract_document(path).pages[-1]
+    assert _no_control_characters(page), ascii(page)
+    assert "clear 2J here" in page
 
 
 @given(suffix=st.sampled_from(sorted(SUPPORTED_SUFFIXES)),
