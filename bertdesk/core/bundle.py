@@ -23,6 +23,7 @@ from bertdesk.core.config import (
     TASK_ENCODER,
     TASK_QA,
     ModelConfig,
+    check_inside,
     describe_value,
     read_config,
     read_json,
@@ -86,6 +87,8 @@ class BundleInfo(ModelConfig):
     #: Each graph variant's precision (by its name) and, where bertdesk made it, how and its measured agreement
     #: with fp32 (bertdesk.json "variants").
     variant_details: dict[str, dict] = field(default_factory=dict)
+    #: What is odd about the bundle but does not stop it working, one sentence each.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def agreement(self) -> dict | None:
@@ -111,7 +114,8 @@ def graph_variants(folder: Path) -> list[Path]:
     found = [folder / "model.onnx"] if (folder / "model.onnx").is_file() else []
     onnx_dir = folder / "onnx"
     if onnx_dir.is_dir():
-        found += sorted(onnx_dir.glob("model*.onnx"), key=lambda p: (p.name != "model.onnx", p.name))
+        found += sorted((p for p in onnx_dir.glob("model*.onnx") if p.is_file()),
+                        key=lambda p: (p.name != "model.onnx", p.name))
     return found
 
 
@@ -168,13 +172,10 @@ def ort_message(exc: BaseException) -> str:
 
 
 def _load_graph(path: Path) -> onnx.ModelProto:
-    """The graph at `path` without its weights (see `load_skeleton`); BundleError where it is unreadable."""
+    """The graph at `path` without its weights (see `load_skeleton`, which checks the file's framing before it
+    parses a byte of it); BundleError where it is unreadable."""
     try:
-        return _nonempty(load_skeleton(path), path)
-    except (DecodeError, OSError, ValueError, IndexError, RuntimeError, RecursionError):
-        pass  # onnx's own reader says what is wrong with it
-    try:
-        model = onnx.load(str(path), load_external_data=False)
+        model = load_skeleton(path)
     except PermissionError as exc:
         raise BundleError(f"cannot read {path}: permission denied") from exc
     except (DecodeError, OSError, ValueError, RuntimeError, RecursionError) as exc:
@@ -257,7 +258,7 @@ def _metadata(folder: Path) -> tuple[str, bool, dict]:
     """(pooling, normalize, variant records) from the bundle's bertdesk.json; mean pooling without normalisation
     and no records when it has none."""
     path = folder / BUNDLE_METADATA
-    if not path.is_file():
+    if not os.path.lexists(path):
         return "mean", False, {}
     data = read_json(path, BundleError)
     if not isinstance(data, dict):
@@ -302,10 +303,9 @@ def _inspect(folder: Path, variant: str | None) -> tuple[BundleInfo, ModelConfig
     if not folder.is_dir():
         raise BundleError(f"{folder} is not a folder")
     config = read_config(folder / "config.json", error=BundleError)
-    if not (folder / "tokenizer.json").is_file():
-        raise BundleError(f"{folder} has no tokenizer.json")
     tokenizer = load_tokenizer(folder / "tokenizer.json")
     graph_path, variants = _choose_graph(folder, variant)
+    check_inside(graph_path, folder, BundleError)
     model = _load_graph(graph_path)
     _check_external_data(model, graph_path, folder)
 
@@ -354,8 +354,19 @@ def _inspect(folder: Path, variant: str | None) -> tuple[BundleInfo, ModelConfig
         outputs=outputs,
         precision=precision,
         variant_details=details,
+        notes=_label_notes(config, model),
     )
     return info, config, tokenizer, model
+
+
+def _label_notes(config: ModelConfig, model: onnx.ModelProto) -> list[str]:
+    """A note when config.json's id2label names another number of labels than the graph has logits (the
+    classifier then shows LABEL_0, LABEL_1 … instead of those names)."""
+    logits = _output_width(model, "logits")
+    if config.task != TASK_CLASSIFICATION or not config.labels or logits is None or logits == len(config.labels):
+        return []
+    return [f"config.json's id2label names {len(config.labels)} labels but the graph gives {logits} logits: the "
+            f"labels are shown as LABEL_0 … LABEL_{logits - 1}"]
 
 
 def default_thread_count() -> int:

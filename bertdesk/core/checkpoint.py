@@ -8,13 +8,15 @@ sentence. Pickle checkpoints are refused: loading them can run arbitrary code.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from bertdesk.core.config import describe_value, read_json
+from bertdesk.core.config import check_inside, describe_value, folder_root, read_json
 from bertdesk.core.errors import CheckpointError
 
 _PICKLE_FILES = ("pytorch_model.bin", "tf_model.h5", "model.ckpt.index", "flax_model.msgpack")
@@ -43,6 +45,7 @@ def checkpoint_files(folder: Path) -> list[Path]:
         raise CheckpointError(f"{folder} is not a folder")
     single = folder / "model.safetensors"
     if single.is_file():
+        check_inside(single, folder, CheckpointError)
         return [single]
     index = folder / "model.safetensors.index.json"
     if index.is_file():
@@ -73,7 +76,7 @@ def _shards(folder: Path, index: Path) -> list[Path]:
                 f"{index}: weight_map[{_shown(weight)}] must be a file name, not {describe_value(name)}"
             )
         names.add(name)
-    root = folder.resolve()
+    root = folder_root(folder)
     files = []
     for name in sorted(names):
         shard = (folder / name).resolve()
@@ -86,46 +89,55 @@ def _shards(folder: Path, index: Path) -> list[Path]:
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """All tensors of one safetensors file; floating tensors as float32."""
-    header_bytes, data = _read_parts(path)
+    """All tensors of one safetensors file; floating tensors as float32. Only the byte ranges the header describes
+    are read, one tensor at a time: bytes after them (or between them) are never loaded."""
     tensors: dict[str, np.ndarray] = {}
-    for spec in parse_header(header_bytes, len(data), where=str(path)):
-        raw = data[spec.begin : spec.end]
-        if spec.dtype == "BF16":
-            array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
-        elif spec.dtype in _FLOAT_DTYPES:
-            array = np.frombuffer(raw, dtype=_FLOAT_DTYPES[spec.dtype]).astype(np.float32)
-        else:
-            array = np.frombuffer(raw, dtype=_INT_DTYPES[spec.dtype]).copy()
-        tensors[spec.name] = array.reshape(spec.shape)
-    return tensors
-
-
-def _read_parts(path: Path) -> tuple[bytes, bytes]:
-    """(header JSON bytes, data section) of a safetensors file, after checking its length prefix."""
     try:
-        with path.open("rb") as f:
-            prefix = f.read(8)
-            if len(prefix) < 8:
-                raise CheckpointError(f"{path} is not a safetensors file: it is only {len(prefix)} bytes long")
-            (header_size,) = struct.unpack("<Q", prefix)
-            if not 2 <= header_size <= _MAX_HEADER:
-                raise CheckpointError(
-                    f"{path} is not a readable safetensors file: implausible header size {header_size}"
-                )
-            header = f.read(header_size)
-            if len(header) < header_size:
-                raise CheckpointError(
-                    f"{path} is not a readable safetensors file: its header length {header_size} is larger than the "
-                    "file (truncated download?)"
-                )
-            return header, f.read()
+        with path.open("rb") as file:
+            header_bytes, data_start = _read_header(path, file)
+            data_size = os.fstat(file.fileno()).st_size - data_start
+            for spec in parse_header(header_bytes, data_size, where=str(path)):
+                file.seek(data_start + spec.begin)
+                raw = file.read(spec.end - spec.begin)
+                if len(raw) < spec.end - spec.begin:
+                    raise CheckpointError(f"{path} became shorter while it was read")
+                tensors[spec.name] = _array(raw, spec)
     except PermissionError as exc:
         raise CheckpointError(f"cannot read {path}: permission denied") from exc
     except IsADirectoryError as exc:
         raise CheckpointError(f"{path} is a folder, not a safetensors file") from exc
     except OSError as exc:
         raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return tensors
+
+
+def _array(raw: bytes, spec: TensorSpec) -> np.ndarray:
+    """The tensor `spec` from its bytes `raw`: float32 for floating dtypes."""
+    if spec.dtype == "BF16":
+        array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+    elif spec.dtype in _FLOAT_DTYPES:
+        array = np.frombuffer(raw, dtype=_FLOAT_DTYPES[spec.dtype]).astype(np.float32)
+    else:
+        array = np.frombuffer(raw, dtype=_INT_DTYPES[spec.dtype]).copy()
+    return array.reshape(spec.shape)
+
+
+def _read_header(path: Path, file: BinaryIO) -> tuple[bytes, int]:
+    """(header JSON bytes, offset of the data section) of the open safetensors file, after checking its length
+    prefix."""
+    prefix = file.read(8)
+    if len(prefix) < 8:
+        raise CheckpointError(f"{path} is not a safetensors file: it is only {len(prefix)} bytes long")
+    (header_size,) = struct.unpack("<Q", prefix)
+    if not 2 <= header_size <= _MAX_HEADER:
+        raise CheckpointError(f"{path} is not a readable safetensors file: implausible header size {header_size}")
+    header = file.read(header_size)
+    if len(header) < header_size:
+        raise CheckpointError(
+            f"{path} is not a readable safetensors file: its header length {header_size} is larger than the "
+            "file (truncated download?)"
+        )
+    return header, 8 + header_size
 
 
 def parse_header(header: bytes, data_size: int, *, where: str = "safetensors file") -> list[TensorSpec]:

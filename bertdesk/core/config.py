@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -90,20 +92,73 @@ def _name(value: object) -> str:
     return repr(value) if isinstance(value, str) and len(value) <= 60 else describe_value(value)
 
 
-def read_json(path: Path, error: type[BertdeskError] = BertdeskError) -> object:
-    """The JSON value in the file at `path`; raise `error` saying what is wrong: missing, unreadable, not JSON."""
+#: Largest JSON file bertdesk reads from a model folder (config.json, bertdesk.json, a safetensors index, the
+#: pooling files): a config with 20,000 labels is about 1 MB.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+#: Largest tokenizer file (tokenizer.json, vocab.txt): multilingual ones reach 10-20 MB (xlm-roberta's is 9 MB,
+#: mT5's 16 MB).
+MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
+
+
+def folder_root(folder: Path) -> Path:
+    """The folder whose files the files of `folder` may link to: `folder` itself, or for a Hugging Face cache
+    snapshot (`models--org--name/snapshots/<commit>`, its files links into `../../blobs`) the repository's folder."""
+    folder = Path(os.path.realpath(folder))
+    repo = folder.parent.parent
+    if folder.parent.name == "snapshots" and (repo / "blobs").is_dir():
+        return repo
+    return folder
+
+
+def check_inside(path: Path, folder: Path, error: type[BertdeskError] = BertdeskError) -> Path:
+    """Where `path` leads once its links are followed; `error` when that is outside `folder` (see `folder_root`):
+    a model folder's `vocab.txt` linked to a file elsewhere is not read, nor copied into a bundle."""
+    real = Path(os.path.realpath(path))
+    root = folder_root(folder)
+    if real != root and root not in real.parents:
+        raise error(f"{path} is a link to {str(real)[:200]}, outside {folder}: bertdesk does not follow links out "
+                    "of a model folder")
+    return real
+
+
+def read_small_file(path: Path, folder: Path, limit: int, error: type[BertdeskError] = BertdeskError) -> bytes:
+    """The bytes of the file at `path` in the untrusted `folder`: a regular file inside it (see `check_inside`) of
+    at most `limit` bytes; `error` in one sentence otherwise. A pipe or device is refused unread (opening one
+    for reading waits for a writer; /dev/zero never ends)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
         raise error(f"{path.parent} has no {path.name}") from exc
     except PermissionError as exc:
         raise error(f"cannot read {path}: permission denied") from exc
-    except IsADirectoryError as exc:
-        raise error(f"{path} is a folder, not a file") from exc
-    except UnicodeDecodeError as exc:
-        raise error(f"{path} is not valid JSON: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise error(f"{path} is not a regular file (a pipe or a device?): bertdesk reads only files")
+        check_inside(path, folder, error)
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise error(f"{path} is larger than {limit // (1024 * 1024)} MB, more than any real {path.name}")
+    return data
+
+
+def read_json(path: Path, error: type[BertdeskError] = BertdeskError, folder: Path | None = None) -> object:
+    """The JSON value in the file at `path` (a small file of the model folder `folder`, by default the file's own);
+    raise `error` saying what is wrong: missing, unreadable, no regular file, too large, not JSON."""
+    data = read_small_file(path, path.parent if folder is None else folder, MAX_JSON_BYTES, error)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path} is not valid JSON: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     try:
         return json.loads(text)
     except RecursionError as exc:
@@ -251,7 +306,7 @@ def read_pooling(folder: Path, error: type[BertdeskError] = CheckpointError) -> 
     settings: dict = {"pooling": "mean", "normalize": False, "pooling_source": "default"}
     path = folder / "1_Pooling" / "config.json"
     if path.is_file():
-        raw = read_json(path, error)
+        raw = read_json(path, error, folder)
         if not isinstance(raw, dict):
             raise error(f"{path} does not hold a JSON object (it holds {describe_value(raw)})")
         modes = {name: value for name, value in raw.items() if name.startswith("pooling_mode_")}
@@ -266,7 +321,7 @@ def read_pooling(folder: Path, error: type[BertdeskError] = CheckpointError) -> 
         settings["pooling_source"] = "sentence-transformers"
     path = folder / "modules.json"
     if path.is_file():
-        modules = read_json(path, error)
+        modules = read_json(path, error, folder)
         if not isinstance(modules, list) or not all(
             isinstance(m, dict) and isinstance(m.get("type", ""), str) for m in modules
         ):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +22,19 @@ from onnx import TensorProto
 from bertdesk import __version__
 from bertdesk.core.bundle_files import BUNDLE_METADATA, MADE_BY, MADE_BY_KEY, MANIFEST, QUANTIZED_GRAPH, TOKENIZER_FILES
 from bertdesk.core.checkpoint import read_checkpoint
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA, ModelConfig, read_config, read_pooling
-from bertdesk.core.errors import BundleError, CheckpointError, IntrospectionError, StorageError
+from bertdesk.core.config import (
+    MAX_JSON_BYTES,
+    MAX_TOKENIZER_BYTES,
+    TASK_CLASSIFICATION,
+    TASK_ENCODER,
+    TASK_QA,
+    ModelConfig,
+    read_config,
+    read_json,
+    read_pooling,
+    read_small_file,
+)
+from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError, IntrospectionError, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
     absolute,
@@ -336,9 +347,9 @@ def foreign_content(folder: Path) -> str | None:
     replacing it can lose nothing of the user's.
     """
     try:
-        metadata = json.loads((folder / BUNDLE_METADATA).read_text(encoding="utf-8"))
+        metadata = read_json(folder / BUNDLE_METADATA)
         names = sorted(p.name for p in folder.iterdir())
-    except (OSError, ValueError):
+    except (OSError, BertdeskError):
         return f"it has no readable {BUNDLE_METADATA}"
     made_by = metadata.get(MADE_BY_KEY) if isinstance(metadata, dict) else None
     # Bundles from before the made_by mark name bertdesk as their converter.
@@ -389,11 +400,11 @@ def write_bundle(
             save_as_external_data=weight_bytes > _EXTERNAL_DATA_BYTES,
             location="model.onnx.data",
         )
-        # copyfile, not copy2: the bundle's files get the user's umask, not the source's modes.
-        shutil.copyfile(source / "config.json", folder / "config.json")
-        for name in TOKENIZER_FILES:
-            if (source / name).is_file():
-                shutil.copyfile(source / name, folder / name)
+        # Written anew, not copied with their modes: the bundle's files get the user's umask.
+        for name in ("config.json", *TOKENIZER_FILES):
+            if name == "config.json" or os.path.lexists(source / name):
+                limit = MAX_TOKENIZER_BYTES if name in ("tokenizer.json", "vocab.txt") else MAX_JSON_BYTES
+                (folder / name).write_bytes(read_small_file(source / name, source, limit, CheckpointError))
         metadata = {
             "format": 1,
             MADE_BY_KEY: MADE_BY,

@@ -11,6 +11,8 @@ so onnxruntime reads them once and no second copy of the graph is written or hel
 from __future__ import annotations
 
 import mmap
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,9 +87,11 @@ def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
     graph.initializer.extend(initializers)
 
 
-def _varint(buffer: mmap.mmap, pos: int) -> tuple[int, int]:
+def _varint(buffer: mmap.mmap | bytes, pos: int) -> tuple[int, int]:
     value, shift = 0, 0
     while True:
+        if pos >= len(buffer) or shift > 63:
+            raise ValueError(f"a number at byte {pos} runs past the end of the file or of 64 bits")
         byte = buffer[pos]
         pos += 1
         value |= (byte & 0x7F) << shift
@@ -96,14 +100,20 @@ def _varint(buffer: mmap.mmap, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buffer: mmap.mmap, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+def _fields(buffer: mmap.mmap, start: int, end: int, budget: list[int]) -> Iterator[tuple[int, int, int, int]]:
     """(field number, field start, value start, value end) of each field of the message at buffer[start:end];
-    the value of a length-delimited field is its payload."""
+    the value of a length-delimited field is its payload. `budget` ([fields left]) is shared by every message of
+    one file and spent one per field, so no file makes a Python object of each of millions of tiny fields."""
     pos = start
     while pos < end:
         first = pos
         key, pos = _varint(buffer, pos)
         field, wire = key >> 3, key & 7
+        if field == 0:
+            raise ValueError(f"field number 0 at byte {first}: this is no protobuf message")
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ValueError(f"it has more than {_MAX_FIELDS:,} fields, far more than any model's graph")
         if wire == 0:
             value, pos = _varint(buffer, pos)
             yield field, first, pos, pos
@@ -122,22 +132,49 @@ def _fields(buffer: mmap.mmap, start: int, end: int) -> Iterator[tuple[int, int,
 
 # Field numbers of onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.name and .raw_data.
 _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_NAME, _TENSOR_RAW_DATA = 7, 5, 8, 9
+#: Protobuf's own limit on a message, so on an ONNX file (larger models keep their weights in external data).
+MAX_GRAPH_BYTES = (1 << 31) - 1
+# Fields of a file read at most (its nodes, initializers and their parts): a BERT-large graph has about 10,000.
+_MAX_FIELDS = 1_000_000
+# Wire types of ModelProto's fields by number: 0 for numbers, 2 for text and messages.
+_MODEL_WIRE_TYPES = {f.number: 2 if f.type in (f.TYPE_STRING, f.TYPE_BYTES, f.TYPE_MESSAGE) else 0
+                     for f in onnx.ModelProto.DESCRIPTOR.fields}
+
+
+def check_graph_file(path: Path) -> None:
+    """Raise ValueError unless `path` could be an ONNX graph, from its size and first bytes alone: a regular file
+    of at most 2 GB that starts with a field of ONNX's ModelProto (a zero-filled file starts with none)."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("it is not a regular file")
+    if info.st_size == 0:
+        raise ValueError("the file is empty")
+    if info.st_size > MAX_GRAPH_BYTES:
+        raise ValueError(f"it is {info.st_size / 1e9:.1f} GB; an ONNX file holds at most 2 GB")
+    with path.open("rb") as file:
+        head = file.read(16)
+    key, _ = _varint(head, 0)
+    if _MODEL_WIRE_TYPES.get(key >> 3) != key & 7:
+        raise ValueError(f"it does not start as an ONNX model does (its first bytes are {head[:8].hex(' ')})")
 
 
 def load_skeleton(path: str | Path) -> onnx.ModelProto:
     """The ONNX graph at `path` with its large weights left in the file: each initializer of 1 kB or more refers
     to its raw bytes at their offset inside the file itself (external data), so neither the file nor its weights
-    are read into memory. Raises ValueError (or onnx's DecodeError) for a file that is not a valid graph."""
+    are read into memory. Raises ValueError (or onnx's DecodeError) for a file that is not a valid graph (see
+    `check_graph_file`), or one of more fields than any graph has."""
     path = Path(path)
+    check_graph_file(path)
+    budget = [_MAX_FIELDS]
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
         model_parts, graph_parts, tensors = [], [], []
-        for field, first, start, end in _fields(buffer, 0, len(buffer)):
+        for field, first, start, end in _fields(buffer, 0, len(buffer), budget):
             if field != _MODEL_GRAPH:
                 model_parts.append(buffer[first:end])
                 continue
-            for graph_field, g_first, t_start, t_end in _fields(buffer, start, end):
+            for graph_field, g_first, t_start, t_end in _fields(buffer, start, end, budget):
                 if graph_field == _GRAPH_INITIALIZER:
-                    tensors.append(_tensor_without_raw_data(buffer, t_start, t_end, path.name))
+                    tensors.append(_tensor_without_raw_data(buffer, t_start, t_end, path.name, budget))
                 else:
                     graph_parts.append(buffer[g_first:t_end])
     model = onnx.ModelProto.FromString(b"".join(model_parts))
@@ -146,9 +183,10 @@ def load_skeleton(path: str | Path) -> onnx.ModelProto:
     return model
 
 
-def _tensor_without_raw_data(buffer: mmap.mmap, start: int, end: int, location: str) -> onnx.TensorProto:
+def _tensor_without_raw_data(buffer: mmap.mmap, start: int, end: int, location: str,
+                             budget: list[int]) -> onnx.TensorProto:
     kept, raw = [], None
-    for field, first, f_start, f_end in _fields(buffer, start, end):
+    for field, first, f_start, f_end in _fields(buffer, start, end, budget):
         if field == _TENSOR_RAW_DATA and f_end - f_start >= _EXTERNAL_MIN_BYTES:
             raw = (f_start, f_end - f_start)
         else:

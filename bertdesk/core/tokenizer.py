@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tokenizers import Encoding, Tokenizer
 
+from bertdesk.core.config import MAX_TOKENIZER_BYTES, read_small_file
 from bertdesk.core.errors import BertdeskError, BundleError
 
 # bertdesk's worker threads and onnxruntime own the cores. Left parallel, `tokenizers` starts a global rayon pool on
@@ -47,18 +48,20 @@ def stdout_to_stderr() -> Iterator[None]:
             os.close(saved)
 
 
-def load_tokenizer(path: str | Path) -> Tokenizer:
-    """Load a `tokenizer.json` with padding and truncation switched off.
+def load_tokenizer(path: str | Path, error: type[BertdeskError] = BundleError) -> Tokenizer:
+    """Load a `tokenizer.json` (a regular file inside its folder, of at most `MAX_TOKENIZER_BYTES`) with padding
+    and truncation switched off; `error` says why it cannot be loaded.
 
     Public tokenizer.json files often carry padding/truncation defaults from their packaging (a fixed length of
     128, say); every caller decides its own instead.
     """
     path = Path(path)
+    data = read_small_file(path, path.parent, MAX_TOKENIZER_BYTES, error)
     try:
         with stdout_to_stderr():
-            tokenizer = Tokenizer.from_file(str(path))
+            tokenizer = Tokenizer.from_buffer(data)
     except Exception as exc:  # the Rust side raises a bare Exception for every parse error
-        raise BundleError(f"{path} is not a readable tokenizer.json: {exc}") from exc
+        raise error(f"{path} is not a readable tokenizer.json: {exc}") from exc
     tokenizer.no_padding()
     tokenizer.no_truncation()
     return tokenizer

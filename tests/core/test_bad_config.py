@@ -175,8 +175,14 @@ def test_permission_denied_is_said_so(tmp_path: Path, monkeypatch: pytest.Monkey
     path = _config_file(tmp_path, json.dumps(BERT))
     path.chmod(0)
     if os.geteuid() == 0:
-        denied = PermissionError(13, "Permission denied", str(path))
-        monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: (_ for _ in ()).throw(denied))
+        real_open = os.open
+
+        def refusing_open(name: object, *args: object, **kwargs: object) -> int:
+            if Path(str(name)) == path:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(name, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
     with pytest.raises(BundleError) as info:
         read_config(path, BundleError)
     assert str(info.value) == f"cannot read {path}: permission denied"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bertdesk.core.bundle import Bundle, graph_variants, inspect_bundle
-from bertdesk.core.config import read_pooling
+from bertdesk.core.config import check_inside, read_json, read_pooling
 from bertdesk.core.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
 from bertdesk.core.errors import BertdeskError, BundleError
 from bertdesk.core.filesafety import (
@@ -73,10 +73,13 @@ def _other_framework(relative: Path) -> bool:
 def _copy_export(source: Path, staging: Path, handle: JobHandle) -> None:
     """Copy the export into `staging` in its own layout (symbolic links, as in a Hugging Face cache snapshot, copied
     as files), without hidden entries or other frameworks' weights (a repository clone holds PyTorch, TensorFlow,
-    safetensors and OpenVINO copies of the same model beside its ONNX export)."""
+    safetensors and OpenVINO copies of the same model beside its ONNX export). A link out of the folder (or out of
+    the cache repository of a snapshot) is refused, never copied."""
     files = [p for p in sorted(source.rglob("*"))
              if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
              and not _other_framework(p.relative_to(source))]
+    for path in files:
+        check_inside(path, source, BundleError)
     total = sum(p.stat().st_size for p in files) or 1
     done = 0
     for path in files:
@@ -92,8 +95,7 @@ def _record_origin(staging: Path, source: Path, origin: dict) -> None:
     """Write the export's bertdesk.json: its sentence-transformers pooling (if any) and where it came from (a bundle
     imported again keeps its earlier origin under "earlier")."""
     path = staging / BUNDLE_METADATA
-    metadata = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
-        "format": 1, **read_pooling(source, BundleError)}
+    metadata = read_json(path, BundleError) if path.is_file() else {"format": 1, **read_pooling(source, BundleError)}
     if not isinstance(metadata, dict):
         raise BundleError(f"{source / BUNDLE_METADATA} does not hold a JSON object")
     earlier = metadata.get(ORIGIN_KEY)

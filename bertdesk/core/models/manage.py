@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
 from pathlib import Path
 
+from bertdesk.core.config import read_json
 from bertdesk.core.convert import BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.filesafety import TRASH, remove_stale, storage_error, target_lock
@@ -107,8 +107,8 @@ def rename_model(old: str, new: str, *, in_use: str | None, models: Path | None 
 def model_origin(folder: Path) -> dict | None:
     """Where an installed bundle came from (bertdesk.json "origin": kind hub/folder/wheel, repo id, commit, path),
     or None when it does not say."""
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads((folder / BUNDLE_METADATA).read_text(encoding="utf-8"))
+    with contextlib.suppress(BertdeskError):
+        data = read_json(folder / BUNDLE_METADATA)
         origin = data.get(ORIGIN_KEY) if isinstance(data, dict) else None
         if isinstance(origin, dict):
             return origin
