@@ -4,11 +4,14 @@ It serves the files of a local folder as the repository `repo_id` at one commit,
 huggingface_hub's client uses: the model listing with file metadata (`/api/models/{repo}/revision/{rev}`, sizes,
 git blob ids, LFS sha256) and `/{repo}/resolve/{rev}/{path}` (HEAD and GET, with X-Repo-Commit, ETag, X-Linked-Etag
 and X-Linked-Size for LFS files, Accept-Ranges, and 206 answers to Range requests). Faults can be planted: a transfer
-dropped after N bytes, a same-size corrupted copy served, and every request is recorded.
+dropped after N bytes, a same-size corrupted copy served, and every request is recorded. A hostile Hub can be played
+too: another commit id (`commit`), a listing of any JSON value or any bytes, bytes sent past a file's end, a lying
+Content-Length, a drip of one byte at a time, and redirects. Every answer is bounded and a drip stops with the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -18,6 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+#: The most bytes sent past a file's end (`extra`): an "endless" body, bounded.
+MAX_EXTRA_BYTES = 64 << 20
 #: Files at least this large, or of these kinds, are listed as LFS files (as the Hub's .gitattributes make them).
 LFS_BYTES = 10_000
 LFS_SUFFIXES = (".safetensors", ".onnx", ".onnx_data", ".bin")
@@ -52,9 +57,24 @@ class HubServer:
         self.corrupt: dict[str, int] = {}
         #: False: Range headers are ignored and the whole file is sent (200), as some servers and proxies do.
         self.ranges = True
+        #: The commit id the listing gives (its "sha", any JSON value) and file URLs accept besides "main".
+        self.commit: object = COMMIT
+        #: Not None: the listing's JSON value instead of `listing()`; `listing_bytes` its raw body instead.
+        self.listing_json: object = None
+        self.listing_bytes: bytes | None = None
+        #: path -> bytes sent after the file's own (zeros, at most MAX_EXTRA_BYTES), with no Content-Length.
+        self.extra: dict[str, int] = {}
+        #: path -> the Content-Length announced for that file, whatever is sent.
+        self.content_length: dict[str, int] = {}
+        #: path -> seconds between the bytes of that file, sent one at a time.
+        self.drip: dict[str, float] = {}
+        #: request path (as `file_url_path` gives it, or the listing's) -> the Location of a 302 answer.
+        self.redirect: dict[str, str] = {}
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hub-server", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="hub-server", daemon=True)
 
     @property
     def endpoint(self) -> str:
@@ -73,19 +93,27 @@ class HubServer:
             if self.is_lfs(path):
                 sibling["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
             siblings.append(sibling)
-        return {"_id": "0" * 24, "id": self.repo_id, "modelId": self.repo_id, "sha": COMMIT, "private": False,
+        return {"_id": "0" * 24, "id": self.repo_id, "modelId": self.repo_id, "sha": self.commit, "private": False,
                 "tags": [], "siblings": siblings}
 
     def gets(self, path: str) -> list[Request]:
         """The GET requests of one file of the repository."""
-        suffix = f"/resolve/{COMMIT}/{path}"
-        return [r for r in self.requests if r.method == "GET" and r.path.endswith(suffix)]
+        return [r for r in self.requests if r.method == "GET" and r.path == self.file_url_path(path)]
+
+    def file_url_path(self, path: str, revision: str | None = None) -> str:
+        """The request path of a file of the repository at `revision` (the commit), its parts unquoted."""
+        return f"/{self.repo_id}/resolve/{revision or self.commit}/{path}"
+
+    def listing_url_path(self, revision: str = "main") -> str:
+        """The request path of the listing at `revision`."""
+        return f"/api/models/{self.repo_id}/revision/{revision}"
 
     def __enter__(self) -> HubServer:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -110,19 +138,31 @@ class HubServer:
                 self.end_headers()
 
             def _answer(self, body: bool) -> None:
-                path = unquote(urlsplit(self.path).path)
+                # Each part unquoted on its own: a commit id holding "/" stays one part.
+                path = "/".join(unquote(part) for part in urlsplit(self.path).path.split("/"))
                 with hub._lock:
                     hub.requests.append(Request(self.command, path, self.headers.get("Range")))
+                if path in hub.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", hub.redirect[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                revisions = ("main", COMMIT, hub.commit)
                 api = f"/api/models/{hub.repo_id}/revision/"
                 if path.startswith(api):
-                    if path[len(api):] not in ("main", COMMIT):
+                    if path[len(api):] not in revisions:
                         return self._error(404, "RevisionNotFound")
-                    return self._send(json.dumps(hub.listing()).encode(), "application/json", body)
+                    listing = hub.listing() if hub.listing_json is None else hub.listing_json
+                    data = json.dumps(listing).encode() if hub.listing_bytes is None else hub.listing_bytes
+                    return self._send(data, "application/json", body)
                 prefix = f"/{hub.repo_id}/resolve/"
                 if not path.startswith(prefix) and not path.startswith(f"/api/models/{hub.repo_id}"):
                     return self._error(404, "RepoNotFound")
-                revision, _, name = path[len(prefix):].partition("/")
-                if revision not in ("main", COMMIT):
+                rest = path[len(prefix):]
+                revision = next((r for r in revisions if isinstance(r, str) and rest.startswith(r + "/")), "")
+                name = rest[len(revision) + 1:]
+                if revision not in revisions:
                     return self._error(404, "RevisionNotFound")
                 if name not in hub.files:
                     return self._error(404, "EntryNotFound")
@@ -164,7 +204,8 @@ class HubServer:
                 self.send_header("Accept-Ranges", "bytes")
                 if start:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.send_header("Content-Length", str(len(data) - start))
+                if name not in hub.extra:  # else the body ends when the connection closes
+                    self.send_header("Content-Length", str(hub.content_length.get(name, len(data) - start)))
                 self.end_headers()
                 if not body:
                     return
@@ -173,6 +214,23 @@ class HubServer:
                     self.wfile.flush()
                     self.close_connection = True
                     return
-                self.wfile.write(data[start:])
+                with contextlib.suppress(OSError):  # the client went away: a refused body, a deadline met
+                    self._write_body(name, data[start:])
+                self.close_connection = True
+
+            def _write_body(self, name: str, data: bytes) -> None:
+                if name in hub.drip:
+                    for i in range(len(data)):
+                        if hub._stopping.wait(hub.drip[name]):
+                            return
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                    return
+                self.wfile.write(data)
+                extra = min(hub.extra.get(name, 0), MAX_EXTRA_BYTES)
+                zeros = bytes(1 << 16)
+                while extra > 0 and not hub._stopping.is_set():
+                    self.wfile.write(zeros[:extra])
+                    extra -= len(zeros)
 
         return Handler
