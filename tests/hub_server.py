@@ -70,6 +70,10 @@ class HubServer:
         self.drip: dict[str, float] = {}
         #: request path (as `file_url_path` gives it, or the listing's) -> the Location of a 302 answer.
         self.redirect: dict[str, str] = {}
+        #: Bytes of body sent with each 302 answer (zeros, at most MAX_EXTRA_BYTES, with no Content-Length), and
+        #: how many of them all such answers got out before the client stopped reading.
+        self.redirect_body = 0
+        self.redirect_body_sent = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -143,11 +147,7 @@ class HubServer:
                 with hub._lock:
                     hub.requests.append(Request(self.command, path, self.headers.get("Range")))
                 if path in hub.redirect:
-                    self.send_response(302)
-                    self.send_header("Location", hub.redirect[path])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
+                    return self._redirect(hub.redirect[path])
                 revisions = ("main", COMMIT, hub.commit)
                 api = f"/api/models/{hub.repo_id}/revision/"
                 if path.startswith(api):
@@ -167,6 +167,20 @@ class HubServer:
                 if name not in hub.files:
                     return self._error(404, "EntryNotFound")
                 self._send_file(name, body)
+
+            def _redirect(self, location: str) -> None:
+                self.send_response(302)
+                self.send_header("Location", location)
+                if not hub.redirect_body:
+                    self.send_header("Content-Length", "0")
+                self.end_headers()
+                zeros = bytes(1 << 16)
+                with contextlib.suppress(OSError):
+                    while hub.redirect_body_sent < min(hub.redirect_body, MAX_EXTRA_BYTES):
+                        self.wfile.write(zeros)
+                        with hub._lock:
+                            hub.redirect_body_sent += len(zeros)
+                self.close_connection = True
 
             def _send(self, data: bytes, kind: str, body: bool) -> None:
                 self.send_response(200)

@@ -246,7 +246,7 @@ def _guard(what: str, deadline: float) -> Callable[..., requests.Response]:
                 body += chunk[:SMALL_BODY_BYTES - len(body)]
                 if len(body) >= SMALL_BODY_BYTES:
                     break
-            reply._content = bytes(body)  # what `reply.content` returns from now on
+            reply._content, reply._content_consumed = bytes(body), True  # what `reply.content` gives from now on
             reply.close()
         return reply
 

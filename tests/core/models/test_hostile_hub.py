@@ -329,6 +329,15 @@ def test_an_http_redirect_is_followed(qa_checkpoint: Path, models_home: Path) ->
     assert (models_home / "tiny-qa").is_dir()
 
 
+def test_the_body_of_a_redirect_is_read_no_further_than_a_small_bound(qa_checkpoint: Path, models_home: Path) -> None:
+    with HubServer(qa_checkpoint, REPO) as hub:
+        hub.redirect[hub.file_url_path(CONFIG)] = hub.file_url_path(CONFIG, "main")
+        hub.redirect_body = MAX_EXTRA_BYTES
+        pull(REPO, endpoint=hub.endpoint)
+    # requests reads a redirect's body whole: 64 MB here, endless from a hostile server.
+    assert hub.redirect_body_sent < MAX_EXTRA_BYTES // 4
+
+
 @pytest.mark.parametrize("name", ["model-\0.safetensors", "model-x/../../../escape.safetensors",
                                   "model-x/.hidden.safetensors"])
 def test_a_shard_name_that_is_not_a_plain_path_is_refused(qa_checkpoint: Path, models_home: Path, tmp_path: Path,
