@@ -25,6 +25,7 @@ from bertdesk.core.config import (
     ModelConfig,
     check_inside,
     describe_value,
+    folder_root,
     read_config,
     read_json,
 )
@@ -190,7 +191,7 @@ def _nonempty(model: onnx.ModelProto, path: Path) -> onnx.ModelProto:
 
 
 def _check_external_data(model: onnx.ModelProto, graph_path: Path, folder: Path) -> None:
-    root = folder.resolve()
+    root = folder_root(folder)
     for tensor in model.graph.initializer:
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import onnx
 import pytest
 
 from bertdesk.core.bundle import inspect_bundle
@@ -203,3 +204,21 @@ def test_labels_that_do_not_match_the_logits_are_noted(tiny_classifier_bundle: P
     assert info.notes == ["config.json's id2label names 5 labels but the graph gives 3 logits: the labels are shown "
                           "as LABEL_0 … LABEL_2"]
     assert info.to_dict()["notes"] == info.notes
+
+
+def test_a_cache_snapshot_bundle_with_external_weights_loads(tiny_bundle: Path, tmp_path: Path) -> None:
+    """A bundle kept as a Hugging Face cache snapshot: its graph and its external weights both link into blobs."""
+    built = tmp_path / "built"
+    built.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        shutil.copy(tiny_bundle / name, built / name)
+    onnx.save_model(onnx.load(str(tiny_bundle / "model.onnx")), str(built / "model.onnx"), save_as_external_data=True,
+                    location="model.onnx.data", size_threshold=0)
+    repo = tmp_path / "models--org--tiny"
+    snapshot = repo / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir()
+    for file in built.iterdir():
+        shutil.copy(file, repo / "blobs" / f"blob-{file.name}")
+        (snapshot / file.name).symlink_to(Path("../../blobs") / f"blob-{file.name}")
+    assert inspect_bundle(snapshot)[0].task == "encoder"
