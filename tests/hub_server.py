@@ -74,6 +74,8 @@ class HubServer:
         #: how many of them all such answers got out before the client stopped reading.
         self.redirect_body = 0
         self.redirect_body_sent = 0
+        #: request path -> the status, X-Error-Code and body of an error answer given instead.
+        self.errors: dict[str, tuple[int, str, bytes]] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -135,11 +137,14 @@ class HubServer:
             def do_GET(self) -> None:  # noqa: N802
                 self._answer(body=True)
 
-            def _error(self, status: int, code: str) -> None:
+            def _error(self, status: int, code: str, data: bytes = b"") -> None:
                 self.send_response(status)
                 self.send_header("X-Error-Code", code)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                with contextlib.suppress(OSError):  # a client that stops reading a long one
+                    self.wfile.write(data)
 
             def _answer(self, body: bool) -> None:
                 # Each part unquoted on its own: a commit id holding "/" stays one part.
@@ -148,6 +153,8 @@ class HubServer:
                     hub.requests.append(Request(self.command, path, self.headers.get("Range")))
                 if path in hub.redirect:
                     return self._redirect(hub.redirect[path])
+                if path in hub.errors:
+                    return self._error(*hub.errors[path])
                 revisions = ("main", COMMIT, hub.commit)
                 api = f"/api/models/{hub.repo_id}/revision/"
                 if path.startswith(api):

