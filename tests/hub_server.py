@@ -66,8 +66,9 @@ class HubServer:
         self.extra: dict[str, int] = {}
         #: path -> the Content-Length announced for that file, whatever is sent.
         self.content_length: dict[str, int] = {}
-        #: path -> seconds between the bytes of that file, sent one at a time.
+        #: path -> seconds between the bytes of that file, sent one at a time; `listing_drip` the same for the listing.
         self.drip: dict[str, float] = {}
+        self.listing_drip: float | None = None
         #: request path (as `file_url_path` gives it, or the listing's) -> the Location of a 302 answer.
         self.redirect: dict[str, str] = {}
         #: Bytes of body sent with each 302 answer (zeros, at most MAX_EXTRA_BYTES, with no Content-Length), and
@@ -194,7 +195,10 @@ class HubServer:
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if body:
+                if body and hub.listing_drip is not None:
+                    with contextlib.suppress(OSError):
+                        self._drip(data, hub.listing_drip)
+                elif body:
                     self.wfile.write(data)
 
             def _send_file(self, name: str, body: bool) -> None:
@@ -239,14 +243,16 @@ class HubServer:
                     self._write_body(name, data[start:])
                 self.close_connection = True
 
+            def _drip(self, data: bytes, interval: float) -> None:
+                for i in range(len(data)):
+                    if hub._stopping.wait(interval):
+                        return
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+
             def _write_body(self, name: str, data: bytes) -> None:
                 if name in hub.drip:
-                    for i in range(len(data)):
-                        if hub._stopping.wait(hub.drip[name]):
-                            return
-                        self.wfile.write(data[i:i + 1])
-                        self.wfile.flush()
-                    return
+                    return self._drip(data, hub.drip[name])
                 self.wfile.write(data)
                 extra = min(hub.extra.get(name, 0), MAX_EXTRA_BYTES)
                 zeros = bytes(1 << 16)

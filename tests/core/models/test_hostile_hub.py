@@ -194,6 +194,14 @@ def test_a_drip_meets_the_files_deadline(qa_checkpoint: Path, models_home: Path,
     assert _downloaded_sizes(models_home)[CONFIG + PARTIAL_SUFFIX] < len(hub.files[CONFIG])  # kept to resume
 
 
+def test_a_dripping_listing_meets_its_deadline(qa_checkpoint: Path, models_home: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "LISTING_DEADLINE_S", 1.0)
+    with HubServer(qa_checkpoint, REPO) as hub:
+        hub.listing_drip = 0.05
+        _refused(hub, "the Hub took more than 1 s to send the listing of tests/tiny-qa")
+
+
 def test_the_deadline_grows_with_the_size() -> None:
     assert hub_module.file_deadline_s(0) == hub_module.FILE_DEADLINE_FLOOR_S
     assert hub_module.file_deadline_s(626) < hub_module.file_deadline_s(500_000_000)
