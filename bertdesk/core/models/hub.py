@@ -1,7 +1,8 @@
 """Downloading a model from the Hugging Face Hub: verified, resumable, cancellable, then installed as a bundle.
 
-The repository listing comes from huggingface_hub (`HfApi.model_info` with file metadata: each file's size, git blob
-id and, for LFS files, sha256). The files are fetched with huggingface_hub's URLs, headers and HTTP session, in our
+The repository listing is the Hub's model-info answer with file metadata (each file's size, git blob id and, for
+LFS files, sha256), requested as `HfApi.model_info` does but parsed here (its ModelInfo fails on a malformed one with
+TypeErrors and KeyErrors). The files are fetched with huggingface_hub's URLs, headers and HTTP session, in our
 own chunk loop rather than through `hf_hub_download`, because that loop is where the issue's requirements live:
 `handle.check()` between chunks cancels at once (hf_hub_download has no cancel hook), a partial file
 `<name>.incomplete` in `models_dir()/.downloads/<owner>--<repo>/<commit>/` is resumed with a Range request after a
