@@ -100,10 +100,31 @@ def _varint(buffer: mmap.mmap | bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buffer: mmap.mmap, start: int, end: int, budget: list[int]) -> Iterator[tuple[int, int, int, int]]:
+class _Budget:
+    """What reading one graph file may still take: fields (so no file makes a Python object of each of millions of
+    tiny fields) and bytes kept in memory (the graph without its large weights)."""
+
+    def __init__(self) -> None:
+        self.fields, self.bytes = _MAX_FIELDS, _MAX_SKELETON_BYTES
+
+    def field(self) -> None:
+        """Spend one field."""
+        self.fields -= 1
+        if self.fields < 0:
+            raise ValueError(f"it has more than {_MAX_FIELDS:,} fields, far more than any model's graph")
+
+    def keep(self, buffer: mmap.mmap, start: int, end: int) -> bytes:
+        """buffer[start:end], once its bytes are spent."""
+        self.bytes -= end - start
+        if self.bytes < 0:
+            raise ValueError(f"its graph without the weights is larger than {_MAX_SKELETON_BYTES >> 20} MB, far "
+                             "larger than any model's")
+        return buffer[start:end]
+
+
+def _fields(buffer: mmap.mmap, start: int, end: int, budget: _Budget) -> Iterator[tuple[int, int, int, int]]:
     """(field number, field start, value start, value end) of each field of the message at buffer[start:end];
-    the value of a length-delimited field is its payload. `budget` ([fields left]) is shared by every message of
-    one file and spent one per field, so no file makes a Python object of each of millions of tiny fields."""
+    the value of a length-delimited field is its payload. Each field is spent from `budget`."""
     pos = start
     while pos < end:
         first = pos
@@ -111,9 +132,7 @@ def _fields(buffer: mmap.mmap, start: int, end: int, budget: list[int]) -> Itera
         field, wire = key >> 3, key & 7
         if field == 0:
             raise ValueError(f"field number 0 at byte {first}: this is no protobuf message")
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise ValueError(f"it has more than {_MAX_FIELDS:,} fields, far more than any model's graph")
+        budget.field()
         if wire == 0:
             value, pos = _varint(buffer, pos)
             yield field, first, pos, pos
@@ -136,6 +155,8 @@ _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_NAME, _TENSOR_RAW_DATA = 7, 5, 8, 9
 MAX_GRAPH_BYTES = (1 << 31) - 1
 # Fields of a file read at most (its nodes, initializers and their parts): a BERT-large graph has about 10,000.
 _MAX_FIELDS = 1_000_000
+# Bytes of a graph kept in memory, its weights of 1 kB or more left out: a BERT-large graph keeps under 2 MB.
+_MAX_SKELETON_BYTES = 512 * 1024 * 1024
 # Wire types of ModelProto's fields by number: 0 for numbers, 2 for text and messages.
 _MODEL_WIRE_TYPES = {f.number: 2 if f.type in (f.TYPE_STRING, f.TYPE_BYTES, f.TYPE_MESSAGE) else 0
                      for f in onnx.ModelProto.DESCRIPTOR.fields}
@@ -162,21 +183,21 @@ def load_skeleton(path: str | Path) -> onnx.ModelProto:
     """The ONNX graph at `path` with its large weights left in the file: each initializer of 1 kB or more refers
     to its raw bytes at their offset inside the file itself (external data), so neither the file nor its weights
     are read into memory. Raises ValueError (or onnx's DecodeError) for a file that is not a valid graph (see
-    `check_graph_file`), or one of more fields than any graph has."""
+    `check_graph_file`), or one far larger than any graph once its weights are left out (see `_Budget`)."""
     path = Path(path)
     check_graph_file(path)
-    budget = [_MAX_FIELDS]
+    budget = _Budget()
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
         model_parts, graph_parts, tensors = [], [], []
         for field, first, start, end in _fields(buffer, 0, len(buffer), budget):
             if field != _MODEL_GRAPH:
-                model_parts.append(buffer[first:end])
+                model_parts.append(budget.keep(buffer, first, end))
                 continue
             for graph_field, g_first, t_start, t_end in _fields(buffer, start, end, budget):
                 if graph_field == _GRAPH_INITIALIZER:
                     tensors.append(_tensor_without_raw_data(buffer, t_start, t_end, path.name, budget))
                 else:
-                    graph_parts.append(buffer[g_first:t_end])
+                    graph_parts.append(budget.keep(buffer, g_first, t_end))
     model = onnx.ModelProto.FromString(b"".join(model_parts))
     model.graph.MergeFromString(b"".join(graph_parts))
     model.graph.initializer.extend(tensors)
@@ -184,13 +205,13 @@ def load_skeleton(path: str | Path) -> onnx.ModelProto:
 
 
 def _tensor_without_raw_data(buffer: mmap.mmap, start: int, end: int, location: str,
-                             budget: list[int]) -> onnx.TensorProto:
+                             budget: _Budget) -> onnx.TensorProto:
     kept, raw = [], None
     for field, first, f_start, f_end in _fields(buffer, start, end, budget):
         if field == _TENSOR_RAW_DATA and f_end - f_start >= _EXTERNAL_MIN_BYTES:
             raw = (f_start, f_end - f_start)
         else:
-            kept.append(buffer[first:f_end])
+            kept.append(budget.keep(buffer, first, f_end))
     tensor = onnx.TensorProto.FromString(b"".join(kept))
     if raw is not None:
         tensor.data_location = onnx.TensorProto.EXTERNAL

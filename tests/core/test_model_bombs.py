@@ -222,3 +222,27 @@ def test_a_cache_snapshot_bundle_with_external_weights_loads(tiny_bundle: Path, 
         shutil.copy(file, repo / "blobs" / f"blob-{file.name}")
         (snapshot / file.name).symlink_to(Path("../../blobs") / f"blob-{file.name}")
     assert inspect_bundle(snapshot)[0].task == "encoder"
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+def test_a_graph_of_one_huge_node_is_refused_before_it_is_copied(tiny_bundle: Path, tmp_path: Path) -> None:
+    """A well-framed 1.9 GB (sparse) model.onnx: a graph holding one node of 1.9 GB, copied twice if kept."""
+    models = tmp_path / "models"
+    folder = Path(shutil.copytree(tiny_bundle, models / "huge-node"))
+    node = 1_900_000_000
+    node_field = b"\x0a" + _varint(node)  # GraphProto.node
+    head = b"\x08\x08" + b"\x3a" + _varint(len(node_field) + node) + node_field  # ir_version 8, ModelProto.graph
+    graph = folder / "model.onnx"
+    graph.write_bytes(head)
+    os.truncate(graph, len(head) + node)
+    result = run_capped("models", "--json", models=models)
+    assert result.returncode == 0, result.stderr[-2000:]
+    problems = json.loads(result.stdout)["problems"]
+    assert len(problems) == 1 and "without the weights is larger than 512 MB" in problems[0], problems
