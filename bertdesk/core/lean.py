@@ -153,9 +153,9 @@ def _fields(buffer: mmap.mmap, start: int, end: int, budget: _Budget) -> Iterato
 _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_NAME, _TENSOR_RAW_DATA = 7, 5, 8, 9
 #: Protobuf's own limit on a message, so on an ONNX file (larger models keep their weights in external data).
 MAX_GRAPH_BYTES = (1 << 31) - 1
-# Fields of a file read at most (its nodes, initializers and their parts): a BERT-large graph has about 10,000.
+# Fields of a file read at most (its nodes, initializers and their parts) and bytes kept in memory (its weights
+# of 1 kB or more left out): all-MiniLM-L6-v2's graph has 947 fields and keeps 20 kB (its int8 one 1,666 and 147 kB).
 _MAX_FIELDS = 1_000_000
-# Bytes of a graph kept in memory, its weights of 1 kB or more left out: a BERT-large graph keeps under 2 MB.
 _MAX_SKELETON_BYTES = 512 * 1024 * 1024
 # Wire types of ModelProto's fields by number: 0 for numbers, 2 for text and messages.
 _MODEL_WIRE_TYPES = {f.number: 2 if f.type in (f.TYPE_STRING, f.TYPE_BYTES, f.TYPE_MESSAGE) else 0
