@@ -176,12 +176,21 @@ def test_an_export_file_linked_out_of_its_folder_is_not_imported(tiny_bundle: Pa
     assert not (tmp_path / "models" / "imported").exists()
 
 
-def test_a_bundle_file_linked_out_of_its_folder_is_refused(bundle_copy: Path, tmp_path: Path) -> None:
-    outside = Path(shutil.copy(bundle_copy / "tokenizer.json", tmp_path / "elsewhere.json"))
-    (bundle_copy / "tokenizer.json").unlink()
-    (bundle_copy / "tokenizer.json").symlink_to(outside)
-    with pytest.raises(BundleError, match="tokenizer.json is a link to .*elsewhere.json, outside"):
+@pytest.mark.parametrize("name", ["config.json", "tokenizer.json", "model.onnx"])
+def test_a_bundle_file_linked_out_of_its_folder_is_refused(name: str, bundle_copy: Path, tmp_path: Path) -> None:
+    outside = Path(shutil.copy(bundle_copy / name, tmp_path / f"elsewhere-{name}"))
+    (bundle_copy / name).unlink()
+    (bundle_copy / name).symlink_to(outside)
+    with pytest.raises(BundleError, match=f"{name} is a link to .*elsewhere-{name}, outside"):
         inspect_bundle(bundle_copy)
+
+
+def test_checkpoint_weights_linked_out_of_their_folder_are_refused(checkpoint: Path, tmp_path: Path) -> None:
+    source = Path(shutil.copytree(checkpoint, tmp_path / "checkpoint"))
+    outside = Path(shutil.move(source / "model.safetensors", tmp_path / "elsewhere.safetensors"))
+    (source / "model.safetensors").symlink_to(outside)
+    with pytest.raises(CheckpointError, match="model.safetensors is a link to .*elsewhere.safetensors, outside"):
+        convert_checkpoint(source, tmp_path / "out")
 
 
 def test_a_cache_snapshot_of_links_into_its_blobs_converts(checkpoint: Path, tmp_path: Path) -> None:
