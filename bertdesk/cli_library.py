@@ -85,16 +85,22 @@ def _embedder(args: argparse.Namespace, store) -> object:
     return open_model(model, precision=precision, handle=_stderr_progress() if model is None else None)
 
 
-def _run_index(args: argparse.Namespace, store) -> dict:
-    """Index the queue with progress on stderr; returns the run's counts. Ctrl-C: what was committed stays."""
+def _new_failures(store, before: set[Path]) -> list[dict]:
+    return [{"path": str(f.path), "reason": f.reason} for f in store.failures() if f.path not in before]
+
+
+def _run_index(args: argparse.Namespace, store, failures_before: set[Path] | None = None) -> dict:
+    """Index the queue with progress on stderr; returns the run's counts and the failures logged since
+    `failures_before` (default: since this call). Ctrl-C: what was committed stays."""
     from bertdesk.core.library.indexer import index_queue
 
+    if failures_before is None:
+        failures_before = {f.path for f in store.failures()}
     if not store.queued():  # nothing to do: no model to load (or install)
         return {"model": None, "precision": None, "files": 0, "pages": 0, "passages": 0, "passages_per_s": 0.0,
-                "failures": []}
+                "failures": _new_failures(store, failures_before)}
     embedder = _embedder(args, store)
     last = None
-    failures_before = {f.path for f in store.failures()}
     try:
         for progress in index_queue(store.path, embedder):
             last = progress
@@ -104,7 +110,6 @@ def _run_index(args: argparse.Namespace, store) -> dict:
         print(f"bertdesk: interrupted after {done} files; every finished file is kept and `bertdesk library index` "
               "continues with the rest", file=sys.stderr)
         raise JobCancelled() from None  # exit 130, without the general "interrupted" line after this one
-    failures = [f for f in store.failures() if f.path not in failures_before]
     return {
         "model": embedder.info.name,
         "precision": embedder.info.precision,
@@ -112,7 +117,7 @@ def _run_index(args: argparse.Namespace, store) -> dict:
         "pages": last.pages if last else 0,
         "passages": last.passages if last else 0,
         "passages_per_s": round(last.passages_per_s, 2) if last else 0.0,
-        "failures": [{"path": str(f.path), "reason": f.reason} for f in failures],
+        "failures": _new_failures(store, failures_before),
     }
 
 
@@ -130,8 +135,9 @@ def cmd_add(args: argparse.Namespace) -> None:
 
     listed = [(path, source_files(path, watch=args.watch)) for path in args.paths]  # all checked before any is added
     with _store(args, create=True) as store:
-        queued = sum(store.add_source(path, watch=args.watch, files=files) for path, files in listed)
-        result = {"queued": queued, **_run_index(args, store)}
+        before = {f.path for f in store.failures()}  # what the walks skip is logged as the sources are added
+        queued = sum(store.add_source(path, watch=args.watch, scan=scan) for path, scan in listed)
+        result = {"queued": queued, **_run_index(args, store, before)}
         if not args.watch:
             _emit(args, result, lambda: f"queued {queued} files; " + _run_human(result))
             return

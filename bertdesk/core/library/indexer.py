@@ -25,7 +25,7 @@ from bertdesk.core.library.formats import (
     extract_document,
 )
 from bertdesk.core.library.passages import split_passages
-from bertdesk.core.library.store import FileState, LibraryStore, file_hash
+from bertdesk.core.library.store import FileState, LibraryStore, file_hash, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +162,16 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     store = run.store
     try:
         state = FileState.of(path)
+        # judged again here: a watched folder queues what appears in it, and a file may become a link or a pipe
+        reason = skip_reason(path, _folder_of(store, source_id))
     except FileNotFoundError:
         store.drop_path(path)  # deleted while it waited: neither it nor an older version stays in the library
         return
     except OSError as exc:
         _fail(run, path, f"cannot read the file: {exc.strerror or exc}", None, source_id)
+        return
+    if reason is not None:
+        _fail(run, path, reason, state, source_id)
         return
     if state.size > MAX_FILE_BYTES:  # refused by its size alone: never read, not even to hash it
         _extract_or_fail(run, path, state, source_id)
@@ -205,6 +210,11 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
         run.pages += len(document.pages)
         run.passages += len(spans)
     run.bytes_done += state.size
+
+
+def _folder_of(store: LibraryStore, source_id: int | None) -> Path | None:
+    """The folder of a folder source (links in it must stay in it); None for a file added by name."""
+    return next((s.path for s in store.sources() if s.id == source_id and s.is_folder), None)
 
 
 def _extract_or_fail(run: _Run, path: Path, state: FileState, source_id: int | None,

@@ -184,33 +184,100 @@ def storable(path: Path) -> bool:
     return True
 
 
-def printable(path: Path) -> str:
-    """`path` as text a person can read even when its name is not valid UTF-8 (those bytes shown as U+FFFD)."""
-    return os.fsencode(path).decode("utf-8", "replace")
+def printable(path: Path | str) -> str:
+    """`path` as text a person can read even when its name is not valid UTF-8 (those bytes as "\\xe9" escapes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def supported_files(folder: Path) -> list[Path]:
-    """Every file under `folder` the library reads (by suffix), recursively, sorted; hidden files and folders are
-    skipped, and so are names that are not valid UTF-8 (logged: the database stores paths as text)."""
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
+NOT_UTF8 = "the name is not valid UTF-8 (the library keeps names as text): rename it"
+LINK_OUTSIDE = "a link to a file outside the folder"
+
+
+def skip_reason(path: Path, folder: Path | None) -> str | None:
+    """Why the library does not read `path`, a name with a document's suffix, without opening it: a name that is
+    not UTF-8, a link that leads nowhere or loops, a path that (through a link to it or to a folder on the way)
+    leads to a file outside `folder` (the folder the user added, when given), or something that is not a regular
+    file (a pipe would block whoever opens it for reading). None for a file it reads; FileNotFoundError if nothing
+    is there."""
+    if not storable(path):
+        return NOT_UTF8
+    status = os.lstat(path)
+    if stat.S_ISLNK(status.st_mode):
+        try:
+            os.path.realpath(path, strict=True)
+        except FileNotFoundError:
+            return "a link to nothing (its target does not exist)"
+        except OSError as exc:
+            return ("a link that leads back to itself (a loop)" if exc.errno == errno.ELOOP
+                    else f"a link that cannot be followed: {exc.strerror or exc}")
+        status = os.stat(path)
+    # the whole path: a link to a folder on the way leads out as surely as a link to the file
+    if folder is not None and not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder)):
+        return LINK_OUTSIDE
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    return None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something in an added folder the library does not read, listed in the import log: `path` as text a person
+    can read (see `printable`), and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """What a walk of a source found: the files the library reads, sorted, and what it skipped with the reason."""
+
+    files: list[Path]
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def scan_folder(folder: Path, inside: Path | None = None) -> FolderScan:
+    """Every file under `folder` the library reads (by suffix), recursively; hidden files and folders are left out
+    unlisted, and so are links to folders (never followed). Listed as skipped with the reason: folders that cannot
+    be read, and names with a document's suffix that `skip_reason` refuses (links judged against `inside`, the
+    source folder, default `folder`). OSError if `folder` itself cannot be read."""
+    inside = folder if inside is None else inside
+    found: list[Path] = []
+    skipped: list[Skipped] = []
+
+    def unreadable(exc: OSError) -> None:
+        if exc.filename is not None and os.path.abspath(exc.filename) == os.path.abspath(folder):
+            raise exc
+        skipped.append(Skipped(printable(exc.filename or folder), f"cannot read the folder: {exc.strerror or exc}"))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root, name)
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
-                continue  # is_file: pipes, sockets and devices named like documents are no documents
-            if storable(path):
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            try:
+                reason = skip_reason(path, inside)
+            except FileNotFoundError:
+                continue  # gone while the folder was walked
+            except OSError as exc:
+                reason = f"cannot read the file: {exc.strerror or exc}"
+            if reason is None:
                 found.append(path)
             else:
-                log.warning("skipped %s: its name is not valid UTF-8 (the library keeps names as text); rename it",
-                            printable(path))
-    return sorted(found)
+                skipped.append(Skipped(printable(path), reason))
+    return FolderScan(sorted(found), sorted(skipped, key=lambda s: s.path))
 
 
-def source_files(path: Path, *, watch: bool = False) -> list[Path]:
-    """The files the library would read from `path` (a file, or a folder's supported files). LibraryError for a
-    missing path, an unsupported file, or a folder without any supported file (unless it is to be watched: files may
-    come later)."""
+def supported_files(folder: Path, inside: Path | None = None) -> list[Path]:
+    """The files of `scan_folder(folder, inside)`."""
+    return scan_folder(folder, inside).files
+
+
+def source_files(path: Path, *, watch: bool = False) -> FolderScan:
+    """What the library would read from `path` (a file, or a folder's supported files and what it skips). LibraryError
+    for a missing path, an unsupported file, or a folder without any supported file or skipped one (unless it is to
+    be watched: files may come later)."""
     path = absolute(path)
     readable = ", ".join(sorted(SUPPORTED_SUFFIXES))
     if not storable(path):
@@ -218,16 +285,16 @@ def source_files(path: Path, *, watch: bool = False) -> list[Path]:
                            "rename it")
     if path.is_dir():
         try:
-            files = supported_files(path)
+            scan = scan_folder(path)
         except OSError as exc:
             raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
-        if not files and not watch:
+        if not scan.files and not scan.skipped and not watch:
             raise LibraryError(f"{path} holds no file the library reads ({readable})")
-        return files
+        return scan
     if path.is_file():
         if file_kind(path) is None:
             raise LibraryError(f"{path} is not a file the library reads (it reads {readable})")
-        return [path]
+        return FolderScan([path])
     if path.exists():
         raise LibraryError(f"{path} is neither a file nor a folder")
     raise LibraryError(f"{path} does not exist")
@@ -297,22 +364,38 @@ class LibraryStore:
     # ---- sources -------------------------------------------------------------------------------------------------
 
     @_sqlite_errors
-    def add_source(self, path: Path, *, watch: bool = False, files: Sequence[Path] | None = None) -> int:
+    def add_source(self, path: Path, *, watch: bool = False, scan: FolderScan | None = None) -> int:
         """Add a file or folder (folders recursively, hidden files skipped) and queue every supported file that is
-        new or changed; returns how many were queued. LibraryError for a missing path, an unsupported file, or a
-        folder without any supported file (unless it is to be watched: files may come later). `files`: what
-        `source_files(path)` returned to a caller that checked the path already (the folder is not walked again)."""
+        new or changed; what the walk skipped goes to the import log with its reason. Returns how many were queued.
+        LibraryError for a missing path, an unsupported file, or a folder without any supported file (unless it is
+        to be watched: files may come later). `scan`: what `source_files(path)` returned to a caller that checked
+        the path already (the folder is not walked again)."""
         path = absolute(path)
-        files = source_files(path, watch=watch) if files is None else list(files)
+        scan = source_files(path, watch=watch) if scan is None else scan
         if not path.is_dir():
             with self._write() as conn:  # a file added again by name is wanted back, even if removed before
                 conn.execute("DELETE FROM removed WHERE path = ?", (str(path),))
-        plan = self._plan(files, [])
+        plan = self._plan(scan.files, [])
         with self._write() as conn:
             conn.execute("INSERT INTO sources(path, is_folder, watch, added) VALUES (?, ?, ?, ?) "
                          "ON CONFLICT(path) DO UPDATE SET watch = max(watch, excluded.watch)",
                          (str(path), int(path.is_dir()), int(watch), time.time()))
-            return self._apply(plan, self._one("SELECT id FROM sources WHERE path = ?", (str(path),)))
+            source_id = self._one("SELECT id FROM sources WHERE path = ?", (str(path),))
+            self._log_skipped(scan.skipped, source_id)
+            return self._apply(plan, source_id)
+
+    @_sqlite_errors
+    def record_skipped(self, skipped: Iterable[Skipped], source_id: int | None) -> None:
+        """Put what a walk (or the watcher) skipped in the import log, with the reasons, in one transaction."""
+        with self._write():
+            self._log_skipped(skipped, source_id)
+
+    def _log_skipped(self, skipped: Iterable[Skipped], source_id: int | None) -> None:
+        """Put what a walk skipped in the import log, inside the caller's transaction (no size or time: nothing was
+        read, so a rescan looks again)."""
+        self._conn.executemany("INSERT OR REPLACE INTO failures(path, reason, at, size, mtime, source_id) "
+                               "VALUES (?, ?, ?, NULL, NULL, ?)",
+                               [(s.path, s.reason, time.time(), source_id) for s in skipped])
 
     @_sqlite_errors
     def sources(self) -> list[SourceInfo]:
@@ -415,29 +498,36 @@ class LibraryStore:
         """Compare every source with the library by size and modification time (content hash where those differ):
         queue new and changed files, follow renamed ones (same content at a new path: no re-indexing), drop the
         documents of deleted files (the library never deletes a file). A source folder that is missing altogether
-        (an unplugged drive) is left as it is. Returns how many files were queued, moved or dropped."""
+        (an unplugged drive) is left as it is. What a walk skips is logged again with its reason. Returns how many
+        files were queued, moved or dropped."""
         changes = 0
-        for source in self.sources():
-            if source.is_folder:
-                if not source.path.is_dir():
-                    continue
-                files = supported_files(source.path)
-            elif source.path.is_file():
-                files = [source.path]
-            elif source.path.parent.is_dir():
-                files = []
-            else:
-                continue
-            known = [Path(p) for (p,) in self._conn.execute("SELECT path FROM documents WHERE source_id = ?",
-                                                              (source.id,))]
-            plan = self._plan(files, known)
-            with self._write():
-                changes += self._apply(plan, source.id)
-        with self._write() as conn:
+        with self._write() as conn:  # first: what is still skipped is logged again below
             for table in ("queue", "failures"):
                 gone = [(p,) for (p,) in conn.execute(f"SELECT path FROM {table}") if not os.path.isfile(p)]
                 conn.executemany(f"DELETE FROM {table} WHERE path = ?", gone)
                 changes += len(gone) if table == "queue" else 0
+        for source in self.sources():
+            scan = FolderScan([])
+            if source.is_folder:
+                if not source.path.is_dir():
+                    continue
+                try:
+                    scan = scan_folder(source.path)
+                except OSError as exc:  # its documents stay as they are, like those of an unplugged drive
+                    with self._write():
+                        self._log_skipped([Skipped(str(source.path), f"cannot read the folder: {exc.strerror}")],
+                                          source.id)
+                    continue
+            elif source.path.is_file():
+                scan = FolderScan([source.path])
+            elif not source.path.parent.is_dir():
+                continue
+            known = [Path(p) for (p,) in self._conn.execute("SELECT path FROM documents WHERE source_id = ?",
+                                                              (source.id,))]
+            plan = self._plan(scan.files, known)
+            with self._write():
+                self._log_skipped(scan.skipped, source.id)
+                changes += self._apply(plan, source.id)
         return changes
 
     def _plan(self, files: Iterable[Path], known: Iterable[Path]) -> _Plan:

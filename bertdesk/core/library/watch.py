@@ -19,11 +19,14 @@ from bertdesk.core.library.formats import file_kind
 from bertdesk.core.library.store import (
     FileState,
     LibraryStore,
+    Skipped,
     SourceInfo,
     absolute,
     is_hidden,
+    printable,
+    scan_folder,
+    skip_reason,
     storable,
-    supported_files,
 )
 
 log = logging.getLogger(__name__)
@@ -129,8 +132,6 @@ class FolderWatcher:
 
     def _watched(self, path: Path) -> SourceInfo | None:
         """The watched source that holds `path` as a file the library reads, or None."""
-        if not storable(path):
-            return None
         for source in sorted(self._sources, key=lambda s: len(s.path.parts), reverse=True):
             if path == source.path or (source.is_folder and source.path in path.parents):
                 if source.is_folder and is_hidden(path.relative_to(source.path)):
@@ -143,17 +144,19 @@ class FolderWatcher:
         path = absolute(Path(str(event.src_path)))
         kind = event.event_type
         if kind == "deleted":
-            if self._watched(path) is None:
+            if not storable(path) or self._watched(path) is None:
                 return []
             store.drop_path(path)
             return [path]
         if kind == "moved":
             target = absolute(Path(str(event.dest_path)))
             source = self._watched(target)
-            if source is None:
-                return [path] if self._watched(path) and store.drop_path(path) else []
-            moved = store.move_path(path, target, source.id)
-            return [path, target] if moved or self._queue(store, target, source) else []
+            if source is not None and storable(path) and storable(target):
+                moved = store.move_path(path, target, source.id)
+                return [path, target] if moved or self._queue(store, target, source) else []
+            # out of the watched folders, or from or to a name that is not UTF-8 (the library cannot hold it)
+            changed = [path] if storable(path) and self._watched(path) and store.drop_path(path) else []
+            return changed + [target] if source is not None and self._queue(store, target, source) else changed
         if kind in _CHANGED and not (event.is_directory and kind == "modified"):
             source = self._watched(path)
             return [path] if source is not None and self._queue(store, path, source) else []
@@ -161,12 +164,23 @@ class FolderWatcher:
 
     @staticmethod
     def _queue(store: LibraryStore, path: Path, source: SourceInfo) -> bool:
-        """Queue a new or changed file, or a folder's files; True if anything was queued."""
-        if path.is_dir():
-            files = [f for f in supported_files(path) if store.document_at(f) is None]
-            return sum(store.queue_path(f, source.id) for f in files) > 0
-        if not path.is_file() or file_kind(path) is None:
+        """Queue a new or changed file, or a folder's files; True if anything was queued or logged as skipped (with
+        the reason, as the walk of an added folder does: see `skip_reason`)."""
+        folder = source.path if source.is_folder else None
+        if storable(path) and path.is_dir() and not path.is_symlink():  # a link to a folder is never followed
+            scan = scan_folder(path, folder)
+            store.record_skipped(scan.skipped, source.id)
+            files = [f for f in scan.files if store.document_at(f) is None]
+            return sum(store.queue_path(f, source.id) for f in files) > 0 or bool(scan.skipped)
+        if file_kind(path) is None or path.is_dir():
             return False
+        try:
+            reason = skip_reason(path, folder)
+        except FileNotFoundError:
+            return False
+        if reason is not None:
+            store.record_skipped([Skipped(printable(path), reason)], source.id)
+            return True
         document = store.document_at(path)
         state = FileState.of(path)
         if document is not None and (document.size, document.mtime) == (state.size, state.mtime):

@@ -17,7 +17,7 @@ import pytest
 
 from bertdesk.core.library import schema
 from bertdesk.core.library.errors import LibraryError
-from bertdesk.core.library.store import LibraryStore, default_db_path
+from bertdesk.core.library.store import NOT_UTF8, LibraryStore, default_db_path
 from tests.core.library.documents import write_markdown, write_text
 
 TABLES = {"meta", "sources", "documents", "pages", "passages", "passages_fts", "queue", "failures"}
@@ -270,4 +270,5 @@ def test_a_file_name_that_is_not_utf8_is_skipped_or_refused_in_one_line(tmp_path
         assert [p.name for p in store.queued()] == ["plain.txt"]
         with pytest.raises(LibraryError) as error:
             store.add_source(odd)
-        assert "not valid UTF-8" in one_line(error) and "caf\ufffd.txt" in one_line(error)
+        assert "not valid UTF-8" in one_line(error) and "caf\\xe9.txt" in one_line(error)
+        assert [(f.path.name, f.reason) for f in store.failures()] == [("caf\\xe9.txt", NOT_UTF8)]
