@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.cli import _emit, _model_name, _precision_option, _stderr_progress, _whole_number
+from bertdesk.cli import _argument, _emit, _model_name, _precision_option, _stderr_progress, _whole_number
 from bertdesk.core.errors import BertdeskError, JobCancelled
 
 _count = _whole_number(1)
@@ -177,9 +177,14 @@ def _document_dict(document) -> dict:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    """The documents, one a line."""
+    """The documents, one a line. A damaged document row (a cell another program overwrote) is named in one warning
+    line on stderr and left out; a library whose every document is damaged is an error (exit 2)."""
     with _store(args, read_only=True) as store:
         documents = [_document_dict(d) for d in store.documents()]
+        if not documents and store.stats().documents:
+            raise BertdeskError(f"every document of the library {store.path} is damaged (see above); re-index "
+                                "them with `bertdesk library reindex`, or move the library away and add the files "
+                                "again")
 
     def human() -> str:
         if not documents:
@@ -202,7 +207,9 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    """Counts, queue, failures with reasons, scanned pages, sources, embedder and database size."""
+    """Counts, queue, failures with reasons, scanned pages, sources, embedder and database size. Damaged rows (of
+    documents, sources, the import log or the settings) are named in one warning line each on stderr and left out
+    of the lists; the counts still count them, and the exit code stays 0: status is where damage shows."""
     with _store(args, read_only=True) as store:
         stats = store.stats()
         meta = store.meta()
@@ -239,10 +246,13 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> None:
-    """Answers from the library, each with its document, page and passage."""
+    """Answers from the library, each with its document, page and passage. A question that is not valid UTF-8 is
+    refused at the door (exit 2); a damaged passage found for it is named in a warning on stderr and left out, and
+    if every one found is damaged that is an error (exit 2)."""
     from bertdesk.core.library.ask import ask_command
 
-    result = ask_command(args.db, args.question, top_k=args.top_k, model=args.model, reader=args.reader,
+    question = _argument(args.question, "the question")
+    result = ask_command(args.db, question, top_k=args.top_k, model=args.model, reader=args.reader,
                          precision=args.precision, handle=_stderr_progress())
 
     def human() -> str:

@@ -21,7 +21,15 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
 from bertdesk.core.library.retrieval_vectors import reading
-from bertdesk.core.library.store import PASSAGE_QUERY, LibraryStore, PassageInfo, default_db_path, passage_info
+from bertdesk.core.library.store import (
+    PASSAGE_QUERY,
+    LibraryStore,
+    PassageInfo,
+    default_db_path,
+    passage_info,
+    read_meta,
+    usable_rows,
+)
 from bertdesk.core.qa import iter_answer_questions
 from bertdesk.core.qa.retrieval import split_sentences
 
@@ -139,13 +147,17 @@ def ask_library(
 
 
 def _load_passages(store: HasPath, hits: list[PassageHit]) -> list[_Found]:
-    """The hits' passages with their documents, in the hits' order (a passage removed meanwhile is left out)."""
+    """The hits' passages with their documents, in the hits' order (a passage removed meanwhile is left out, and so is
+    a damaged one, with a warning; LibraryError if every one is)."""
     with reading(store.path) as (connection, _):
         rows = connection.execute(
             f"{PASSAGE_QUERY} WHERE p.id IN (SELECT value FROM json_each(?))",
             [json.dumps([h.passage_id for h in hits])],
         ).fetchall()
-    by_id = {r[0]: passage_info(r) for r in rows}
+    by_id = {info.id: info for info in usable_rows(rows, passage_info, lambda r: f"passage {r[0]}")}
+    if rows and not by_id:
+        raise LibraryError("every passage found for the question is damaged in the library (see above): re-index "
+                           "it with `bertdesk library reindex`")
     return [_Found(h, by_id[h.passage_id]) for h in hits if h.passage_id in by_id]
 
 
@@ -210,7 +222,7 @@ def _best_sentences(embedder: Bundle, question: str, found: list[_Found],
 def _recorded(db_path: Path) -> dict[str, str]:
     try:
         with reading(db_path) as (connection, _):
-            return dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            return read_meta(connection)
     except (LibraryError, sqlite3.Error):
         return {}
 

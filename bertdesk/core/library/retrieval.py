@@ -18,6 +18,7 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.retrieval_query import ParsedQuestion, longest_ngram_in, parse_question
 from bertdesk.core.library.retrieval_vectors import dense_matrix, reading
+from bertdesk.core.library.store import read_meta
 
 #: Reciprocal-rank fusion's constant (Cormack et al. 2009; GPT4All's LocalDocs uses the same).
 RRF_K = 60
@@ -48,9 +49,15 @@ class PassageHit:
 
 
 def check_question(question: object) -> str:
-    """The question, or LibraryError if it is not text or is empty."""
+    """The question, or LibraryError if it is not text (a lone surrogate, as undecodable bytes become, included) or
+    is empty."""
     if not isinstance(question, str):
         raise LibraryError("the question must be text")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LibraryError(f"the question is not valid text (U+{ord(question[exc.start]):04X}, half a surrogate "
+                           f"pair, at character {exc.start + 1}): give it as UTF-8") from None
     if not question.strip():
         raise LibraryError("the question is empty: type what you want to find in your documents")
     return question
@@ -90,14 +97,18 @@ def search_passages(
 
 
 def _check_embedder(connection: sqlite3.Connection, embedder: Bundle) -> int:
-    meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    meta = read_meta(connection)
     recorded = meta.get("embedder")
     if recorded and recorded != embedder.info.name:
         raise LibraryError(
             f"the library was indexed with {recorded}, not {embedder.info.name}: ask with --model {recorded}, "
             "or re-index the library with the other model"
         )
-    dim = int(meta.get("dim") or embedder.info.hidden_size)
+    recorded_dim = meta.get("dim")
+    if recorded_dim and not recorded_dim.isdecimal():
+        raise LibraryError(f"the library's recorded vector size is damaged ({recorded_dim[:40]!r}): re-index it with "
+                           "`bertdesk library reindex`")
+    dim = int(recorded_dim or embedder.info.hidden_size)
     if dim != embedder.info.hidden_size:
         raise LibraryError(
             f"the library's vectors have {dim} values but {embedder.info.name} makes {embedder.info.hidden_size}: "
@@ -112,7 +123,7 @@ def _allowed_documents(
     """The ids of the documents the filters keep, or None without filters; LibraryError if they keep none."""
     if document_ids is None and folder is None:
         return None
-    rows = connection.execute("SELECT id, path FROM documents").fetchall()
+    rows = [(i, p) for i, p in connection.execute("SELECT id, path FROM documents") if isinstance(p, str)]
     known = {doc_id for doc_id, _ in rows}
     chosen = set(known)
     if document_ids is not None:
@@ -177,7 +188,8 @@ def _fuse(
     hits = []
     for pid in candidates:
         boost = PHRASE_BOOST if pid in quoted else 0.0
-        longest = longest_ngram_in(parsed, texts.get(pid, ""))
+        text = texts.get(pid, "")
+        longest = longest_ngram_in(parsed, text) if isinstance(text, str) else 0  # a damaged row: no boost
         if longest:
             boost += PHRASE_BOOST * min(1.0, (longest - 2) / 4)
         fused = sum(1.0 / (RRF_K + r[pid]) for r in (bm25_rank, dense_rank) if pid in r)

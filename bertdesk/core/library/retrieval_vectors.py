@@ -7,6 +7,7 @@ float16 matrix-vector product (0.33 s at 100,000 x 384 on this machine, against 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -19,6 +20,8 @@ import numpy as np
 
 from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.schema import open_library_read_only
+
+log = logging.getLogger(__name__)
 
 #: Databases whose matrices stay in memory (one library is the rule; a second open in tests or the CLI is enough).
 MAX_CACHED = 2
@@ -136,17 +139,20 @@ def _load(connection: sqlite3.Connection, key: tuple, count: int, dim: int) -> D
     matrix = np.empty((count, dim), np.float32)
     cursor = connection.execute("SELECT id, document_id, vector FROM passages ORDER BY id")
     row = 0
-    while rows := cursor.fetchmany(_FETCH_ROWS):
-        for passage_id, _, blob in rows:
-            if len(blob) != dim * 2:
-                raise LibraryError(
-                    f"passage {passage_id}'s vector has {len(blob) // 2} values, not {dim}: re-index the library"
-                )
+    damaged: list[int] = []
+    while fetched := cursor.fetchmany(_FETCH_ROWS):
+        intact = [isinstance(blob, bytes) and len(blob) == dim * 2 and isinstance(doc, int) for _, doc, blob in fetched]
+        rows = [r for r, ok in zip(fetched, intact, strict=True) if ok]
+        damaged += [r[0] for r, ok in zip(fetched, intact, strict=True) if not ok]
         end = row + len(rows)
         ids[row:end] = [r[0] for r in rows]
         documents[row:end] = [r[1] for r in rows]
         matrix[row:end] = np.frombuffer(b"".join(r[2] for r in rows), "<f2").reshape(len(rows), dim)
         row = end
+    if damaged:
+        log.warning("%d passages have a damaged vector in the library (passage %s): left out of the search; "
+                    "`bertdesk library reindex` embeds them again", len(damaged), ", ".join(map(str, damaged[:5])) +
+                    (", ..." if len(damaged) > 5 else ""))
     return DenseMatrix(key, ids[:row], documents[:row], matrix[:row])
 
 

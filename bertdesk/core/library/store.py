@@ -110,9 +110,67 @@ PASSAGE_QUERY = ("SELECT p.id, p.document_id, d.path, d.title, d.kind, p.page, p
 
 
 def passage_info(row: Sequence[Any]) -> PassageInfo:
-    """The PassageInfo of a row of PASSAGE_QUERY."""
-    passage_id, document_id, path, *rest = row
-    return PassageInfo(passage_id, document_id, Path(path), *rest)
+    """The PassageInfo of a row of PASSAGE_QUERY; DamagedRow if its cells are not what the library wrote."""
+    passage_id, document_id, path, title, kind, page, start, end, text, page_text = row
+    info = PassageInfo(_whole(passage_id, "id"), _whole(document_id, "document_id"), Path(_text(path, "path")),
+                       _text(title, "title"), _text(kind, "kind"), _whole(page, "page"), _whole(start, "start"),
+                       _whole(end, "end"), _text(text, "text"), _text(page_text, "page text"))
+    if info.page_text[info.start:info.end] != info.text:
+        raise DamagedRow("its text is not the text of its page at its offsets")
+    return info
+
+
+class DamagedRow(LibraryError):
+    """A row whose cells are not what the library wrote (overwritten by another program, or damaged on disk)."""
+
+
+def _text(value: object, column: str) -> str:
+    if not isinstance(value, str):
+        raise DamagedRow(f"{column} holds {type(value).__name__} where text belongs")
+    return value
+
+
+def _whole(value: object, column: str) -> int:
+    if not isinstance(value, int):
+        raise DamagedRow(f"{column} holds {type(value).__name__} where a whole number belongs")
+    return value
+
+
+def _real(value: object, column: str) -> float:
+    if not isinstance(value, int | float):
+        raise DamagedRow(f"{column} holds {type(value).__name__} where a number belongs")
+    return float(value)
+
+
+def _page_list(value: object) -> tuple[int, ...]:
+    try:
+        pages = json.loads(_text(value, "blank_pages"))
+    except json.JSONDecodeError:
+        raise DamagedRow("blank_pages is not JSON") from None
+    if not isinstance(pages, list) or not all(isinstance(page, int) for page in pages):
+        raise DamagedRow("blank_pages is not a list of page numbers")
+    return tuple(pages)
+
+
+def usable_rows(rows: Iterable[Sequence[Any]], convert: Callable[[Sequence[Any]], _T],
+                name: Callable[[Sequence[Any]], str]) -> list[_T]:
+    """`convert` of each row; a damaged row (DamagedRow) is left out with one warning line naming it (`name`), so
+    that one bad cell never hides the rest of the library."""
+    kept = []
+    for row in rows:
+        try:
+            kept.append(convert(row))
+        except DamagedRow as exc:
+            log.warning("%s is damaged in the library (%s): left out", printable(name(row))[:300], exc)
+    return kept
+
+
+def _named(kind: str) -> Callable[[Sequence[Any]], str]:
+    """A row's name for a warning: `kind`, its id (first column) and its path (second) where they are readable."""
+    def name(row: Sequence[Any]) -> str:
+        path = f" ({row[1]})" if isinstance(row[1], str) else ""
+        return f"{kind} {row[0]}{path}" if isinstance(row[0], int) else f"a {kind}"
+    return name
 
 
 @dataclass(frozen=True)
@@ -136,6 +194,19 @@ class StoredDocument:
     content_hash: str
     size: int
     mtime: float
+
+
+def _document_info(row: Sequence[Any]) -> DocumentInfo:
+    i, p, t, k, n, c, b, s, x = row
+    return DocumentInfo(_whole(i, "id"), Path(_text(p, "path")), _text(t, "title"), _text(k, "kind"),
+                        _whole(n, "page_count"), c, _page_list(b), _whole(s, "size"), _real(x, "indexed"))
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """The meta table as text keys and values; a damaged row is left out with a warning (see `usable_rows`)."""
+    rows = conn.execute("SELECT key, value FROM meta").fetchall()
+    return dict(usable_rows(rows, lambda r: (_text(r[0], "key"), _text(r[1], "value")),
+                            lambda r: f"the setting {r[0]}" if isinstance(r[0], str) else "a setting"))
 
 
 @dataclass(frozen=True)
@@ -401,7 +472,8 @@ class LibraryStore:
     def sources(self) -> list[SourceInfo]:
         """Every source, oldest first."""
         rows = self._conn.execute("SELECT id, path, is_folder, watch FROM sources ORDER BY id").fetchall()
-        return [SourceInfo(i, Path(p), bool(f), bool(w)) for i, p, f, w in rows]
+        return usable_rows(rows, lambda r: SourceInfo(_whole(r[0], "id"), Path(_text(r[1], "path")), bool(r[2]),
+                                                      bool(r[3])), _named("source"))
 
     @_sqlite_errors
     def remove_source(self, source_id: int) -> None:
@@ -427,7 +499,7 @@ class LibraryStore:
             sql += " WHERE substr(d.path, 1, ?) = ?"
             params = (len(prefix), prefix)
         rows = self._conn.execute(sql + " ORDER BY d.path", params).fetchall()
-        return [DocumentInfo(i, Path(p), t, k, n, c, tuple(json.loads(b)), s, x) for i, p, t, k, n, c, b, s, x in rows]
+        return usable_rows(rows, _document_info, _named("document"))
 
     @_sqlite_errors
     def remove_document(self, document_id: int) -> None:
@@ -449,7 +521,10 @@ class LibraryStore:
         row = self._conn.execute(f"{PASSAGE_QUERY} WHERE p.id = ?", (passage_id,)).fetchone()
         if row is None:
             raise LibraryError(f"no passage with id {passage_id} in the library (it may have been re-indexed)")
-        return passage_info(row)
+        try:
+            return passage_info(row)
+        except DamagedRow as exc:
+            raise DamagedRow(f"passage {passage_id} is damaged in the library ({exc})") from None
 
     # ---- queue and import log ------------------------------------------------------------------------------------
 
@@ -462,7 +537,10 @@ class LibraryStore:
     def failures(self) -> list[ImportFailure]:
         """The import log: every file that could not be imported, with its reason."""
         rows = self._conn.execute("SELECT path, reason, at FROM failures ORDER BY path").fetchall()
-        return [ImportFailure(Path(p), r, a) for p, r, a in rows]
+        return usable_rows(rows, lambda r: ImportFailure(Path(_text(r[0], "path")), _text(r[1], "reason"),
+                                                         _real(r[2], "at")),
+                           lambda r: f"the import log's entry for {r[0]}" if isinstance(r[0], str) else
+                           "an entry of the import log")
 
     @_sqlite_errors
     def retry(self, path: Path | None = None) -> int:
@@ -679,7 +757,7 @@ class LibraryStore:
     @_sqlite_errors
     def meta(self) -> dict[str, str]:
         """The library's recorded settings (embedder name, precision, vector size)."""
-        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        return read_meta(self._conn)
 
     @_sqlite_errors
     def dequeue(self, path: Path) -> None:
