@@ -378,6 +378,21 @@ def default_thread_count() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+class NonFiniteOutput(BundleError):
+    """The model's outputs hold NaN or infinite values: no result computed from them would mean anything."""
+
+
+def check_finite(outputs: dict[str, np.ndarray]) -> None:
+    """Raise NonFiniteOutput unless the outputs results are decoded from are finite (broken weights give NaN
+    everywhere; an answer, label or score decoded from them would look valid and be impossible). The per-layer
+    internals are left as they are: a graph made elsewhere may expose scores with -inf where a mask was added."""
+    broken = [name for name, value in outputs.items()
+              if name not in ("hidden_states", "attentions") and not np.isfinite(value).all()]
+    if broken:
+        raise NonFiniteOutput(f"the model produced NaN or infinite values ({', '.join(broken)}): its weights may be "
+                              "broken, so there is no result to show")
+
+
 class Bundle:
     """A loaded model: its description, tokenizer and onnxruntime sessions shared by every thread.
 
@@ -565,6 +580,7 @@ class Bundle:
         if asked is not None:
             result = {name: value for name, value in result.items() if name in asked or name in ("hidden_states",
                                                                                                "attentions")}
+        check_finite(result)
         return result
 
     def _run(

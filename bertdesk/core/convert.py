@@ -37,10 +37,10 @@ from bertdesk.core.config import (
 from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError, IntrospectionError, StorageError
 from bertdesk.core.filesafety import (
     STAGING,
-    absolute,
     check_separate,
     helper_folder,
     occupied,
+    output_path,
     prepare_parent,
     remove_stale,
     replace_folder,
@@ -423,18 +423,21 @@ def write_bundle(
 
 def check_bundle_runs(folder: Path) -> None:
     """Load the bundle in `folder` as the app will and run one tiny input: a bundle that cannot run is refused."""
-    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.bundle import Bundle, NonFiniteOutput
 
+    non_finite = CheckpointError("the converted model gives NaN or infinite values on a test input")
     try:
         bundle = Bundle(folder, threads=1)
         ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
         outputs = bundle.run(np.array([ids]), internals=bundle.info.has_internals)
+    except NonFiniteOutput:
+        raise non_finite from None
     except (BundleError, IntrospectionError) as exc:
         raise CheckpointError(f"the converted model does not load: {exc}") from exc
     except Exception as exc:  # onnxruntime raises its own untyped errors for graphs that fail at run time
         raise CheckpointError(f"the converted model fails on a test input: {exc}") from exc
-    if not all(np.isfinite(value).all() for value in outputs.values()):
-        raise CheckpointError("the converted model gives NaN or infinite values on a test input")
+    if not all(np.isfinite(value).all() for value in outputs.values()):  # the per-layer internals too
+        raise non_finite
 
 
 def convert_checkpoint(
@@ -453,7 +456,7 @@ def convert_checkpoint(
     """
     handle = ensure_handle(handle)
     source = Path(source)
-    target = absolute(out)
+    target = output_path(out)
     _read_source(source)  # a bad checkpoint is refused before anything is written
     check_separate(source, target)
     prepare_parent(target)

@@ -48,6 +48,18 @@ def absolute(path: str | Path) -> Path:
     return Path(os.path.abspath(Path(path).expanduser())).resolve()
 
 
+def output_path(path: str | Path) -> Path:
+    """`path` made absolute with the links of its parent folders resolved, but not its own: bertdesk never writes
+    through a link at an output path (a dangling one would make it write wherever the link points), so one there is
+    a StorageError."""
+    target = Path(os.path.abspath(Path(path).expanduser()))
+    target = target.parent.resolve() / target.name
+    if os.path.islink(target):
+        raise StorageError(f"{target} is a link: give the folder itself, or a new name (bertdesk does not write "
+                           "through links)")
+    return target
+
+
 def _stem(target: Path) -> str:
     """The target's name in helper names, shortened (with a hash) so that they stay within the name limit."""
     if len(target.name.encode()) <= 100:

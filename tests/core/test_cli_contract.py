@@ -215,10 +215,9 @@ def test_copy_tokenizer_keeps_the_gap_warning_off_stdout(gap_bundle: Path, capfd
 
 # --- NaN in a result --------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def nan_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny bundle with its word embeddings set to NaN in the ONNX graph: every output is NaN."""
-    folder = Path(shutil.copytree(tiny_bundle, tmp_path_factory.mktemp("nan") / "nan-bundle"))
+def _nan_copy(bundle: Path, folder: Path) -> Path:
+    """A copy of `bundle` with its word embeddings set to NaN in the ONNX graph: every output is NaN."""
+    folder = Path(shutil.copytree(bundle, folder))
     model = onnx.load(str(folder / "model.onnx"))
     largest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
     largest.CopyFrom(numpy_helper.from_array(np.full_like(numpy_helper.to_array(largest), np.nan), largest.name))
@@ -226,11 +225,55 @@ def nan_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return folder
 
 
+@pytest.fixture(scope="module")
+def nan_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _nan_copy(tiny_bundle, tmp_path_factory.mktemp("nan") / "nan-bundle")
+
+
+@pytest.fixture(scope="module")
+def nan_qa_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bertdesk.core.convert import convert_checkpoint
+    from tests.checkpoints import make_checkpoint
+
+    root = tmp_path_factory.mktemp("nan-qa")
+    return _nan_copy(convert_checkpoint(make_checkpoint(root / "ckpt", "bert", "qa"), root / "qa"), root / "nan-qa")
+
+
+@pytest.fixture(scope="module")
+def nan_classifier_bundle(tiny_classifier_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _nan_copy(tiny_classifier_bundle, tmp_path_factory.mktemp("nan-cls") / "nan-classifier")
+
+
 def test_nan_results_are_an_error_not_invalid_json(nan_bundle: Path) -> None:
     for command in (["embed", "the cat"], ["similarity", "--sentences", "the cat", "a dog"]):
         result = run(*command, "--json", "--model", str(nan_bundle))
         one_line_error(result, "the model produced NaN")
         assert result.stdout == b""
+
+
+def test_nan_results_are_an_error_on_every_path(nan_bundle: Path, nan_qa_bundle: Path, nan_classifier_bundle: Path,
+                                                tmp_path: Path) -> None:
+    """Human output too: a QA model once answered "" from start 8 to end 7 with exit 0, a classifier printed nan."""
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(json.dumps({"question": "who lit it?", "context": "the keeper lit the lamp"}) + "\n")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a fine day\n")
+    question = ["--question", "who lit it?", "--context", "the keeper lit the lamp"]
+    runs = [
+        (nan_qa_bundle, ["qa", *question]),
+        (nan_qa_bundle, ["qa", "--json", *question]),
+        (nan_qa_bundle, ["qa", "--json", "--batch", str(batch)]),
+        (nan_bundle, ["qa", *question]),  # sentence retrieval
+        (nan_classifier_bundle, ["classify", "a fine day"]),
+        (nan_classifier_bundle, ["classify", "--file", str(texts)]),
+        (nan_bundle, ["classify", "--labels", "good,bad", "a fine day"]),
+        (nan_bundle, ["embed", "the cat"]),
+        (nan_bundle, ["similarity", "--sentences", "the cat", "a dog"]),
+    ]
+    for bundle, command in runs:
+        result = run(*command, "--model", str(bundle))
+        one_line_error(result, "the model produced NaN or infinite values")
+        assert b"nan" not in result.stdout.lower(), (command, result.stdout)
 
 
 # --- §3.11, §3.18 user paths ------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ def test_force_onto_a_folder_inside_the_checkpoint_or_a_link_to_it_is_refused(wo
     (work / "link").symlink_to(work / "ckpt")
     before = tree_hash(work)
     with pytest.raises(StorageError, match="is the checkpoint folder itself"):
+        convert_checkpoint(work / "link", work / "ckpt", force=True)
+    with pytest.raises(StorageError, match="is a link: give the folder itself"):  # never written through
         convert_checkpoint(work / "ckpt", work / "link", force=True)
     with pytest.raises(StorageError, match="lies inside the checkpoint folder"):
         convert_checkpoint(work / "link", work / "ckpt" / "bundle", force=True)

@@ -175,3 +175,38 @@ def test_setup_on_an_installed_model_clears_a_lock_a_killed_run_left(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in models.iterdir()) == [default_bundle_dir.name]
     assert _tree(models / default_bundle_dir.name) == before
+
+
+@pytest.mark.parametrize("points_to", ["nowhere", "a-folder"])
+def test_convert_never_writes_through_a_link_at_its_output(tmp_path: Path, points_to: str) -> None:
+    from bertdesk.core.convert import convert_checkpoint
+    from tests.checkpoints import make_checkpoint
+
+    checkpoint = make_checkpoint(tmp_path / "checkpoint", "bert", "encoder")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    destination = elsewhere / points_to
+    if points_to == "a-folder":
+        destination.mkdir()
+    (tmp_path / "out").symlink_to(destination)
+    with pytest.raises(StorageError, match="is a link: give the folder itself"):
+        convert_checkpoint(checkpoint, tmp_path / "out", force=True)
+    assert os.readlink(tmp_path / "out") == str(destination)
+    assert [p.name for p in elsewhere.rglob("*")] == ([] if points_to == "nowhere" else ["a-folder"])
+
+
+def test_quantize_reads_no_fifo_as_bertdesk_json(tmp_path: Path, tiny_bundle: Path) -> None:
+    bundle = tmp_path / "tiny"
+    shutil.copytree(tiny_bundle, bundle)
+    shutil.rmtree(bundle / "onnx", ignore_errors=True)
+    (bundle / "onnx").mkdir()
+    (bundle / "onnx" / "model_quantized.onnx").write_bytes(b"the user's own")
+    (bundle / "bertdesk.json").unlink()
+    os.mkfifo(bundle / "bertdesk.json")
+    # The core function as the window's model manager calls it (the CLI refuses such a bundle before it).
+    script = ("import sys\nfrom bertdesk.core.errors import BundleError\nfrom bertdesk.core.quantize import "
+              "quantize_bundle\ntry:\n    quantize_bundle(sys.argv[1])\nexcept BundleError as exc:\n    print(exc)")
+    done = subprocess.run([sys.executable, "-c", script, str(bundle)], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)  # the FIFO once hung it for ever
+    assert done.returncode == 0 and "exists and bertdesk did not make it" in done.stdout, done.stderr
+    assert (bundle / "onnx" / "model_quantized.onnx").read_bytes() == b"the user's own"
