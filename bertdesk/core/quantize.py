@@ -23,7 +23,7 @@ import onnxruntime as ort
 
 from bertdesk import __version__
 from bertdesk.core.batching import bucket_texts
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_QA
+from bertdesk.core.config import TASK_CLASSIFICATION, TASK_QA, read_json
 from bertdesk.core.convert import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.errors import BundleError
 from bertdesk.core.filesafety import remove_stale, storage_error
@@ -253,7 +253,9 @@ def _refresh_manifest(folder: Path, names: list[str]) -> None:
         return
     from bertdesk.core.default_model import sha256_file
 
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = read_json(path, BundleError)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise BundleError(f"{path} is not a checksum manifest bertdesk wrote")
     for name in names:
         manifest["files"][name] = {"sha256": sha256_file(folder / name), "size": (folder / name).stat().st_size}
     _write_json_atomically(path, manifest)
@@ -261,8 +263,8 @@ def _refresh_manifest(folder: Path, names: list[str]) -> None:
 
 def _variant_records(metadata_path: Path) -> dict:
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        metadata = read_json(metadata_path, BundleError)
+    except BundleError:
         return {}
     records = metadata.get(VARIANTS_KEY) if isinstance(metadata, dict) else None
     return records if isinstance(records, dict) else {}
@@ -295,14 +297,14 @@ def quantize_bundle(folder: str | Path, handle: JobHandle | None = None, *, text
     }
     handle.check()
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
+        metadata = read_json(metadata_path, BundleError) if metadata_path.is_file() else {}
+        if not isinstance(metadata, dict):
+            raise BundleError(f"{metadata_path} is not a JSON object: bertdesk cannot record the int8 variant in it")
         variants = metadata.get(VARIANTS_KEY) if isinstance(metadata.get(VARIANTS_KEY), dict) else {}
         metadata[VARIANTS_KEY] = {**variants, QUANTIZED_GRAPH: record}
         _write_json_atomically(metadata_path, metadata)
         _refresh_manifest(folder, [BUNDLE_METADATA, QUANTIZED_GRAPH])
     except OSError as exc:
         raise storage_error(f"cannot record the int8 variant in {metadata_path}", exc) from exc
-    except ValueError as exc:
-        raise BundleError(f"{metadata_path} is not valid JSON: {exc}") from exc
     handle.progress(1.0, "int8 variant ready")
     return record

@@ -13,6 +13,7 @@ from tokenizers import Encoding, Tokenizer
 
 from bertdesk.core.config import MAX_TOKENIZER_BYTES, read_small_file
 from bertdesk.core.errors import BertdeskError, BundleError
+from bertdesk.core.text_files import is_unicode
 
 # bertdesk's worker threads and onnxruntime own the cores. Left parallel, `tokenizers` starts a global rayon pool on
 # first use whose threads never end (and, on Linux, carry the name of whichever worker thread started them).
@@ -87,17 +88,9 @@ def encode_one(
         return tokenizer.encode_batch([item], add_special_tokens=add_special_tokens)[0]
     except TypeError:
         for part in (text, pair):
-            if isinstance(part, str) and not _is_unicode(part):
+            if isinstance(part, str) and not is_unicode(part):
                 raise BertdeskError(
                     "the text holds characters that are not valid Unicode (unpaired surrogates, often bytes that "
                     "were not UTF-8); convert it to UTF-8 first"
                 ) from None
         raise
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
