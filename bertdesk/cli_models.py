@@ -21,7 +21,9 @@ def cmd_models(args: argparse.Namespace) -> None:
     data = {"models_dir": str(models_dir()), "models": [i.to_dict() for i in infos], "problems": problems}
 
     def human() -> str:
-        lines = [f"models in {models_dir()}:"] + [f"  {i.summary()}" for i in infos]
+        lines = [f"models in {models_dir()}:"]
+        for info in infos:
+            lines += [f"  {info.summary()}", *(f"    note: {note}" for note in info.notes)]
         if not infos:
             lines.append("  (none: run `python -m bertdesk setup` to install the default model)")
         return "\n".join(lines + [f"  problem: {p}" for p in problems])
@@ -35,7 +37,8 @@ def _emit_installed(args: argparse.Namespace, path: Path, verb: str) -> None:
     from bertdesk.core.models import model_origin
 
     info = describe_bundle(path)
-    _emit(args, {**info.to_dict(), "origin": model_origin(path)}, lambda: f"{verb} {info.summary()}\n  in {path}")
+    _emit(args, {**info.to_dict(), "origin": model_origin(path)},
+          lambda: "\n".join([f"{verb} {info.summary()}", f"  in {path}", *(f"  note: {n}" for n in info.notes)]))
 
 
 def cmd_pull(args: argparse.Namespace) -> None:

@@ -255,3 +255,13 @@ def test_a_graph_of_one_huge_node_is_refused_before_it_is_copied(tiny_bundle: Pa
     assert result.returncode == 0, result.stderr[-2000:]
     problems = json.loads(result.stdout)["problems"]
     assert len(problems) == 1 and "without the weights is larger than 512 MB" in problems[0], problems
+
+
+def test_the_label_note_is_printed_by_models(tiny_classifier_bundle: Path, tmp_path: Path) -> None:
+    from tests.core.cli_child import run_cli
+
+    folder = Path(shutil.copytree(tiny_classifier_bundle, tmp_path / "models" / "classifier"))
+    edit_config(folder, id2label={str(i): f"class {i}" for i in range(5)})
+    done = run_cli("models", models=tmp_path / "models")
+    assert done.returncode == 0, done.stderr
+    assert "    note: config.json's id2label names 5 labels but the graph gives 3 logits" in done.stdout
