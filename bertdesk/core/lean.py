@@ -23,6 +23,10 @@ from onnx import numpy_helper
 
 from bertdesk.core.convert import ATTENTION_BIAS
 
+# Windows builds of onnxruntime log telemetry through ETW unless told not to (ORT_DISABLE_TELEMETRY, set when bertdesk
+# is imported, turns it off on the others); every session bertdesk makes is made after this module is imported.
+ort.disable_telemetry_events()
+
 #: Graph outputs a lean graph does not produce.
 INTERNAL_PREFIXES = ("hidden_states.", "attentions.")
 # Weights smaller than this stay inline in the lean graph: referencing them costs more than it saves.
