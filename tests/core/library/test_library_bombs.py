@@ -130,12 +130,22 @@ def test_a_document_with_more_text_than_a_document_may_have_is_refused(tmp_path:
         extract_document(path)
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".md", ".html"])
-def test_a_text_file_over_the_text_size_limit_is_refused_unread(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize(("suffix", "kind", "limit"), [(".txt", "text", "20 MB"), (".md", "markdown", "20 MB"),
+                                                       (".html", "html", "10 MB")])
+def test_a_text_file_over_the_text_size_limit_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               suffix: str, kind: str, limit: str) -> None:
     path = tmp_path / f"huge{suffix}"
-    with path.open("wb") as stream:  # sparse: no disk, and it must not be read
-        stream.truncate(MAX_TEXT_FILE_BYTES + 1)
-    with pytest.raises(ExtractionError, match=r"^file too large \(50 MB > 50 MB for a "):
+    with path.open("wb") as stream:  # sparse: no disk
+        stream.truncate(MAX_TEXT_FILE_BYTES[kind] + 1)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read"))
+    with pytest.raises(ExtractionError, match=rf"^file too large \({limit} > {limit} for a {kind} file\)$"):
+        extract_document(path)
+
+
+def test_reading_a_pdf_stops_at_its_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_pdf(tmp_path / "slow.pdf", [sentences(f"page {n}", 2) for n in range(3)])
+    monkeypatch.setattr(format_pdf, "MAX_READ_SECONDS", -1.0)  # past before the first page: no timing in the test
+    with pytest.raises(ExtractionError, match=r"^reading the text took more than -1 s \(stopped at page 1 of 3\)$"):
         extract_document(path)
 
 
