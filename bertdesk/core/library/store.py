@@ -463,10 +463,11 @@ class LibraryStore:
 
     def _log_skipped(self, skipped: Iterable[Skipped], source_id: int | None) -> None:
         """Put what a walk skipped in the import log, inside the caller's transaction (no size or time: nothing was
-        read, so a rescan looks again)."""
+        read, so a rescan looks again); a document indexed from what was a file there leaves the library."""
+        rows = [(s.path, s.reason, time.time(), source_id) for s in skipped]
+        self._conn.executemany("DELETE FROM documents WHERE path = ?", [row[:1] for row in rows])
         self._conn.executemany("INSERT OR REPLACE INTO failures(path, reason, at, size, mtime, source_id) "
-                               "VALUES (?, ?, ?, NULL, NULL, ?)",
-                               [(s.path, s.reason, time.time(), source_id) for s in skipped])
+                               "VALUES (?, ?, ?, NULL, NULL, ?)", rows)
 
     @_sqlite_errors
     def sources(self) -> list[SourceInfo]:

@@ -110,6 +110,24 @@ def test_a_folder_that_cannot_be_read_is_listed(tmp_path: Path) -> None:
         (docs / "locked").chmod(0o755)
 
 
+def test_an_indexed_file_that_became_a_link_outside_leaves_the_library_at_the_rescan(tmp_path: Path,
+                                                                                   tiny_bundle: Path) -> None:
+    docs, outside, db = tmp_path / "docs", tmp_path / "outside", tmp_path / "lib.sqlite3"
+    docs.mkdir()
+    outside.mkdir()
+    write_text(outside / "secret.txt", SECRET)
+    write_text(docs / "note.txt", "A note about rivers that is swapped for a link once it is indexed.")
+    with LibraryStore(db) as store:
+        store.add_source(docs)
+    list(index_queue(db, Bundle(tiny_bundle)))
+    (docs / "note.txt").unlink()
+    os.symlink(outside / "secret.txt", docs / "note.txt")
+    with LibraryStore(db) as store:
+        store.rescan()
+        assert store.documents() == [] and store.queued() == []
+        assert [(f.path.name, f.reason) for f in store.failures()] == [("note.txt", LINK_OUTSIDE)]
+
+
 def test_a_queued_file_that_became_a_link_outside_is_refused_when_its_turn_comes(tmp_path: Path,
                                                                                 tiny_bundle: Path) -> None:
     docs, outside, db = tmp_path / "docs", tmp_path / "outside", tmp_path / "lib.sqlite3"
