@@ -110,12 +110,18 @@ def test_a_folder_that_cannot_be_read_is_listed(tmp_path: Path) -> None:
         (docs / "locked").chmod(0o755)
 
 
-def test_an_indexed_file_that_became_a_link_outside_leaves_the_library_at_the_rescan(tmp_path: Path,
-                                                                                   tiny_bundle: Path) -> None:
-    docs, outside, db = tmp_path / "docs", tmp_path / "outside", tmp_path / "lib.sqlite3"
+def _docs_and_secret(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An empty documents folder, a folder beside it holding a secret, and where the library goes."""
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
     docs.mkdir()
     outside.mkdir()
     write_text(outside / "secret.txt", SECRET)
+    return docs, outside, tmp_path / "lib.sqlite3"
+
+
+def test_an_indexed_file_that_became_a_link_outside_leaves_the_library_at_the_rescan(tmp_path: Path,
+                                                                                   tiny_bundle: Path) -> None:
+    docs, outside, db = _docs_and_secret(tmp_path)
     write_text(docs / "note.txt", "A note about rivers that is swapped for a link once it is indexed.")
     with LibraryStore(db) as store:
         store.add_source(docs)
@@ -130,10 +136,7 @@ def test_an_indexed_file_that_became_a_link_outside_leaves_the_library_at_the_re
 
 def test_a_queued_file_that_became_a_link_outside_is_refused_when_its_turn_comes(tmp_path: Path,
                                                                                 tiny_bundle: Path) -> None:
-    docs, outside, db = tmp_path / "docs", tmp_path / "outside", tmp_path / "lib.sqlite3"
-    docs.mkdir()
-    outside.mkdir()
-    write_text(outside / "secret.txt", SECRET)
+    docs, outside, db = _docs_and_secret(tmp_path)
     write_text(docs / "note.txt", "A note that is swapped for a link after it was queued.")
     write_text(docs / "other.txt", "Another note about rivers.")
     with LibraryStore(db) as store:

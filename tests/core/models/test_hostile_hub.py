@@ -125,11 +125,17 @@ def test_a_link_planted_inside_a_download_folder_is_not_followed(onnx_export: Pa
     assert tree_digest(victim) == before
 
 
+def _made_download_folder(models_home: Path) -> Path:
+    """The download folder of REPO at COMMIT, made empty (as a run killed before its marker leaves it)."""
+    folder = models_home / DOWNLOADS / "tests--tiny-qa" / COMMIT
+    folder.mkdir(parents=True)
+    return folder
+
+
 @pytest.mark.parametrize("name", [CONFIG + PARTIAL_SUFFIX, CONFIG])
 def test_a_link_planted_as_a_file_of_a_download_folder_is_not_followed(qa_checkpoint: Path, models_home: Path,
                                                                        victim: Path, name: str) -> None:
-    folder = models_home / DOWNLOADS / "tests--tiny-qa" / COMMIT
-    folder.mkdir(parents=True)
+    folder = _made_download_folder(models_home)
     (folder / MARKER).write_text("made by bertdesk")
     (folder / name).symlink_to(victim / CONFIG)
     before = tree_digest(victim)
@@ -140,8 +146,7 @@ def test_a_link_planted_as_a_file_of_a_download_folder_is_not_followed(qa_checkp
 
 def test_a_download_folder_bertdesk_did_not_make_is_neither_written_nor_deleted(qa_checkpoint: Path,
                                                                                 models_home: Path) -> None:
-    folder = models_home / DOWNLOADS / "tests--tiny-qa" / COMMIT
-    folder.mkdir(parents=True)
+    folder = _made_download_folder(models_home)
     (folder / CONFIG).write_text('{"mine": true}\n', encoding="utf-8")
     before = tree_digest(folder)
     with HubServer(qa_checkpoint, REPO) as hub:
@@ -151,8 +156,7 @@ def test_a_download_folder_bertdesk_did_not_make_is_neither_written_nor_deleted(
 
 def test_an_empty_download_folder_left_before_its_marker_is_taken_and_removed(qa_checkpoint: Path,
                                                                               models_home: Path) -> None:
-    folder = models_home / DOWNLOADS / "tests--tiny-qa" / COMMIT
-    folder.mkdir(parents=True)  # a run killed between making the folder and writing its marker
+    _made_download_folder(models_home)  # a run killed between making the folder and writing its marker
     with HubServer(qa_checkpoint, REPO) as hub:
         assert pull(REPO, endpoint=hub.endpoint) == models_home / "tiny-qa"
     assert not (models_home / DOWNLOADS).exists()
