@@ -678,10 +678,10 @@ class LibraryStore:
 
     @_sqlite_errors
     def documents_with_hash(self, content_hash: str) -> list[StoredDocument]:
-        """Documents with exactly these bytes."""
+        """Documents with exactly these bytes (a row whose path is damaged is passed over)."""
         rows = self._conn.execute("SELECT id, path, content_hash, size, mtime FROM documents WHERE content_hash = ?",
                                   (content_hash,)).fetchall()
-        return [StoredDocument(r[0], Path(r[1]), *r[2:]) for r in rows]
+        return [StoredDocument(r[0], Path(r[1]), *r[2:]) for r in rows if isinstance(r[1], str)]
 
     @_sqlite_errors
     def next_queued(self) -> tuple[Path, int | None, int] | None:

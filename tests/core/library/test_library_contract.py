@@ -195,3 +195,19 @@ def test_any_damaged_cell_keeps_the_contract(indexed_library: Path, tiny_bundle:
             *(["--model", str(tiny_bundle)] if command == "ask" else [])]
     code, out, err = run_cli(argv)
     assert_contract(argv, code, out, err)
+
+
+def test_indexing_the_same_bytes_beside_a_document_whose_path_is_damaged(indexed_library: Path, tmp_path: Path,
+                                                                         tiny_bundle: Path) -> None:
+    """The import looks for documents with the same bytes (not embedded twice): a damaged one is passed over."""
+    db = copy_library(indexed_library, tmp_path / "lib.sqlite3")
+    _damage(db, "UPDATE documents SET path = ? WHERE id = ?", b"/etc/\xff", _id_of(db, "rivers.txt"))
+    again = tmp_path / "again"
+    again.mkdir()
+    write_text(again / "rivers-copy.txt", sentences("rivers", 6))
+    with LibraryStore(db) as store:
+        store.add_source(again)
+    list(index_queue(db, Bundle(tiny_bundle)))
+    code, out, err = run_cli(["library", "list", "--db", str(db), "--json"])
+    assert code == 0, err
+    assert "rivers-copy.txt" in {Path(d["path"]).name for d in json.loads(out)["documents"]}
