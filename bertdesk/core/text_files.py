@@ -25,16 +25,6 @@ _BOMS = [
 _NAMES = {"cp1252": "Windows-1252 (Latin-1)", "latin_1": "Latin-1", "cp1251": "Windows-1251 (Cyrillic)"}
 
 
-def is_unicode(text: str) -> bool:
-    """Whether `text` is valid Unicode: no unpaired surrogates, which is how undecodable bytes arrive from argv or a
-    file read with "surrogateescape", and how JSON's "\\ud800" escapes decode."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def read_text_file(path: Path) -> tuple[str, str]:
     """The text of a file and the name of the encoding it was read in, or a `BertdeskError` saying why the file
     cannot be used as input."""

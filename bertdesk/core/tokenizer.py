@@ -13,7 +13,6 @@ from tokenizers import Encoding, Tokenizer
 
 from bertdesk.core.config import MAX_TOKENIZER_BYTES, read_small_file
 from bertdesk.core.errors import BertdeskError, BundleError
-from bertdesk.core.text_files import is_unicode
 
 # bertdesk's worker threads and onnxruntime own the cores. Left parallel, `tokenizers` starts a global rayon pool on
 # first use whose threads never end (and, on Linux, carry the name of whichever worker thread started them).
@@ -94,3 +93,13 @@ def encode_one(
                     "were not UTF-8); convert it to UTF-8 first"
                 ) from None
         raise
+
+
+def is_unicode(text: str) -> bool:
+    """Whether `text` is valid Unicode: no unpaired surrogates, which is how undecodable bytes arrive from argv or a
+    file read with "surrogateescape", and how JSON's "\\ud800" escapes decode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -18,7 +18,7 @@ from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.qa.answer import QAOptions, answer_question, iter_answer_questions
 from bertdesk.core.qa.retrieval import retrieve_sentences
-from bertdesk.core.text_files import is_unicode
+from bertdesk.core.tokenizer import is_unicode
 
 
 def qa_command(
