@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle, graph_variants, inspect_bundle
+from bertdesk.core.bundle import Bundle, NonFiniteOutput, graph_variants, inspect_bundle
 from bertdesk.core.config import check_inside, read_json, read_pooling
 from bertdesk.core.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
 from bertdesk.core.errors import BertdeskError, BundleError
@@ -107,8 +107,10 @@ def _check_runs(folder: Path) -> None:
     """Load the bundle as the app will and run a tiny input; BundleError if it cannot."""
     bundle = Bundle(folder, threads=1)
     ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
-    if not all(np.isfinite(value).all() for value in bundle.run(np.array([ids])).values()):
-        raise BundleError(f"{bundle.info.name} gives NaN or infinite values on a test input")
+    try:
+        bundle.run(np.array([ids]))
+    except NonFiniteOutput:
+        raise BundleError(f"{bundle.info.name} gives NaN or infinite values on a test input") from None
 
 
 def install_folder(source: Path, name: str, *, origin: dict, handle: JobHandle | None = None,

@@ -139,3 +139,18 @@ def test_a_wheel_that_is_not_the_default_models_is_refused(tmp_path: Path, model
     with pytest.raises(BertdeskError, match="refusing to use it"):
         import_wheel(fake)
     assert not default_model_path().exists()
+
+
+def test_export_whose_outputs_are_nan_installs_nothing(onnx_export: Path, tmp_path: Path, models_home: Path) -> None:
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    folder = copy_of(onnx_export, tmp_path / "nan")
+    graph = onnx.load(str(folder / "onnx" / "model.onnx"))
+    largest = max(graph.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    largest.CopyFrom(numpy_helper.from_array(np.full_like(numpy_helper.to_array(largest), np.nan), largest.name))
+    onnx.save(graph, str(folder / "onnx" / "model.onnx"))
+    with pytest.raises(BundleError, match="gives NaN or infinite values on a test input"):
+        import_folder(folder)
+    assert not (models_home / "nan").exists() and _leftovers(models_home) == []
