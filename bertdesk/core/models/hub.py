@@ -384,11 +384,17 @@ def choose_files(repo_id: str, files: list[RemoteFile],
     if missing:
         raise ModelDownloadError(f"{repo_id} has no {', '.join(missing)}, which bertdesk needs")
     needed += [p for p in SIDE_FILES if p in by_path and p not in needed]
-    unsafe = [p for p in needed if not _plain_path(p)]
+    _check_plain_paths(repo_id, needed)
+    return layout, [by_path[p] for p in needed]
+
+
+def _check_plain_paths(repo_id: str, paths: Iterable[str]) -> None:
+    """A one-line ModelDownloadError naming the first of the listed `paths` that is not a plain path (`_plain_path`):
+    a file of `repo_id` may only be written inside its download folder."""
+    unsafe = [p for p in paths if not _plain_path(p)]
     if unsafe:
         raise ModelDownloadError(f"{repo_id} lists a file path that would be written outside its folder: "
                                  f"{_shown(unsafe[0])}")
-    return layout, [by_path[p] for p in needed]
 
 
 def _plain_path(path: str) -> bool:
@@ -625,10 +631,7 @@ def download_files(repo_id: str, commit: str, files: Iterable[RemoteFile], *, en
     handle = ensure_handle(handle)
     endpoint = _endpoint(endpoint)
     files = list(files)
-    unsafe = [f.path for f in files if not _plain_path(f.path)]
-    if unsafe:
-        raise ModelDownloadError(f"{repo_id} lists a file path that would be written outside its folder: "
-                                 f"{_shown(unsafe[0])}")
+    _check_plain_paths(repo_id, (f.path for f in files))
     folder = _own_download_folder(repo_id, commit)
     progress = _Progress(handle, sum(f.size for f in files))
     with target_lock(folder):
