@@ -214,14 +214,12 @@ def target_lock(target: Path) -> Iterator[None]:
 
 def clear_stale_lock(target: Path) -> None:
     """Remove the lock file of `target` that a killed writer left, if bertdesk made it and no process holds it."""
-    if fcntl is None:
-        return
     path = _lock_path(target)
-    try:
-        fd, ours = _open_lock(path, target) if os.path.lexists(path) else (-1, False)
-    except StorageError:
+    if fcntl is None or not os.path.lexists(path):
         return
-    if fd < 0:
+    try:
+        fd, ours = _open_lock(path, target)
+    except StorageError:
         return
     try:
         if ours:
