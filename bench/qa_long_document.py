@@ -4,7 +4,7 @@ The SQuAD articles of ../shared/data joined into one context of at least --words
 Both sides load the fine-tuned fixture (bertdesk converts it once with its own converter), answer every question over
 the whole document (max_seq_len 384, doc_stride 128), and must give the same answers. Printed: words, tokens,
 windows, each side's load and answering time, the whole-process ratio, and with --int8 the bundle's own int8 variant
-(made by `bertdesk.core.quantize.quantize_bundle`, as `bertdesk quantize` does, and opened with
+(made by `bertdesk.core.conversion.quantize.quantize_bundle`, as `bertdesk quantize` does, and opened with
 `open_model(..., precision="int8")`, as `qa --precision int8` does) with its speed and its agreement with fp32.
 
     .venv/bin/python bench/qa_long_document.py --threads 2 [--int8]
@@ -44,7 +44,7 @@ def run_bertdesk(folder: Path, precision: str, context: str, questions: list[str
                                                                                         float]:
     """Open the bundle's `precision` graph as the CLI does and answer every question over the whole document: load
     and answer wall times, answers, windows per question, and the process CPU time of load and answer."""
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
     from bertdesk.core.qa import answer_question
 
     start, cpu = time.perf_counter(), time.process_time()
@@ -95,13 +95,13 @@ def main() -> int:
     context, questions = long_document(args.words)
     questions = questions[: args.questions]
     with tempfile.TemporaryDirectory() as tmp:
-        from bertdesk.core.convert import convert_checkpoint
+        from bertdesk.core.conversion.convert import convert_checkpoint
 
         folder = convert_checkpoint(FIXTURE, Path(tmp) / "minilm-l6-squad")
         ours_load, ours_time, ours, windows, ours_cpu = run_bertdesk(folder, "fp32", context, questions)
         ref_load, ref_time, reference, ref_cpu = run_pipeline(context, questions, args.threads)
         agree = sum(same(o[:1], r) for o, r in zip(ours, reference, strict=True))
-        from bertdesk.core.tokenizer import load_tokenizer  # the file's own truncation (at 128) switched off
+        from bertdesk.core.bundles.tokenizer import load_tokenizer  # the file's own truncation (at 128) switched off
 
         tokens = len(load_tokenizer(folder / "tokenizer.json").encode(context, add_special_tokens=False))
         print(f"document: {len(context.split())} words, {tokens} tokens, {windows} windows per question; "
@@ -115,7 +115,7 @@ def main() -> int:
               f"answering only: {ref_time / ours_time:.2f}x; process CPU time (robust to other load on the machine): "
               f"{ref_cpu:.0f} s vs {ours_cpu:.0f} s = {ref_cpu / ours_cpu:.2f}x")
         if args.int8:
-            from bertdesk.core.quantize import quantize_bundle
+            from bertdesk.core.conversion.quantize import quantize_bundle
 
             record = quantize_bundle(folder)
             q_load, q_time, quantized, _, q_cpu = run_bertdesk(folder, "int8", context, questions)

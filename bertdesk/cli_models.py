@@ -13,8 +13,8 @@ from bertdesk.core.errors import BertdeskError
 
 def cmd_models(args: argparse.Namespace) -> None:
     """Installed bundles."""
-    from bertdesk.core.bundle import list_bundles
-    from bertdesk.core.paths import models_dir
+    from bertdesk.core.bundles.bundle import list_bundles
+    from bertdesk.core.files.folders import models_dir
 
     problems: list[str] = []
     infos = list_bundles(errors=problems)
@@ -33,7 +33,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 def _emit_installed(args: argparse.Namespace, path: Path, verb: str) -> None:
     """Print the installed bundle's description and origin."""
-    from bertdesk.core.bundle import describe_bundle
+    from bertdesk.core.bundles.bundle import describe_bundle
     from bertdesk.core.models import model_origin
 
     info = describe_bundle(path)
@@ -89,8 +89,8 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 def cmd_catalog(args: argparse.Namespace) -> None:
     """The recommended models, and which are installed."""
+    from bertdesk.core.files.folders import models_dir
     from bertdesk.core.models import catalog_entries
-    from bertdesk.core.paths import models_dir
 
     entries = catalog_entries()
     rows = [{**e.to_dict(), "installed": (models_dir() / e.name).is_dir()} for e in entries]

@@ -65,7 +65,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def default_bundle_dir() -> Path:
     """The real default model, all-MiniLM-L6-v2, installed by set-up (or here, once, if missing)."""
-    from bertdesk.core.default_model import ensure_default_model
+    from bertdesk.core.models.default_model import ensure_default_model
 
     return ensure_default_model()
 
@@ -73,7 +73,7 @@ def default_bundle_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small random-weight BERT encoder converted with per-layer outputs: fast to load and run."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     root = tmp_path_factory.mktemp("tiny")
     checkpoint = make_checkpoint(root / "checkpoint", "bert", "encoder")
@@ -83,7 +83,7 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_classifier_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small random-weight BERT sequence classifier with three labels."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     root = tmp_path_factory.mktemp("tiny-cls")
     checkpoint = make_checkpoint(root / "checkpoint", "bert", "classification")

@@ -23,3 +23,17 @@ class StorageError(BertdeskError):
 
 class JobCancelled(Exception):
     """A job stopped because it was cancelled; not an error to show to the user."""
+
+
+class LibraryError(BertdeskError):
+    """The library database cannot be opened, read or written, or an import or question cannot be done."""
+
+
+def describe_unexpected(exc: BaseException, description: str = "") -> str:
+    """One readable line for an exception that is not a `BertdeskError` (the traceback goes to the log)."""
+    detail = str(exc).strip().splitlines()
+    summary = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+    if len(summary) > 200:
+        summary = summary[:197] + "..."
+    where = f" while running {description!r}" if description else ""
+    return f"Unexpected error{where}: {summary} (details in the log file)"

@@ -17,8 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from bertdesk import __version__
-from bertdesk.core.errors import BertdeskError
-from bertdesk.core.unexpected import describe_unexpected
+from bertdesk.core.errors import BertdeskError, describe_unexpected
 
 if TYPE_CHECKING:
     from bertdesk.ui.crash_guard import CrashGuard
@@ -134,11 +133,11 @@ def open_main_window(model: str | None = None) -> tuple[MainWindow, CrashGuard |
     A data folder that cannot be used does not stop the window: it opens without saved settings or a log file and
     says why. A crash of the previous run is reported in the window's message bar.
     """
-    from bertdesk.core.paths import data_dir
+    from bertdesk.core.files.folders import data_dir
     from bertdesk.ui.crash_guard import CrashGuard
     from bertdesk.ui.error_log import setup_logging
     from bertdesk.ui.main_window import MainWindow
-    from bertdesk.ui.settings import SETTINGS_NAME, SettingsStore
+    from bertdesk.ui.settings_store import SETTINGS_NAME, SettingsStore
 
     problem = ""
     try:

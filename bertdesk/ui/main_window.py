@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.default_model import WHEEL_NAME
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.models.default_model import WHEEL_NAME
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
@@ -45,14 +45,14 @@ from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.info_dock import ModelInfoPanel
 from bertdesk.ui.models.menu import populate_models_menu
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import LazyTabs
 from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
 #: the room they need; it comes back when the window is widened again.
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         return self._open_text_file(path, None)
 
     def _open_text_file(self, path: Path, into: QWidget | None) -> bool:
-        from bertdesk.core.text_files import read_text_file  # charset_normalizer loads with the first file
+        from bertdesk.core.files.text import read_text_file  # charset_normalizer loads with the first file
 
         try:
             text, encoding = read_text_file(path)

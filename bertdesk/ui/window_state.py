@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.samples import sample_text
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import LazyTabs
 

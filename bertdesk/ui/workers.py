@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
-from bertdesk.core.errors import BertdeskError, JobCancelled
+from bertdesk.core.errors import BertdeskError, JobCancelled, describe_unexpected
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.unexpected import describe_unexpected
 
 if TYPE_CHECKING:  # superqt.utils pulls in qtpy, pygments and QtOpenGL: ~0.5 s, loaded with the first job
     from superqt.utils import FunctionWorker

@@ -13,11 +13,11 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from bertdesk.core.bundle import Bundle, inspect_bundle, list_bundles, open_model, resolve_bundle
-from bertdesk.core.convert import convert_checkpoint
-from bertdesk.core.embed import embed_texts, token_vectors
+from bertdesk.core.bundles.bundle import Bundle, inspect_bundle, list_bundles, open_model, resolve_bundle
+from bertdesk.core.bundles.introspect import expose_internals
+from bertdesk.core.conversion.convert import convert_checkpoint
+from bertdesk.core.engine.embed import embed_texts, token_vectors
 from bertdesk.core.errors import BundleError, IntrospectionError, JobCancelled
-from bertdesk.core.introspect import expose_internals
 from bertdesk.core.jobs import JobHandle
 from tests.checkpoints import make_checkpoint
 from tests.core.bundle_edits import edit_config

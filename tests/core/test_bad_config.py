@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertdesk.core.bundle import inspect_bundle
-from bertdesk.core.config import ModelConfig, parse_config, read_config, read_pooling
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.bundles.bundle import inspect_bundle
+from bertdesk.core.bundles.config import ModelConfig, parse_config, read_config, read_pooling
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError
 from tests.checkpoints import make_checkpoint
 

@@ -11,8 +11,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from bertdesk.core.bundle import Bundle, inspect_bundle, list_bundles, resolve_bundle
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.bundles.bundle import Bundle, inspect_bundle, list_bundles, resolve_bundle
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import BundleError, CheckpointError
 from tests.checkpoints import make_checkpoint
 from tests.core.bundle_edits import edit_config
@@ -210,7 +210,7 @@ def test_garbage_safetensors(checkpoint: Path, tmp_path: Path) -> None:
 def test_missing_and_misshapen_weights(checkpoint: Path, tmp_path: Path) -> None:
     from safetensors.numpy import save_file
 
-    from bertdesk.core.checkpoint import read_safetensors
+    from bertdesk.core.conversion.checkpoint import read_safetensors
 
     source = _copy_checkpoint(checkpoint, tmp_path)
     tensors = read_safetensors(source / "model.safetensors")
@@ -245,7 +245,7 @@ def test_existing_output_needs_force(checkpoint: Path, tmp_path: Path) -> None:
 
 
 def test_descriptions_and_open_bundles_follow_the_files(tiny_bundle: Path, tmp_path: Path) -> None:
-    from bertdesk.core.bundle import MAX_OPEN_BUNDLES, describe_bundle, open_model
+    from bertdesk.core.bundles.bundle import MAX_OPEN_BUNDLES, describe_bundle, open_model
 
     folder = Path(shutil.copytree(tiny_bundle, tmp_path / "b"))
     assert describe_bundle(folder) is describe_bundle(folder)

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertdesk.core.checkpoint import parse_header, read_checkpoint, read_safetensors
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.conversion.checkpoint import parse_header, read_checkpoint, read_safetensors
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import CheckpointError
 from tests.checkpoints import make_checkpoint
 

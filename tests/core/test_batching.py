@@ -9,10 +9,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from bertdesk.core.batching import bucket_texts, plan_batches, run_in_order, stream_buckets
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import pool
-from bertdesk.core.lean import lean_session
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.graph import lean_session
+from bertdesk.core.engine.batching import bucket_texts, plan_batches, run_in_order, stream_buckets
+from bertdesk.core.engine.embed import pool
 
 TEXTS = [
     "ok",

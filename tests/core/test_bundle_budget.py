@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.jobs import JobHandle, ThreadBudget
 
 

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bertdesk.core.bundle import Bundle  # noqa: E402
+from bertdesk.core.bundles.bundle import Bundle  # noqa: E402
 from bertdesk.core.errors import BertdeskError  # noqa: E402
 from tests.checkpoints import save_tokenizer  # noqa: E402
 from tests.onnx_exports import example_inputs, export, tiny_model  # noqa: E402

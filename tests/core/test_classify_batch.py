@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.classify.batch import (
     TextRow,
     classify_file,

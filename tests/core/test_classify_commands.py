@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle, open_model
-from bertdesk.core.classify.commands import (
+from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.classify.few_shot import FewShotScorer, train_head
+from bertdesk.core.classify.label_reports import (
     classify_command,
     classify_file_command,
     split_labels,
     train_head_command,
 )
-from bertdesk.core.classify.few_shot import FewShotScorer, train_head
-from bertdesk.core.classify.results import encode_items, pad_encodings
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.classify.scoring import encode_items, pad_encodings
+from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError, StorageError
 from tests.core.test_classify_few_shot import TOY, UNSEEN
 

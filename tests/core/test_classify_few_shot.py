@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle, describe_bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle, describe_bundle, open_model
 from bertdesk.core.classify.few_shot import (
     Example,
     _folds,
@@ -20,7 +20,7 @@ from bertdesk.core.classify.few_shot import (
     train_head,
 )
 from bertdesk.core.classify.heads import classify
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError, StorageError
 
 TOY = [

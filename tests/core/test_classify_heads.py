@@ -12,9 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from bertdesk.core.bundle import Bundle  # noqa: E402
+from bertdesk.core.bundles.bundle import Bundle  # noqa: E402
 from bertdesk.core.classify.heads import classify, head_path  # noqa: E402
-from bertdesk.core.convert import convert_checkpoint  # noqa: E402
+from bertdesk.core.conversion.convert import convert_checkpoint  # noqa: E402
 from bertdesk.core.errors import BertdeskError  # noqa: E402
 from tests.checkpoints import make_checkpoint, reference_model  # noqa: E402
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle, open_model
 from bertdesk.core.classify.heads import HeadClassifier
 from bertdesk.core.classify.occlusion import explain
 from bertdesk.core.classify.zero_shot import (
@@ -17,7 +17,7 @@ from bertdesk.core.classify.zero_shot import (
     softmax_at,
     zero_shot,
 )
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 
@@ -83,7 +83,7 @@ def test_bad_zero_shot_settings(default_model: Bundle, labels, template, tempera
 
 @pytest.mark.slow
 def test_occlusion_on_the_sentiment_fixture(shared_dir: Path, tmp_path: Path) -> None:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     bundle = Bundle(convert_checkpoint(shared_dir / "fixtures" / "minilm-l6-sst2", tmp_path / "sst2"))
     scorer = HeadClassifier(bundle)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.similarity import cosine_matrix
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.similarity.cosine import cosine_matrix
 from tests.core.cli_child import run_cli as bertdesk
 
 
@@ -74,7 +74,7 @@ def test_token_similarity_per_layer(default_bundle_dir: Path) -> None:
 
 
 def test_cls_pooling_is_the_first_token(default_bundle_dir: Path) -> None:
-    from bertdesk.core.embed import embed_texts, token_vectors
+    from bertdesk.core.engine.embed import embed_texts, token_vectors
 
     bundle = Bundle(default_bundle_dir)
     cls = embed_texts(bundle, ["hello world"], pooling="cls", normalize=False)[0]

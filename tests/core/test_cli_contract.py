@@ -122,9 +122,9 @@ def test_binary_stdin_is_one_line(tiny: str) -> None:
 
 def test_the_core_refuses_lone_surrogates_clearly(tiny_bundle: Path) -> None:
     """What the window or a script passes straight to the core: tokenizers raised a bare TypeError."""
+    from bertdesk.core.bundles.tokenizer import load_tokenizer
     from bertdesk.core.errors import BertdeskError
-    from bertdesk.core.tokenizer import load_tokenizer
-    from bertdesk.core.tokens import tokenize
+    from bertdesk.core.tokens.tokenization import tokenize
 
     tokenizer = load_tokenizer(tiny_bundle / "tokenizer.json")
     for text, pair in (("caf\udce9", None), ("ok", "caf\udce9")):
@@ -204,7 +204,7 @@ def test_tokenizer_warnings_stay_off_stdout(gap_bundle: Path, command: list[str]
 
 
 def test_copy_tokenizer_keeps_the_gap_warning_off_stdout(gap_bundle: Path, capfd: pytest.CaptureFixture) -> None:
-    from bertdesk.core.tokenizer import copy_tokenizer, load_tokenizer
+    from bertdesk.core.bundles.tokenizer import copy_tokenizer, load_tokenizer
 
     tokenizer = load_tokenizer(gap_bundle / "tokenizer.json")
     copy = copy_tokenizer(tokenizer)
@@ -232,7 +232,7 @@ def nan_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="module")
 def nan_qa_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from tests.checkpoints import make_checkpoint
 
     root = tmp_path_factory.mktemp("nan-qa")

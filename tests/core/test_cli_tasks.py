@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.bundle import open_model
+from bertdesk.core.bundles.bundle import open_model
 from bertdesk.core.classify.heads import classify
 from bertdesk.core.qa import answer_question
 from tests.checkpoints import make_checkpoint
@@ -19,7 +19,7 @@ CONTEXT = "the cat sat on the mat in paris . the dog played with a good movie in
 
 @pytest.fixture(scope="module")
 def tiny_qa_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     root = tmp_path_factory.mktemp("tiny-qa")
     return convert_checkpoint(make_checkpoint(root / "ckpt", "bert", "qa"), root / "tiny-qa")
@@ -141,8 +141,8 @@ def test_train_head_saves_a_bundle_that_classifies(tiny_bundle: Path, tmp_path: 
 
 
 def test_similarity_views_print_the_core_reports(default_bundle_dir: Path) -> None:
-    from bertdesk.core import similarity
-    from bertdesk.core.positions import positions_report
+    from bertdesk.core.similarity.cosine import cosine as similarity
+    from bertdesk.core.similarity.positions import positions_report
 
     bundle = open_model(default_bundle_dir)
     model = ["--model", str(default_bundle_dir), "--json"]

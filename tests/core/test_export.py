@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bertdesk.core.errors import BertdeskError, StorageError
-from bertdesk.core.export import (
+from bertdesk.core.files.export import (
     BarsData,
     CurvesData,
     MatrixData,
@@ -167,7 +167,7 @@ def test_an_unwritable_folder_is_a_storage_error(tmp_path: Path) -> None:
 
 def test_export_imports_no_qt() -> None:
     code = (
-        "import sys, bertdesk.core.export; "
+        "import sys, bertdesk.core.files.export; "
         "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

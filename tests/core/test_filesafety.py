@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from bertdesk.core.errors import StorageError
-from bertdesk.core.filesafety import LOCK_MARK, clear_stale_lock, remove_stale, target_lock
+from bertdesk.core.files.safety import LOCK_MARK, clear_stale_lock, remove_stale, target_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from bertdesk.core.filesafety import target_lock
+from bertdesk.core.files.safety import target_lock
 with target_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(600)
@@ -179,7 +179,7 @@ def test_setup_on_an_installed_model_clears_a_lock_a_killed_run_left(tmp_path: P
 
 @pytest.mark.parametrize("points_to", ["nowhere", "a-folder"])
 def test_convert_never_writes_through_a_link_at_its_output(tmp_path: Path, points_to: str) -> None:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from tests.checkpoints import make_checkpoint
 
     checkpoint = make_checkpoint(tmp_path / "checkpoint", "bert", "encoder")
@@ -204,7 +204,7 @@ def test_quantize_reads_no_fifo_as_bertdesk_json(tmp_path: Path, tiny_bundle: Pa
     (bundle / "bertdesk.json").unlink()
     os.mkfifo(bundle / "bertdesk.json")
     # The core function as the window's model manager calls it (the CLI refuses such a bundle before it).
-    script = ("import sys\nfrom bertdesk.core.errors import BundleError\nfrom bertdesk.core.quantize import "
+    script = ("import sys\nfrom bertdesk.core.errors import BundleError\nfrom bertdesk.core.conversion.quantize import "
               "quantize_bundle\ntry:\n    quantize_bundle(sys.argv[1])\nexcept BundleError as exc:\n    print(exc)")
     done = subprocess.run([sys.executable, "-c", script, str(bundle)], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)  # the FIFO once hung it for ever

@@ -15,9 +15,9 @@ import torch
 from onnx import helper
 from transformers.utils import ModelOutput
 
-from bertdesk.core import introspect
+from bertdesk.core.bundles import introspect
+from bertdesk.core.bundles.introspect import expose_internals, has_fused_attention
 from bertdesk.core.errors import IntrospectionError
-from bertdesk.core.introspect import expose_internals, has_fused_attention
 from tests.onnx_exports import (
     EXPORTERS,
     HIDDEN_SIZE,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_long_text
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.embed import embed_long_text
 from bertdesk.core.errors import JobCancelled
 from bertdesk.core.jobs import JobHandle, ThreadBudget, default_budget_size
 

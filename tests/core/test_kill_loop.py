@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core import default_model
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.models import default_model
 from tests.checkpoints import make_checkpoint
 from tests.core.test_convert_safety import tree_hash
 from tests.core.test_setup_safety import local_wheel

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bertdesk.core.batching import plan_batches
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_long_text, embed_texts
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.batching import plan_batches
+from bertdesk.core.engine.embed import embed_long_text, embed_texts
+from bertdesk.core.engine.lanes import in_lanes
 from bertdesk.core.errors import JobCancelled
 from bertdesk.core.jobs import JobHandle, ThreadBudget
-from bertdesk.core.lanes import in_lanes
 
 
 @pytest.mark.parametrize("lanes", [1, 2, 3, 5])

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.classify.batch import classify_stream, scorer_for
 from bertdesk.core.classify.heads import classify
 from bertdesk.core.classify.occlusion import explain
 from bertdesk.core.classify.zero_shot import zero_shot
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.qa import answer_questions, iter_answer_question
 from tests.checkpoints import WORDS, make_checkpoint
 

@@ -10,9 +10,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.convert import ATTENTION_BIAS
-from bertdesk.core.lean import INTERNAL_PREFIXES, lean_graph, lean_session, load_skeleton
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.graph import INTERNAL_PREFIXES, lean_graph, lean_session, load_skeleton
+from bertdesk.core.conversion.convert import ATTENTION_BIAS
 
 
 def _options() -> ort.SessionOptions:

@@ -19,8 +19,8 @@ from pathlib import Path
 import onnx
 import pytest
 
-from bertdesk.core.bundle import inspect_bundle
-from bertdesk.core.convert import convert_checkpoint
+from bertdesk.core.bundles.bundle import inspect_bundle
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError
 from bertdesk.core.models import import_folder
 from tests.checkpoints import make_checkpoint

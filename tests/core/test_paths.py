@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core import paths
 from bertdesk.core.errors import StorageError
+from bertdesk.core.files import folders as paths
 
 
 def test_environment_overrides_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bertdesk.core.bundle import Bundle  # noqa: E402
-from bertdesk.core.convert import convert_checkpoint  # noqa: E402
+from bertdesk.core.bundles.bundle import Bundle  # noqa: E402
+from bertdesk.core.conversion.convert import convert_checkpoint  # noqa: E402
 from bertdesk.core.errors import BertdeskError, JobCancelled  # noqa: E402
 from bertdesk.core.jobs import JobHandle  # noqa: E402
 from bertdesk.core.qa import (  # noqa: E402
@@ -302,7 +302,7 @@ def test_sentences_keep_their_offsets() -> None:
 
 
 def test_sentence_retrieval_ranks_by_cosine(default_bundle_dir: Path) -> None:
-    from bertdesk.core.embed import embed_texts
+    from bertdesk.core.engine.embed import embed_texts
 
     bundle = Bundle(default_bundle_dir)
     context = (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.qa import answer_question
 from bertdesk.core.qa.answer import window_batches
-from bertdesk.core.qa_layout import (
+from bertdesk.core.qa.layout import (
     CharToToken,
     answer_tokens,
     batch_widths,
@@ -25,7 +25,7 @@ pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def tiny_qa_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from tests.checkpoints import make_checkpoint
 
     root = tmp_path_factory.mktemp("qa-layout")

@@ -12,8 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bertdesk.core.bundle import Bundle  # noqa: E402
-from bertdesk.core.convert import convert_checkpoint  # noqa: E402
+from bertdesk.core.bundles.bundle import Bundle  # noqa: E402
+from bertdesk.core.conversion.convert import convert_checkpoint  # noqa: E402
 from bertdesk.core.qa import answer_question, answer_questions  # noqa: E402
 
 # one_torch_thread is an autouse fixture: imported, it keeps the reference on one thread here too.

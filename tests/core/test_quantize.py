@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core import default_model
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.convert import foreign_content
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.conversion.convert import foreign_content
+from bertdesk.core.conversion.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
+from bertdesk.core.models import default_model
+from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
 
 
 def test_tiny_classifier_variant_loads_runs_and_records_agreement(tiny_classifier_bundle: Path, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 
 
 def test_missing_file_gives_empty_settings(tmp_path):

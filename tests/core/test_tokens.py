@@ -9,7 +9,7 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.tokens import Tokenization, tokenize
+from bertdesk.core.tokens.tokenization import Tokenization, tokenize
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 VOCAB = [*SPECIALS, "the", "cat", "play", "##ing", "##s", "un", "##play", "##able", "game", ",", "."]

@@ -89,7 +89,7 @@ def _alive(predicate: Callable[[], bool]) -> bool:
 def open_window(qtbot):
     """Opens main windows (closed at teardown) and, unless `wait` is False, waits for their model."""
     from bertdesk.ui.main_window import MainWindow
-    from bertdesk.ui.settings import SettingsStore
+    from bertdesk.ui.settings_store import SettingsStore
 
     windows: list[MainWindow] = []
 

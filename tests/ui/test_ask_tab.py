@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle, open_model
 from bertdesk.core.qa import SentenceHit, answer_question, retrieve_sentences
 from bertdesk.ui.tabs.ask import AskTab
 from bertdesk.ui.tabs.ask.tab import BEST_COLOR
@@ -27,7 +27,7 @@ RUN_TIMEOUT_MS = 120_000
 @pytest.fixture(scope="session")
 def squad_bundle_dir(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The MiniLM-L6 SQuAD fixture converted by our converter."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     return convert_checkpoint(shared_dir / "fixtures" / "minilm-l6-squad", tmp_path_factory.mktemp("ask") / "squad")
 
@@ -175,7 +175,7 @@ def test_without_a_qa_model_it_retrieves_sentences_and_says_so(qtbot, tab, defau
 def test_without_a_qa_model_a_button_opens_the_managers_qa_models(qtbot, tab, default_bundle_dir, squad_bundle_dir):
     from bertdesk.ui.main_window import MainWindow
     from bertdesk.ui.models.manager_dialog import ModelManagerDialog
-    from bertdesk.ui.settings import SettingsStore
+    from bertdesk.ui.settings_store import SettingsStore
     from bertdesk.ui.tabs.ask.texts import GET_MODEL_ELSEWHERE
 
     tab.set_bundle(open_model(str(squad_bundle_dir)))
@@ -264,7 +264,7 @@ def test_settings_and_inputs_survive_a_restart(qtbot, tab):
 def tiny_qa_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight BERT QA model of 64 positions: thousands of windows over a long text, quickly."""
     pytest.importorskip("torch")
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
     from tests.checkpoints import make_checkpoint
 
     root = tmp_path_factory.mktemp("tiny-qa")

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
-from bertdesk.core.bundle import open_model
-from bertdesk.core.convert import convert_checkpoint
-from bertdesk.core.paths import models_dir
+from bertdesk.core.bundles.bundle import open_model
+from bertdesk.core.conversion.convert import convert_checkpoint
+from bertdesk.core.files.folders import models_dir
 from bertdesk.ui.tabs.classify import Tab
 from bertdesk.ui.tabs.classify.texts import FEW_SHOT, FINE_TUNED, ZERO_SHOT
 from bertdesk.ui.widgets.export_action import export_to

@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from bertdesk.core.tokenizer import load_tokenizer
-from bertdesk.core.tokens import tokenize
+from bertdesk.core.bundles.tokenizer import load_tokenizer
+from bertdesk.core.tokens.tokenization import tokenize
 from bertdesk.ui.tabs.tokens.view import TokenView
 
 PAINTS = 2000

@@ -7,9 +7,9 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-from bertdesk.core.embed import embed_long_text
+from bertdesk.core.engine.embed import embed_long_text
 from bertdesk.ui.main_window import MainWindow
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 
 HEARTBEAT_MS = 10
 #: The job is cancelled after this long if it has not finished (the whole text takes ~30 s on two cores).

@@ -13,9 +13,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from bertdesk.core.attention import attention_map, attention_scores, run_forward
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.similarity import cosine_by_layer, layer_cosine
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.similarity.attention import attention_map, attention_scores, run_forward
+from bertdesk.core.similarity.cosine import cosine_by_layer, layer_cosine
 from bertdesk.ui.tabs.registry import tab_class
 from bertdesk.ui.tabs.similarity import Tab
 from bertdesk.ui.tabs.similarity import tab as tab_module
@@ -194,7 +194,7 @@ def test_hover_names_both_tokens_and_the_value(qtbot, tab: Tab) -> None:
 @pytest.mark.parametrize("size", [(1024, 700), (800, 560)])
 def test_the_window_fits_a_small_screen_with_the_tab_on_show(qtbot, tiny_bundle: Path, size) -> None:
     from bertdesk.ui.main_window import MainWindow
-    from bertdesk.ui.settings import SettingsStore
+    from bertdesk.ui.settings_store import SettingsStore
 
     window = MainWindow(SettingsStore(), model=str(tiny_bundle))
     qtbot.addWidget(window)
@@ -227,7 +227,7 @@ SENTENCES = "the cat sat on the mat.\nstocks fell sharply today.\na cat was sitt
 
 
 def test_sentence_view_pooling_and_order(qtbot, tab: Tab, bundle: Bundle) -> None:
-    from bertdesk.core.similarity import order_by_similarity, sentence_similarity
+    from bertdesk.core.similarity.cosine import order_by_similarity, sentence_similarity
 
     page = tab.sentence_page
     tab.views.setCurrentWidget(page)
@@ -258,8 +258,8 @@ def test_sentence_view_pooling_and_order(qtbot, tab: Tab, bundle: Bundle) -> Non
 
 
 def test_word_in_context_cls_and_neighbours(qtbot, tab: Tab, bundle: Bundle) -> None:
-    from bertdesk.core.graph_weights import graph_weights
-    from bertdesk.core.similarity import cls_attention_by_layer, cls_cosine_by_layer, contextual_neighbours
+    from bertdesk.core.similarity.cosine import cls_attention_by_layer, cls_cosine_by_layer, contextual_neighbours
+    from bertdesk.core.similarity.graph_weights import graph_weights
 
     typed(qtbot, tab)
     runs = len(tab.jobs)
@@ -304,7 +304,7 @@ def test_word_in_context_cls_and_neighbours(qtbot, tab: Tab, bundle: Bundle) -> 
 
 
 def test_projection_and_the_heads_overview(qtbot, tab: Tab, bundle: Bundle) -> None:
-    from bertdesk.core.attention import attention_grid
+    from bertdesk.core.similarity.attention import attention_grid
 
     typed(qtbot, tab)
     runs = len(tab.jobs)

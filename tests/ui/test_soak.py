@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 from bertdesk.ui.app import open_main_window
 from bertdesk.ui.crash_guard import MARKER_NAME
 from bertdesk.ui.main_window import MainWindow
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 
 HOVERS = 2000
 WHEEL_CLICKS = 200

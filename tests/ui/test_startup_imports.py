@@ -12,7 +12,7 @@ import sys
 from PySide6.QtCore import QEvent, QObject
 
 from bertdesk.ui.main_window import FIRST_PAINT_WAIT_MS, MainWindow
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 
 #: Modules the window must not import before its first paint: the other tabs (pyqtgraph comes with the plots),
 #: the job machinery (superqt, with qtpy and pygments) that the first job brings, charset_normalizer (opened
@@ -26,8 +26,8 @@ LATE_MODULES = (
     "superqt",
     "charset_normalizer",
     "bertdesk.ui.about",
-    "bertdesk.core.export",
-    "bertdesk.core.bundle",
+    "bertdesk.core.files.export",
+    "bertdesk.core.bundles.bundle",
     "numpy",
     "onnx",
     "onnxruntime",

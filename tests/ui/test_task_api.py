@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import open_model
-from bertdesk.core.config import TASK_QA
-from bertdesk.core.embed import embed_long_text
+from bertdesk.core.bundles.bundle import open_model
+from bertdesk.core.bundles.config import TASK_QA
+from bertdesk.core.engine.embed import embed_long_text
 from bertdesk.core.jobs import JobHandle, ThreadBudget, set_thread_budget
 from bertdesk.ui.tabs.base import AnalysisTab
 

@@ -18,10 +18,10 @@ from PySide6.QtGui import QColor, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
 import bertdesk.ui.tabs.tokens.compare as tokens_job
-from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle, open_model
 from bertdesk.core.errors import JobCancelled
-from bertdesk.core.token_export import CSV_COLUMNS, write_csv, write_json
-from bertdesk.core.tokens import Tokenization
+from bertdesk.core.tokens.token_export import CSV_COLUMNS, write_csv, write_json
+from bertdesk.core.tokens.tokenization import Tokenization
 from bertdesk.ui.tabs.tokens.colors import PieceKind, token_colors
 from bertdesk.ui.tabs.tokens.pane import counts_text
 from bertdesk.ui.tabs.tokens.tab import DETAIL_HINT, TokensTab

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundle import open_model
+from bertdesk.core.bundles.bundle import open_model
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.main_window import MainWindow

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from bertdesk.core.bundle import open_model
+from bertdesk.core.bundles.bundle import open_model
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.error_log import log_path

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from tokenizers import Encoding
 
-from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.classify.heads import HeadClassifier
-from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items, run_buckets
+from bertdesk.core.classify.scoring import Classification, Scorer, classifications, encode_items, run_buckets
 from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE, ZeroShotClassifier, ZeroShotLabel
+from bertdesk.core.engine.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
 from bertdesk.core.errors import BertdeskError, StorageError
+from bertdesk.core.files.text import detect_encoding as text_detect_encoding
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.text_files import detect_encoding as text_detect_encoding
 
 CHUNK_ROWS = 256  # rows read, tokenized and sorted by length together: the first chunk, so results show soon
 #: Later chunks double up to this: sorting more rows by length pads less (SST-2 dev in chunks of 256 rows pads 5%

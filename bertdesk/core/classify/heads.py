@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import onnx
 
-from bertdesk.core.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.classify.results import (
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.config import TASK_CLASSIFICATION
+from bertdesk.core.bundles.graph import CLS_STATE
+from bertdesk.core.classify.scoring import (
     NONE,
     SIGMOID,
     SOFTMAX,
@@ -25,12 +26,11 @@ from bertdesk.core.classify.results import (
     encode_items,
     run_buckets,
 )
-from bertdesk.core.config import TASK_CLASSIFICATION
-from bertdesk.core.convert import BUNDLE_METADATA
-from bertdesk.core.embed import EncodedBatch
+from bertdesk.core.conversion.convert import BUNDLE_METADATA
+from bertdesk.core.engine.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
+from bertdesk.core.engine.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.lean import CLS_STATE
 
 
 def head_function(problem_type: str | None, num_labels: int) -> str:

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from bertdesk.core.batching import plan_batches
-from bertdesk.core.classify.results import Scorer
-from bertdesk.core.embed import EncodedBatch
+from bertdesk.core.classify.scoring import Scorer
+from bertdesk.core.engine.batching import plan_batches
+from bertdesk.core.engine.embed import EncodedBatch
+from bertdesk.core.engine.lanes import in_lanes, lane_budget
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.lanes import in_lanes, lane_budget
 
 BATCH_TOKENS = 16384  # tokens in the runs at once: a 512-token text runs 32 variants at a time
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bertdesk.core.classify.occlusion import Explanation, explain
-from bertdesk.core.classify.results import Classification, Scorer, classifications, encode_items, pad_encodings
+from bertdesk.core.classify.scoring import Classification, Scorer, classifications, encode_items, pad_encodings
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.classify.heads import check_inputs
-from bertdesk.core.classify.results import (
+from bertdesk.core.classify.scoring import (
     ZERO_SHOT,
     Classification,
     ClassifyResult,
@@ -23,7 +23,7 @@ from bertdesk.core.classify.results import (
     pooled_vectors,
     run_buckets,
 )
-from bertdesk.core.embed import EncodedBatch, embed_texts
+from bertdesk.core.engine.embed import EncodedBatch, embed_texts
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 

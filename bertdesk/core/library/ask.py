@@ -12,13 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle, list_bundles, open_model, precision_variant, resolve_bundle
-from bertdesk.core.config import TASK_QA
-from bertdesk.core.default_model import default_model_path
-from bertdesk.core.embed import embed_texts
-from bertdesk.core.errors import BundleError
+from bertdesk.core.bundles.bundle import Bundle, list_bundles, open_model, precision_variant, resolve_bundle
+from bertdesk.core.bundles.config import TASK_QA
+from bertdesk.core.engine.embed import embed_texts
+from bertdesk.core.errors import BundleError, LibraryError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
 from bertdesk.core.library.retrieval_vectors import reading
 from bertdesk.core.library.store import (
@@ -30,8 +28,9 @@ from bertdesk.core.library.store import (
     read_meta,
     usable_rows,
 )
+from bertdesk.core.models.default_model import default_model_path
 from bertdesk.core.qa import iter_answer_questions
-from bertdesk.core.qa.retrieval import split_sentences
+from bertdesk.core.qa.sentence_ranking import split_sentences
 
 MODE_SPAN_QA = "span QA"
 MODE_RETRIEVAL = "retrieval"

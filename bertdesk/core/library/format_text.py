@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.files.text import decode_text
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
@@ -18,7 +19,6 @@ from bertdesk.core.library.format_types import (
     is_binary_text,
     normalise_page_text,
 )
-from bertdesk.core.text_files import decode_text
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?=\S)", re.MULTILINE)

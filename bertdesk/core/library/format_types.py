@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.errors import LibraryError
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.batching import DEFAULT_TOKEN_BUDGET
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_texts
-from bertdesk.core.errors import JobCancelled
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET
+from bertdesk.core.engine.embed import embed_texts
+from bertdesk.core.errors import JobCancelled, LibraryError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import (
     MAX_FILE_BYTES,
     ExtractedDocument,

@@ -12,10 +12,10 @@ from typing import Protocol
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.embed import embed_texts
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.engine.embed import embed_texts
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.retrieval_query import ParsedQuestion, longest_ngram_in, parse_question
 from bertdesk.core.library.retrieval_vectors import dense_matrix, reading
 from bertdesk.core.library.store import read_meta

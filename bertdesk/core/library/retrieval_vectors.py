@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.library.schema import open_library_read_only
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.errors import LibraryError
 
 #: Marks a bertdesk library in the database header ("bdLb").
 APPLICATION_ID = 0x62644C62

@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.errors import LibraryError
+from bertdesk.core.files.folders import data_dir
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
 from bertdesk.core.library.passages import PassageSpan
 from bertdesk.core.library.schema import describe_sqlite_error, open_library, open_library_read_only
-from bertdesk.core.paths import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
+from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
 from bertdesk.core.errors import BertdeskError
 
 if sys.version_info >= (3, 11):

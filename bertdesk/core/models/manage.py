@@ -8,11 +8,11 @@ import secrets
 import shutil
 from pathlib import Path
 
-from bertdesk.core.config import read_json
-from bertdesk.core.convert import BUNDLE_METADATA
+from bertdesk.core.bundles.config import read_json
+from bertdesk.core.conversion.convert import BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.filesafety import TRASH, remove_stale, storage_error, target_lock
-from bertdesk.core.paths import models_dir
+from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files.safety import TRASH, remove_stale, storage_error, target_lock
 
 #: The key of bertdesk.json that records where an imported or downloaded bundle came from.
 ORIGIN_KEY = "origin"

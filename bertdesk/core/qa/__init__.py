@@ -7,8 +7,14 @@ from bertdesk.core.qa.answer import (
     iter_answer_question,
     iter_answer_questions,
 )
-from bertdesk.core.qa.results import Answer, QAResult, WindowDetail
-from bertdesk.core.qa.retrieval import RetrievalResult, Sentence, SentenceHit, retrieve_sentences, split_sentences
+from bertdesk.core.qa.answer_types import Answer, QAResult, WindowDetail
+from bertdesk.core.qa.sentence_ranking import (
+    RetrievalResult,
+    Sentence,
+    SentenceHit,
+    retrieve_sentences,
+    split_sentences,
+)
 
 __all__ = [
     "Answer",

@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from bertdesk.core.batching import DEFAULT_TOKEN_BUDGET, plan_batches
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.config import TASK_QA
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.config import TASK_QA
+from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET, plan_batches
+from bertdesk.core.engine.lanes import in_lanes, lane_budget
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
-from bertdesk.core.lanes import in_lanes, lane_budget
+from bertdesk.core.qa.answer_types import QAResult, WindowDetail
 from bertdesk.core.qa.decode import AnswerMerger, select_spans
-from bertdesk.core.qa.results import QAResult, WindowDetail
 from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_template
 
 #: Padded tokens per model run (shared by the lanes): two windows of 384. One or two windows a run answer 35% faster

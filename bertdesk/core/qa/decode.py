@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bertdesk.core.qa.results import Answer
+from bertdesk.core.qa.answer_types import Answer
 from bertdesk.core.qa.windows import Window
 
 NO_NULL = 1000000.0  # the pipeline's starting "minimum null score": large and positive

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
+from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
 from bertdesk.core.models.catalog import CatalogEntry
 from bertdesk.ui.models.menu import ALL_TASKS
 from bertdesk.ui.models.picker import TASK_LABELS

@@ -15,29 +15,29 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from bertdesk.core.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.files.folders import models_dir
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.paths import models_dir
+from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
 from bertdesk.ui.models.picker import ModelPicker
 from bertdesk.ui.models.precision import DEFAULT_PRECISION, PrecisionChoices
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 logger = logging.getLogger(__name__)
 
 
 def open_model(name_or_path: str | None, **options: object) -> Bundle:
-    """`bertdesk.core.bundle.open_model`, imported when first called (on a job's worker thread)."""
-    from bertdesk.core.bundle import open_model as open_bundle
+    """`bertdesk.core.bundles.bundle.open_model`, imported when first called (on a job's worker thread)."""
+    from bertdesk.core.bundles.bundle import open_model as open_bundle
 
     return open_bundle(name_or_path, **options)
 
 
 def _installed_bundles() -> list[BundleInfo]:
-    from bertdesk.core.bundle import list_bundles
+    from bertdesk.core.bundles.bundle import list_bundles
 
     problems: list[str] = []
     infos = list_bundles(errors=problems)
@@ -56,7 +56,7 @@ def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str |
     bundle still has, else None (its first graph, fp32)."""
     if not chosen:
         return None
-    from bertdesk.core.bundle import precision_variant, resolve_bundle
+    from bertdesk.core.bundles.bundle import precision_variant, resolve_bundle
 
     try:
         folder = models_dir() / DEFAULT_MODEL_NAME if name_or_path is None else resolve_bundle(name_or_path)

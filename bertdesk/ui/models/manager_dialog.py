@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundle import BundleInfo
-from bertdesk.core.bundle_files import PRECISIONS
-from bertdesk.core.default_model import WHEEL_NAME
+from bertdesk.core.bundles.bundle import BundleInfo
+from bertdesk.core.bundles.names import PRECISIONS
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models.catalog import CatalogEntry, catalog_entries
+from bertdesk.core.models.default_model import WHEEL_NAME
 from bertdesk.ui.models.catalogue_panel import CataloguePanel
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.installed_table import InstalledTable, labels_text, origin_text

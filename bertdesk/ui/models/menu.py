@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-from bertdesk.core.bundle_files import PRECISIONS
+from bertdesk.core.bundles.names import PRECISIONS
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.precision import PRECISION_HELP, int8_record
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bertdesk.core.bundle import BundleInfo
+from bertdesk.core.bundles.bundle import BundleInfo
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models.catalog import CatalogEntry
 from bertdesk.ui.models.precision import agreement_text
@@ -71,7 +71,7 @@ def quantize_job(info: BundleInfo) -> Job:
     """Make the bundle's int8 variant and measure its agreement with fp32."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.quantize import quantize_bundle
+        from bertdesk.core.conversion.quantize import quantize_bundle
 
         record = quantize_bundle(info.path, handle)
         return JobOutcome(f"int8 variant of {info.name} ready: {agreement_text(record.get('agreement'))}.",

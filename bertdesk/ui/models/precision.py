@@ -9,12 +9,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bertdesk.core.bundle_files import PRECISIONS
+from bertdesk.core.bundles.names import PRECISIONS
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.paths import data_dir
+from bertdesk.core.files.folders import data_dir
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import BundleInfo
+    from bertdesk.core.bundles.bundle import BundleInfo
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, ClassVar
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
+from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
 from bertdesk.ui.workers import JobFunction, JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 #: Delay between the last keystroke and the run it triggers.
 DEBOUNCE_MS = 250
@@ -56,7 +56,7 @@ class AnalysisTab(QWidget):
 
     key: ClassVar[str]
     title: ClassVar[str]
-    #: The model tasks (bertdesk.core.config.TASK_*) this tab's analysis needs; `ANY_TASK` for every model.
+    #: The model tasks (bertdesk.core.bundles.config.TASK_*) this tab's analysis needs; `ANY_TASK` for every model.
     serves: ClassVar[frozenset[str]] = ANY_TASK
     #: What a run does, for the stale mark and the status bar: "tokenizing", "embedding"...
     running_text: ClassVar[str] = "analysing"

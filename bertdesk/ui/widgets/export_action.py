@@ -1,6 +1,6 @@
 """One Export button/menu for every plot and table: PNG and SVG of what is drawn, CSV and JSON of the data.
 
-CSV and JSON come from `bertdesk.core.export` (the same text the CLI writes); every file is written atomically.
+CSV and JSON come from `bertdesk.core.files.export` (the same text the CLI writes); every file is written atomically.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolButton, QWidget
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.export import ExportData, write_atomic, write_export
+from bertdesk.core.files.export import ExportData, write_atomic, write_export
 
 #: Every export format: its menu text and the file filter of its save dialog.
 FORMATS = {

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.classify.batch import TextRow, classify_stream, scorer_for
-from bertdesk.core.classify.results import Classification, Scorer
+from bertdesk.core.classify.scoring import Classification, Scorer
 from bertdesk.core.classify.single import classify_one
-from bertdesk.core.embed import EncodedBatch
+from bertdesk.core.engine.embed import EncodedBatch
 from bertdesk.core.jobs import JobHandle
 
 WORDS = "the a cat dog sat on mat bank river money good bad movie great terrible paris france".split()

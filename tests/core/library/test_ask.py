@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bertdesk.core.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.library.ask import RANK_EXPONENT, RETRIEVAL_NOTE, ask_command, ask_library, open_embedder
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, search_passages
 from bertdesk.core.library.retrieval_vectors import forget
@@ -52,7 +52,7 @@ def write_corpus(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def squad_reader(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     """The MiniLM-L6 SQuAD fixture converted by our converter (skipped without ../shared)."""
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     folder = tmp_path_factory.mktemp("readers") / "minilm-l6-squad"
     return Bundle(convert_checkpoint(shared_dir / "fixtures" / "minilm-l6-squad", folder))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.library.formats import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,

@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.errors import JobCancelled
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.errors import JobCancelled, LibraryError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library import format_pdf
 from bertdesk.core.library import store as store_module
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import extract_document
 from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.passages import split_passages

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.store import LibraryStore
 from tests.core.library.documents import write_text

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.store import LINK_OUTSIDE, NOT_UTF8, LibraryStore
 from bertdesk.core.library.watch import FolderWatcher

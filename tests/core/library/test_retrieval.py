@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertdesk.core.bundle import Bundle, open_model
-from bertdesk.core.embed import embed_texts
-from bertdesk.core.library.errors import LibraryError
+from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.engine.embed import embed_texts
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, PHRASE_BOOST, search_passages
 from bertdesk.core.library.retrieval_query import MAX_QUERY_WORDS, NGRAM_WORDS, parse_question
 from bertdesk.core.library.retrieval_vectors import forget

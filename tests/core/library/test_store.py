@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.library import schema
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.store import NOT_UTF8, LibraryStore, default_db_path
 from tests.core.library.documents import write_markdown, write_text
 

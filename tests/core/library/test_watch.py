@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.store import LibraryStore
 from bertdesk.core.library.watch import FolderWatcher

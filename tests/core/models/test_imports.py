@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.bundle import inspect_bundle
+from bertdesk.core.bundles.bundle import inspect_bundle
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models import import_folder, import_wheel, model_origin
@@ -132,7 +132,7 @@ def test_cancelled_import_installs_nothing(qa_checkpoint: Path, models_home: Pat
 
 
 def test_a_wheel_that_is_not_the_default_models_is_refused(tmp_path: Path, models_home: Path) -> None:
-    from bertdesk.core.default_model import WHEEL_NAME, default_model_path
+    from bertdesk.core.models.default_model import WHEEL_NAME, default_model_path
 
     fake = tmp_path / WHEEL_NAME
     fake.write_bytes(b"PK not a wheel")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.bundle import inspect_bundle
+from bertdesk.core.bundles.bundle import inspect_bundle
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models import ModelDownloadError, is_offline_error, model_origin, pull

@@ -330,13 +330,13 @@ def test_a_read_only_library_is_listed_and_asked_and_says_it_cannot_be_changed(q
 
 @pytest.fixture(scope="module")
 def squad_bundle(shared_dir, tmp_path_factory) -> Path:
-    from bertdesk.core.convert import convert_checkpoint
+    from bertdesk.core.conversion.convert import convert_checkpoint
 
     return convert_checkpoint(shared_dir / "fixtures" / "minilm-l6-squad", tmp_path_factory.mktemp("lib") / "squad")
 
 
 def test_a_question_answering_window_model_reads_the_passages(qtbot, make_tab, library_folder, squad_bundle):
-    from bertdesk.core.bundle import open_model
+    from bertdesk.core.bundles.bundle import open_model
 
     tab = make_tab()
     tab.show()
@@ -361,7 +361,7 @@ def test_a_question_answering_window_model_reads_the_passages(qtbot, make_tab, l
 
 
 def test_installed_question_answering_models_are_offered_as_readers(qtbot, make_tab, squad_bundle, tiny_bundle):
-    from bertdesk.core.bundle import describe_bundle, open_model
+    from bertdesk.core.bundles.bundle import describe_bundle, open_model
 
     tab = make_tab()
     tab.set_bundle(open_model(tiny_bundle), [describe_bundle(tiny_bundle), describe_bundle(squad_bundle)])
@@ -423,7 +423,7 @@ def test_a_pdf_gone_from_disk_says_its_page_cannot_be_shown(qtbot, make_tab, lib
 
 
 def test_a_reader_the_user_chose_survives_a_model_switch(qtbot, make_tab, squad_bundle, tiny_bundle):
-    from bertdesk.core.bundle import describe_bundle, open_model
+    from bertdesk.core.bundles.bundle import describe_bundle, open_model
 
     tab = make_tab()
     infos = [describe_bundle(tiny_bundle), describe_bundle(squad_bundle)]

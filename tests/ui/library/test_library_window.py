@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from bertdesk.ui.main_window import MainWindow
-from bertdesk.ui.settings import SettingsStore
+from bertdesk.ui.settings_store import SettingsStore
 from tests.ui.library.conftest import idle
 from tests.ui.library.test_library_tab import BRIDGE_QUESTION, answered, imported
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.convert import QUANTIZED_GRAPH
+from bertdesk.core.conversion.convert import QUANTIZED_GRAPH
+from bertdesk.core.conversion.quantize import quantize_bundle
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.quantize import quantize_bundle
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models import controller as controller_module
 from bertdesk.ui.models.precision import CHOICES_NAME, PrecisionChoices

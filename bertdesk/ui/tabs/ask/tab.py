@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.config import TASK_QA
+from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.files.text import read_text_file
 from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit
-from bertdesk.core.qa_layout import CharToToken, windows_holding
-from bertdesk.core.text_files import read_text_file
+from bertdesk.core.qa.layout import CharToToken, windows_holding
 from bertdesk.ui.models.menu import open_manager_from
-from bertdesk.ui.tabs.ask.jobs import AskRun, answer_job, retrieve_job
-from bertdesk.ui.tabs.ask.settings import AskSettings, SettingsBox
+from bertdesk.ui.tabs.ask.ask_jobs import AskRun, answer_job, retrieve_job
+from bertdesk.ui.tabs.ask.options_box import AskSettings, SettingsBox
 from bertdesk.ui.tabs.ask.texts import (
     EXPLANATION,
     GET_MODEL_ELSEWHERE,
@@ -49,7 +49,7 @@ from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 #: Partial results arriving faster than this are shown together (the latest one wins).
 PARTIAL_INTERVAL_MS = 50

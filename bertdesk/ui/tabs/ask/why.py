@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from bertdesk.core.qa import Answer, QAResult
-from bertdesk.core.qa_layout import CurveView, curve_view, window_tokenization, windows_around
-from bertdesk.ui.tabs.ask.jobs import AskRun
+from bertdesk.core.qa.layout import CurveView, curve_view, window_tokenization, windows_around
+from bertdesk.ui.tabs.ask.ask_jobs import AskRun
 from bertdesk.ui.tabs.ask.texts import (
     CURVES_CAPTION,
     LAYOUT_CAPTION,

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from bertdesk.core.classify.batch import classify_stream, count_rows, count_text_rows, read_rows, rows_from_text
-from bertdesk.core.classify.results import Scorer
-from bertdesk.core.export import TableData
+from bertdesk.core.classify.scoring import Scorer
+from bertdesk.core.files.export import TableData
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.tabs.base import StaleLabel
 from bertdesk.ui.tabs.classify.texts import BATCH_NOTE

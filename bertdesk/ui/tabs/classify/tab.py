@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER
 from bertdesk.core.classify.few_shot import FewShotHead, FewShotScorer, export_head, read_examples, train_head
 from bertdesk.core.classify.heads import HeadClassifier
-from bertdesk.core.classify.results import NONE, Scorer
+from bertdesk.core.classify.scoring import NONE, Scorer
 from bertdesk.core.classify.single import OneText, classify_one
 from bertdesk.core.classify.zero_shot import ZeroShotClassifier
-from bertdesk.core.config import TASK_CLASSIFICATION, TASK_ENCODER
 from bertdesk.core.errors import BertdeskError
+from bertdesk.core.files.folders import models_dir
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.paths import models_dir
 from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.classify.batch_panel import BatchPanel
@@ -48,7 +48,7 @@ from bertdesk.ui.widgets.wrapped_label import wrapped_label
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 #: Saved batch lines longer than this are not kept in the settings (the file or the clipboard still has them).
 MAX_SAVED_LINES_CHARS = 200_000

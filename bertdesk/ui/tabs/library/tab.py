@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.errors import BertdeskError
+from bertdesk.core.errors import BertdeskError, LibraryError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.library.errors import LibraryError
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES
 from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.store import LibraryStore, default_db_path
@@ -37,7 +36,7 @@ from bertdesk.core.library.watch import FolderWatcher
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html
 from bertdesk.ui.tabs.library.choices import FilterCombo, ReaderCombo
-from bertdesk.ui.tabs.library.jobs import (
+from bertdesk.ui.tabs.library.library_jobs import (
     AskOutcome,
     OpOutcome,
     Snapshot,
@@ -64,7 +63,7 @@ from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
     from bertdesk.core.library.ask import LibraryAnswer
 
 #: Changes the folder watcher reports closer together than this are indexed together.

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.ui.tabs.library.jobs import RenderedPage, render_job
+from bertdesk.ui.tabs.library.library_jobs import RenderedPage, render_job
 from bertdesk.ui.tabs.library.page_view import PageView, PassageView, unwrap_lines
 from bertdesk.ui.tabs.library.texts import NOT_A_PDF
 from bertdesk.ui.workers import JobRunner

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bertdesk.core.attention import Forward, run_forward
-from bertdesk.core.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.graph_weights import GraphWeights, graph_weights
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.similarity import sentence_similarity, split_sentences
+from bertdesk.core.similarity.attention import Forward, run_forward
+from bertdesk.core.similarity.cosine import sentence_similarity, split_sentences
+from bertdesk.core.similarity.graph_weights import GraphWeights, graph_weights
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QWidget
 
-from bertdesk.core.similarity import (
+from bertdesk.core.similarity.cosine import (
     cls_attention_by_layer,
     cls_cosine_by_layer,
     contextual_neighbours,

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.attention import PAIR_FILTERS, attention_map, attention_scores, softmax
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.similarity import cosine_by_layer, cosine_matrix, layer_cosine
+from bertdesk.core.similarity.attention import PAIR_FILTERS, attention_map, attention_scores, softmax
+from bertdesk.core.similarity.cosine import cosine_by_layer, cosine_matrix, layer_cosine
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import (
     AdaptiveSplitter,

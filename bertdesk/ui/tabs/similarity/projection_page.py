@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from bertdesk.core.export import TableData
-from bertdesk.core.projection import Projection2D, pca_2d
+from bertdesk.core.files.export import TableData
+from bertdesk.core.similarity.projection import Projection2D, pca_2d
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, controls_bar, page_layout
 from bertdesk.ui.tabs.similarity.pages import LayerPicker, caption, note, set_note

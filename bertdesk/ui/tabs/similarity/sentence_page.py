@@ -9,8 +9,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
-from bertdesk.core.bundle import Bundle
-from bertdesk.core.similarity import most_similar_pairs, order_by_similarity
+from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.similarity.cosine import most_similar_pairs, order_by_similarity
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import controls_bar, labelled, page_layout, plot_with_side, shrinkable
 from bertdesk.ui.tabs.similarity.pages import caption, note, set_note

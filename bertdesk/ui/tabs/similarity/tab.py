@@ -27,7 +27,7 @@ from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "projection", "overview", "attention", "masks",
          "positions")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.tokens import Tokenization
+from bertdesk.core.tokens.tokenization import Tokenization
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.tokens.compare import CompareChoice, TokensResult, tokenize_both
 from bertdesk.ui.tabs.tokens.legend import TokenLegend
@@ -27,7 +27,7 @@ from bertdesk.ui.widgets.explanation import Explanation
 from bertdesk.ui.widgets.text_box import TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
 NO_MODEL_YET = "No model yet: the pieces appear once a model is loaded."
 WORDPIECE_EXPLANATION = (
