@@ -129,13 +129,13 @@ class HubServer:
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            def log_message(self, format: str, *args: object) -> None:  # `format`: the base class's name
                 pass
 
-            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+            def do_HEAD(self) -> None:  # http.server's naming
                 self._answer(body=False)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(body=True)
 
             def _error(self, status: int, code: str, data: bytes = b"") -> None:

@@ -13,13 +13,13 @@ import warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-import torch  # noqa: E402
-import tqdm  # noqa: E402
-from transformers import (  # noqa: E402
+import numpy as np
+import onnx
+import torch
+import tqdm
+from transformers import (
     BertConfig,
     BertForMaskedLM,
     BertForQuestionAnswering,

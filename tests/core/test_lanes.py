@@ -115,7 +115,7 @@ def test_cancel_stops_every_lane(default_bundle_dir: Path) -> None:
     def work() -> None:
         try:
             embed_texts(bundle, texts, handle=handle)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        except BaseException as exc:  # the test inspects it
             outcome.append(exc)
 
     worker = threading.Thread(target=work)

@@ -14,10 +14,10 @@ from weakref import WeakKeyDictionary
 # Before anything imports Qt: no display is needed or used.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QThread, QThreadPool, QTimer  # noqa: E402
+import pytest
+from PySide6.QtCore import QThread, QThreadPool, QTimer
 
-from tests.conftest import calling_place  # noqa: E402
+from tests.conftest import calling_place
 
 #: How long pool work may take to return after its job's function has (napari's figure).
 POOL_SETTLE_MS = 20

@@ -147,7 +147,7 @@ def extract_docx(path: Path) -> ExtractedDocument:
         title = _title(document, path.stem)
     # python-docx reports a malformed package with whatever its zip, XML and part parsers raise (KeyError for a
     # missing part, lxml's XMLSyntaxError, ValueError for a bad content type, ...): each means a damaged file.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _damaged(exc) from exc
     if not any(pages):
         raise ExtractionError("no text in the Word document")

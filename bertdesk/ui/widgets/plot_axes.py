@@ -34,7 +34,7 @@ class _ElidedLabels(Sequence[str]):
     def __len__(self) -> int:
         return len(self._raw)
 
-    def __getitem__(self, index):  # noqa: ANN001, ANN204 (Sequence's overloads)
+    def __getitem__(self, index):  # unannotated: Sequence's overloads
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         text = self._done.get(index)
@@ -93,7 +93,7 @@ class LabelAxis(pg.AxisItem):
         """Pixels a label needs along the axis: one line of text and a little air."""
         return self._metrics().height() + 2
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802 (pyqtgraph's name)
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803 (pyqtgraph's names)
         """Every k-th position inside the view, k chosen so that labels `pitch()` apart fit in `size` pixels."""
         low, high = sorted((minVal, maxVal))
         first, last = max(0, math.ceil(low)), min(len(self._labels) - 1, math.floor(high))

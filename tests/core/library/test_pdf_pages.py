@@ -180,7 +180,7 @@ def test_render_while_another_thread_extracts(survey, tmp_path):
         try:
             for _ in range(3):
                 assert len(extract_document(big).pages) == 60
-        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+        except BaseException as exc:  # reported below, in the test's thread
             failures.append(exc)
 
     worker = threading.Thread(target=extract)
