@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk import cli, cli_models
+from bertdesk import cli
+from bertdesk.cli import model_commands
 
 
 def _failing_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
     def command(args: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli_models, "cmd_models", command)
+    monkeypatch.setattr(model_commands, "cmd_models", command)
 
 
 @pytest.mark.parametrize(

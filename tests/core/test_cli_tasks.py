@@ -141,7 +141,7 @@ def test_train_head_saves_a_bundle_that_classifies(tiny_bundle: Path, tmp_path: 
 
 
 def test_similarity_views_print_the_core_reports(default_bundle_dir: Path) -> None:
-    from bertdesk.core.similarity.cosine import cosine as similarity
+    from bertdesk.core.similarity import cosine as similarity
     from bertdesk.core.similarity.positions import positions_report
 
     bundle = open_model(default_bundle_dir)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.cli import _argument, _emit, _model_name, _precision_option, _stderr_progress, _whole_number
+from bertdesk.cli.program import _argument, _emit, _model_name, _precision_option, _stderr_progress, _whole_number
 from bertdesk.core.errors import BertdeskError, JobCancelled
 
 _count = _whole_number(1)

@@ -209,7 +209,7 @@ def _text_lines(path: Path) -> Iterator[str]:
 
 def cmd_similarity(args: argparse.Namespace) -> None:
     """Token x token or sentence x sentence cosine similarity; attention, learned positions, vocabulary neighbours."""
-    from bertdesk.core.similarity.cosine import cosine as similarity
+    from bertdesk.core.similarity import cosine as similarity
 
     if args.positions is not None or args.neighbours is not None:
         bundle = _open(args)
@@ -468,8 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   "installed on first use)")
         return sub
 
-    from bertdesk.cli_library import add_library_commands
-    from bertdesk.cli_models import add_model_commands
+    from bertdesk.cli.library_commands import add_library_commands
+    from bertdesk.cli.model_commands import add_model_commands
 
     add_model_commands(command)
     sub = command("tokenize", cmd_tokenize, "split text into WordPiece tokens")

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.cli import _emit, _model_name, _stderr_progress, cmd_quantize
+from bertdesk.cli.program import _emit, _model_name, _stderr_progress, cmd_quantize
 from bertdesk.core.errors import BertdeskError
 
 
