@@ -8,14 +8,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.cli.program import _argument, _emit, _model_name, _precision_option, _stderr_progress, _whole_number
+from bertdesk.cli.arguments import argument, count, model_name, precision_option
+from bertdesk.cli.output import emit, stderr_progress
 from bertdesk.core.errors import BertdeskError, JobCancelled
-
-_count = _whole_number(1)
 
 
 def add_library_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Add `library` to the parser; `command(name, func, help, model=...)` makes a subcommand (see cli.build_parser)."""
+    """Add `library` to the parser; `command(name, func, help, model=...)` makes a subcommand (see
+    program.build_parser)."""
     library = command("library", _no_action, "the offline document library: import files and folders, ask them "
                                              "questions (answers with document and page)", model=False)
     actions = library.add_subparsers(dest="library_command", required=True, metavar="ACTION")
@@ -29,10 +29,10 @@ def add_library_commands(command: Callable[..., argparse.ArgumentParser]) -> Non
         sub.add_argument("--db", type=Path, help="the library database file (default: library.sqlite3 in the data "
                                                  "folder)")
         if model:
-            sub.add_argument("--model", type=_model_name,
+            sub.add_argument("--model", type=model_name,
                              help="the embedding model (default: the one the library was indexed with, else the "
                                   "default model)")
-            _precision_option(sub)
+            precision_option(sub)
         return sub
 
     sub = action("add", cmd_add, "add files and folders (recursively) and index them now, with progress on stderr; "
@@ -44,13 +44,13 @@ def add_library_commands(command: Callable[..., argparse.ArgumentParser]) -> Non
                                "resumes an interrupted import", model=True)
     action("list", cmd_list, "list the documents")
     sub = action("remove", cmd_remove, "remove a document (its file is never touched), or a source with --source")
-    sub.add_argument("id", type=_count, help="the document id (see `library list`)")
+    sub.add_argument("id", type=count, help="the document id (see `library list`)")
     sub.add_argument("--source", action="store_true", help="ID is a source: stop following that file or folder")
     action("status", cmd_status, "documents, passages, queued files, failures with their reasons, database size")
     sub = action("ask", cmd_ask, "ask the library a question: answers with document, page and passage", model=True)
     sub.add_argument("question", help="the question")
-    sub.add_argument("--top-k", type=_count, default=5, help="how many answers (default 5)")
-    sub.add_argument("--reader", type=_model_name, help="a question-answering bundle (default: the first installed "
+    sub.add_argument("--top-k", type=count, default=5, help="how many answers (default 5)")
+    sub.add_argument("--reader", type=model_name, help="a question-answering bundle (default: the first installed "
                                                         "one, else the best passages, labelled as retrieval)")
     action("reindex", cmd_reindex, "embed every document again, with --model (after changing the embedding model)",
            model=True)
@@ -82,7 +82,7 @@ def _embedder(args: argparse.Namespace, store) -> object:
     precision = args.precision
     if precision is None and args.model is None and recorded.get("embedder_precision") in ("fp32", "int8"):
         precision = recorded["embedder_precision"]
-    return open_model(model, precision=precision, handle=_stderr_progress() if model is None else None)
+    return open_model(model, precision=precision, handle=stderr_progress() if model is None else None)
 
 
 def _new_failures(store, before: set[Path]) -> list[dict]:
@@ -139,7 +139,7 @@ def cmd_add(args: argparse.Namespace) -> None:
         queued = sum(store.add_source(path, watch=args.watch, scan=scan) for path, scan in listed)
         result = {"queued": queued, **_run_index(args, store, before)}
         if not args.watch:
-            _emit(args, result, lambda: f"queued {queued} files; " + _run_human(result))
+            emit(args, result, lambda: f"queued {queued} files; " + _run_human(result))
             return
         print(_run_human(result), file=sys.stderr)
         _watch(args, store)
@@ -167,7 +167,7 @@ def cmd_index(args: argparse.Namespace) -> None:
     with _store(args) as store:
         changes = store.rescan()
         result = {"changes": changes, **_run_index(args, store)}
-        _emit(args, result, lambda: f"{changes} changes found; " + _run_human(result))
+        emit(args, result, lambda: f"{changes} changes found; " + _run_human(result))
 
 
 def _document_dict(document) -> dict:
@@ -192,7 +192,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         return "\n".join(f"{d['id']}\t{d['kind']}\t{d['pages']} pages\t{d['passages']} passages\t{d['title']}\t"
                          f"{d['path']}" for d in documents)
 
-    _emit(args, {"documents": documents}, human)
+    emit(args, {"documents": documents}, human)
 
 
 def cmd_remove(args: argparse.Namespace) -> None:
@@ -203,7 +203,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
         else:
             store.remove_document(args.id)
     what = "source" if args.source else "document"
-    _emit(args, {"removed": args.id, "what": what}, lambda: f"removed {what} {args.id} (the files are untouched)")
+    emit(args, {"removed": args.id, "what": what}, lambda: f"removed {what} {args.id} (the files are untouched)")
 
 
 def cmd_status(args: argparse.Namespace) -> None:
@@ -242,7 +242,7 @@ def cmd_status(args: argparse.Namespace) -> None:
             lines.append("  `bertdesk library index` indexes the queued files")
         return "\n".join(lines)
 
-    _emit(args, data, human)
+    emit(args, data, human)
 
 
 def cmd_ask(args: argparse.Namespace) -> None:
@@ -251,9 +251,9 @@ def cmd_ask(args: argparse.Namespace) -> None:
     if every one found is damaged that is an error (exit 2)."""
     from bertdesk.core.library.ask import ask_command
 
-    question = _argument(args.question, "the question")
+    question = argument(args.question, "the question")
     result = ask_command(args.db, question, top_k=args.top_k, model=args.model, reader=args.reader,
-                         precision=args.precision, handle=_stderr_progress())
+                         precision=args.precision, handle=stderr_progress())
 
     def human() -> str:
         lines = [f"{result['mode']}: {result['note']}" if result.get("note") else result["mode"]]
@@ -262,7 +262,7 @@ def cmd_ask(args: argparse.Namespace) -> None:
                          f"{answer['path']}")
         return "\n".join(lines)
 
-    _emit(args, result, human)
+    emit(args, result, human)
 
 
 def cmd_reindex(args: argparse.Namespace) -> None:
@@ -270,7 +270,7 @@ def cmd_reindex(args: argparse.Namespace) -> None:
     with _store(args) as store:
         queued = store.reindex()
         result = {"queued": queued, **_run_index(args, store)}
-        _emit(args, result, lambda: f"re-queued {queued} files; " + _run_human(result))
+        emit(args, result, lambda: f"re-queued {queued} files; " + _run_human(result))
 
 
 def cmd_retry(args: argparse.Namespace) -> None:
@@ -280,4 +280,4 @@ def cmd_retry(args: argparse.Namespace) -> None:
         if args.path is not None and not queued:
             raise BertdeskError(f"{args.path} is not in the import log (see `bertdesk library status`)")
         result = {"queued": queued, **_run_index(args, store)}
-        _emit(args, result, lambda: f"re-queued {queued} files; " + _run_human(result))
+        emit(args, result, lambda: f"re-queued {queued} files; " + _run_human(result))
