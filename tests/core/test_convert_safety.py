@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.conversion.convert import BUNDLE_METADATA, convert_checkpoint
+from bertdesk.core.bundles.names import BUNDLE_METADATA
+from bertdesk.core.conversion.convert import convert_checkpoint
 from bertdesk.core.errors import CheckpointError, StorageError
 from tests.checkpoints import make_checkpoint
 

@@ -12,7 +12,7 @@ import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.graph import INTERNAL_PREFIXES, lean_graph, lean_session, load_skeleton
-from bertdesk.core.conversion.convert import ATTENTION_BIAS
+from bertdesk.core.bundles.names import ATTENTION_BIAS
 
 
 def _options() -> ort.SessionOptions:

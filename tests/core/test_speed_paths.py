@@ -10,7 +10,7 @@ import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.graph import INTERNAL_PREFIXES
-from bertdesk.core.conversion.convert import ATTENTION_BIAS
+from bertdesk.core.bundles.names import ATTENTION_BIAS
 from bertdesk.core.engine.embed import embed_stream, embed_texts, pool
 from bertdesk.core.jobs import JobHandle
 

@@ -38,11 +38,10 @@ from bertdesk.core.bundles.graph import (
     skeleton_session,
 )
 from bertdesk.core.bundles.introspect import count_heads, count_layers
-from bertdesk.core.bundles.names import BUNDLE_METADATA, PRECISIONS
+from bertdesk.core.bundles.names import ATTENTION_BIAS, BUNDLE_METADATA, PRECISIONS
 from bertdesk.core.bundles.tokenizer import copy_tokenizer, load_tokenizer
-from bertdesk.core.conversion.convert import ATTENTION_BIAS
 from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
-from bertdesk.core.jobs import JobHandle
+from bertdesk.core.jobs import JobHandle, default_budget_size
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
 POOLINGS = ("mean", "cls")
@@ -370,14 +369,6 @@ def _label_notes(config: ModelConfig, model: onnx.ModelProto) -> list[str]:
             f"labels are shown as LABEL_0 … LABEL_{logits - 1}"]
 
 
-def default_thread_count() -> int:
-    """onnxruntime threads: `BERTDESK_THREADS`, else every core but one (left for the window)."""
-    override = os.environ.get("BERTDESK_THREADS")
-    if override and override.isdigit() and int(override) > 0:
-        return int(override)
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
 class NonFiniteOutput(BundleError):
     """The model's outputs hold NaN or infinite values: no result computed from them would mean anything."""
 
@@ -417,7 +408,7 @@ class Bundle:
         self.graph_path = Path(self.info.path) / self.info.graph
         self._input_names = {i.name for i in model.graph.input}
         self._skeleton: onnx.ModelProto | None = model  # becomes the lean session
-        self._threads = threads or default_thread_count()
+        self._threads = threads or default_budget_size()
         self._lock = threading.Lock()
         self._session: ort.InferenceSession | None = None
         self._internals_session: ort.InferenceSession | None = None

@@ -21,7 +21,7 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-from bertdesk.core.conversion.convert import ATTENTION_BIAS
+from bertdesk.core.bundles.names import ATTENTION_BIAS
 
 # Windows builds of onnxruntime log telemetry through ETW unless told not to (ORT_DISABLE_TELEMETRY, set when bertdesk
 # is imported, turns it off on the others); every session bertdesk makes is made after this module is imported.

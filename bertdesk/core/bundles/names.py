@@ -1,5 +1,5 @@
-"""The names of a bundle's files and its precisions: constants only, so the window can name them at start-up
-without loading numpy, onnx or onnxruntime."""
+"""The names of a bundle's files, its precisions and the graph inputs bertdesk's own graphs take: constants only,
+so the window can name them at start-up without loading numpy, onnx or onnxruntime."""
 
 from __future__ import annotations
 
@@ -11,3 +11,5 @@ MANIFEST = "bertdesk-manifest.json"
 QUANTIZED_GRAPH = "onnx/model_quantized.onnx"
 #: Precisions a bundle can be run at: its fp32 graph, or its int8 variant.
 PRECISIONS = ("fp32", "int8")
+#: The optional graph input bertdesk's own graphs take: an additive attention bias (the causal mask view feeds it).
+ATTENTION_BIAS = "attention_bias"

@@ -18,10 +18,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER
+from bertdesk.core.bundles.names import BUNDLE_METADATA, TOKENIZER_FILES
 from bertdesk.core.classify.batch import _delimiter, _open_text
 from bertdesk.core.classify.heads import apply_function
 from bertdesk.core.classify.scoring import SOFTMAX, pooled_vectors
-from bertdesk.core.conversion.convert import BUNDLE_METADATA, TOKENIZER_FILES
 from bertdesk.core.engine.embed import POOLINGS, EncodedBatch, embed_texts
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle, ensure_handle

@@ -16,6 +16,7 @@ import onnx
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION
 from bertdesk.core.bundles.graph import CLS_STATE
+from bertdesk.core.bundles.names import BUNDLE_METADATA
 from bertdesk.core.classify.scoring import (
     NONE,
     SIGMOID,
@@ -26,7 +27,6 @@ from bertdesk.core.classify.scoring import (
     encode_items,
     run_buckets,
 )
-from bertdesk.core.conversion.convert import BUNDLE_METADATA
 from bertdesk.core.engine.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET
 from bertdesk.core.engine.embed import EncodedBatch
 from bertdesk.core.errors import BertdeskError

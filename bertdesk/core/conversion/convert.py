@@ -33,6 +33,7 @@ from bertdesk.core.bundles.config import (
     read_small_file,
 )
 from bertdesk.core.bundles.names import (
+    ATTENTION_BIAS,
     BUNDLE_METADATA,
     MADE_BY,
     MADE_BY_KEY,
@@ -67,7 +68,6 @@ BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE
 _VARIANT_FILES = frozenset({QUANTIZED_GRAPH.split("/")[1]})
 # Left by an interrupted atomic write of one of those files: ".bertdesk.json.1234.tmp".
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.\d+\.tmp")
-ATTENTION_BIAS = "attention_bias"
 # Above this many bytes of weights the graph keeps them in a side file: protobuf cannot exceed 2 GiB.
 _EXTERNAL_DATA_BYTES = 1_500_000_000
 

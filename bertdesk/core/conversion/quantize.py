@@ -24,9 +24,10 @@ import onnxruntime as ort
 from bertdesk import __version__
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_QA, read_json
 from bertdesk.core.bundles.graph import lean_session
-from bertdesk.core.conversion.convert import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
+from bertdesk.core.bundles.names import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.engine.batching import bucket_texts
 from bertdesk.core.errors import BundleError
+from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.files.safety import remove_stale, storage_error
 from bertdesk.core.jobs import JobHandle, ensure_handle
 
@@ -251,7 +252,6 @@ def _refresh_manifest(folder: Path, names: list[str]) -> None:
     path = folder / MANIFEST
     if not path.is_file():
         return
-    from bertdesk.core.models.default_model import sha256_file
 
     manifest = read_json(path, BundleError)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):

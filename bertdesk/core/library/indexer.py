@@ -16,6 +16,7 @@ from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET
 from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import JobCancelled, LibraryError
+from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.formats import (
     MAX_FILE_BYTES,
@@ -24,7 +25,7 @@ from bertdesk.core.library.formats import (
     extract_document,
 )
 from bertdesk.core.library.passages import split_passages
-from bertdesk.core.library.store import FileState, LibraryStore, file_hash, skip_reason
+from bertdesk.core.library.store import FileState, LibraryStore, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
         _extract_or_fail(run, path, state, source_id)
         return
     try:
-        content_hash = file_hash(path)
+        content_hash = sha256_file(path)
     except OSError as exc:
         _fail(run, path, f"cannot read the file: {exc.strerror or exc}", state, source_id)
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ import numpy as np
 
 from bertdesk.core.errors import LibraryError
 from bertdesk.core.files.folders import data_dir
+from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
 from bertdesk.core.library.passages import PassageSpan
 from bertdesk.core.library.schema import describe_sqlite_error, open_library, open_library_read_only
@@ -30,7 +30,6 @@ from bertdesk.core.library.schema import describe_sqlite_error, open_library, op
 log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
-_HASH_CHUNK = 1 << 20
 
 _T = TypeVar("_T")
 
@@ -221,19 +220,6 @@ class FileState:
         """The state of `path` now (OSError if it cannot be read)."""
         status = path.stat()
         return cls(status.st_size, status.st_mtime)
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes, read in chunks. OSError for anything but a regular file: opened without blocking
-    and checked before reading, so a named pipe with a document's name cannot hang the import."""
-    digest = hashlib.sha256()
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)", str(path))
-        while chunk := stream.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def absolute(path: Path) -> Path:
@@ -854,6 +840,6 @@ class _Plan:
 
 def _hash_or_none(path: Path) -> str | None:
     try:
-        return file_hash(path)
+        return sha256_file(path)
     except OSError:
         return None

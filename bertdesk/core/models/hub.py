@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
-from bertdesk.core.conversion.convert import TOKENIZER_FILES
+from bertdesk.core.bundles.names import TOKENIZER_FILES
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files.hashing import hex_digest
 from bertdesk.core.files.safety import storage_error, target_lock
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.models.catalog import CatalogEntry, find_entry
@@ -471,13 +472,6 @@ def _file_paths(folder: Path, remote: RemoteFile) -> tuple[Path, Path]:
     return final, partial
 
 
-def _hex_digest(path: Path, digest: hashlib._Hash) -> str:
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_file(path: Path, remote: RemoteFile, known_sha256: str | None = None) -> str | None:
     """Why the downloaded file does not match the listing (size, then checksum: sha256 for LFS files, the git blob
     id for others) or the catalogue's sha256, or None when it matches."""
@@ -485,13 +479,13 @@ def verify_file(path: Path, remote: RemoteFile, known_sha256: str | None = None)
     if size != remote.size:
         return f"{remote.path} has {size} bytes, the repository lists {remote.size}"
     if remote.sha256:
-        sha256 = _hex_digest(path, hashlib.sha256())
+        sha256 = hex_digest(path, hashlib.sha256())
         if sha256 != remote.sha256.lower():
             return f"{remote.path} does not match the repository's sha256 checksum"
     elif remote.blob_id:
-        if _hex_digest(path, hashlib.sha1(b"blob %d\0" % size)) != remote.blob_id.lower():
+        if hex_digest(path, hashlib.sha1(b"blob %d\0" % size)) != remote.blob_id.lower():
             return f"{remote.path} does not match the repository's git blob checksum"
-        sha256 = _hex_digest(path, hashlib.sha256()) if known_sha256 else None
+        sha256 = hex_digest(path, hashlib.sha256()) if known_sha256 else None
     else:
         return f"the repository listing gives no checksum for {remote.path}"
     if known_sha256 and sha256 != known_sha256:

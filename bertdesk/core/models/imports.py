@@ -16,7 +16,8 @@ import numpy as np
 
 from bertdesk.core.bundles.bundle import Bundle, NonFiniteOutput, graph_variants, inspect_bundle
 from bertdesk.core.bundles.config import check_inside, read_json, read_pooling
-from bertdesk.core.conversion.convert import BUNDLE_METADATA, check_bundle_runs, write_bundle
+from bertdesk.core.bundles.names import BUNDLE_METADATA
+from bertdesk.core.conversion.convert import check_bundle_runs, write_bundle
 from bertdesk.core.errors import BertdeskError, BundleError
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.files.safety import (

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from bertdesk.core.bundles.config import read_json
-from bertdesk.core.conversion.convert import BUNDLE_METADATA
+from bertdesk.core.bundles.names import BUNDLE_METADATA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.files.safety import TRASH, remove_stale, storage_error, target_lock

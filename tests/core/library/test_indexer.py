@@ -14,6 +14,7 @@ import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.errors import JobCancelled, LibraryError
+from bertdesk.core.files import hashing
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library import format_pdf
 from bertdesk.core.library import store as store_module
@@ -360,7 +361,7 @@ def test_a_huge_file_is_refused_by_its_size_without_being_read(tmp_path: Path, e
         stream.truncate(1_100_000_000)  # sparse: 1.1 GB on paper, nothing on disk
     write_text(docs / "small.txt", "A small note.")
     hashed = []
-    monkeypatch.setattr(indexer, "file_hash", lambda path: hashed.append(path.name) or store_module.file_hash(path))
+    monkeypatch.setattr(indexer, "sha256_file", lambda path: hashed.append(path.name) or hashing.sha256_file(path))
     db = library_of(docs)
     run(db, embedder)
     with LibraryStore(db) as store:

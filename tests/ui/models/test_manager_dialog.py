@@ -9,7 +9,7 @@ import shutil
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from bertdesk.core.conversion.convert import QUANTIZED_GRAPH
+from bertdesk.core.bundles.names import QUANTIZED_GRAPH
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models.installed_table import INTERNALS, LABELS, NAME, PRECISION, SOURCE, TASK
 from bertdesk.ui.models.manager_dialog import ModelManagerDialog

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.conversion.convert import QUANTIZED_GRAPH
+from bertdesk.core.bundles.names import QUANTIZED_GRAPH
 from bertdesk.core.conversion.quantize import quantize_bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.ui.main_window import MainWindow
