@@ -1,5 +1,5 @@
 """The base class of the analysis tabs: jobs through hooks, stale marking, the model tasks a tab serves, debounced
-re-runs and saved inputs. /work/notes/task-api.md (and the README's Architecture section) describe the contract."""
+re-runs and saved inputs. The README's Architecture section describes the contract."""
 
 from __future__ import annotations
 
