@@ -128,11 +128,11 @@ def db_bytes(path: Path) -> int:
 
 
 def bench_import(db: Path, corpus: Path) -> dict:
-    from bertdesk.core.bundles.bundle import open_model
     from bertdesk.core.library.indexer import index_queue
     from bertdesk.core.library.store import LibraryStore
+    from bertdesk.core.models.opening import open_model_or_default
 
-    embedder = open_model(None, precision="int8")
+    embedder = open_model_or_default(None, precision="int8")
     embedder.session()
     with LibraryStore(db) as store:
         store.add_source(corpus)
@@ -146,10 +146,11 @@ def bench_import(db: Path, corpus: Path) -> dict:
 
 def bench_ask(db: Path, asked: list[dict], where: dict[int, tuple[str, int]], reader_dir: Path,
               passages: int) -> dict:
-    from bertdesk.core.bundles.bundle import Bundle, open_model
+    from bertdesk.core.bundles.bundle import Bundle
     from bertdesk.core.library.ask import ask_library
+    from bertdesk.core.models.opening import open_model_or_default
 
-    embedder = open_model(None, precision="int8")
+    embedder = open_model_or_default(None, precision="int8")
     reader = Bundle(reader_dir)
     reader.session()
     store = SimpleNamespace(path=db)
@@ -181,13 +182,13 @@ def bench_vectors(folder: Path, count: int, searches: int = 20) -> dict:
     warm searches through search_passages and the bare matrix product."""
     import numpy as np
 
-    from bertdesk.core.bundles.bundle import open_model
     from bertdesk.core.library.indexer import embedder_record
     from bertdesk.core.library.retrieval import search_passages
     from bertdesk.core.library.retrieval_vectors import cache_bytes, dense_matrix, reading
     from bertdesk.core.library.schema import open_library
+    from bertdesk.core.models.opening import open_model_or_default
 
-    embedder = open_model(None, precision="int8")
+    embedder = open_model_or_default(None, precision="int8")
     dim = embedder.info.hidden_size
     db = folder / "vectors.sqlite3"
     conn = open_library(db)

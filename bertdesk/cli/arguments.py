@@ -63,10 +63,10 @@ def stdin_text() -> str:
 
 def open_bundle(args: argparse.Namespace):
     """The model of --model (and --precision); the default model, installed with progress on stderr, without it."""
-    from bertdesk.core.bundles.bundle import open_model
+    from bertdesk.core.models.opening import open_model_or_default
 
-    return open_model(args.model, precision=getattr(args, "precision", None),
-                      handle=stderr_progress() if args.model is None else None)
+    return open_model_or_default(args.model, precision=getattr(args, "precision", None),
+                                 handle=stderr_progress() if args.model is None else None)
 
 
 def check_output_file(path: Path) -> None:

@@ -72,7 +72,7 @@ def _store(args: argparse.Namespace, *, read_only: bool = False, create: bool = 
 def _embedder(args: argparse.Namespace, store) -> object:
     """--model / --precision, else the model the library was indexed with (its folder if it is still there, else
     the installed bundle of that name; and its precision), else the default."""
-    from bertdesk.core.bundles.bundle import open_model
+    from bertdesk.core.models.opening import open_model_or_default
 
     recorded = store.meta()
     model = args.model
@@ -82,7 +82,7 @@ def _embedder(args: argparse.Namespace, store) -> object:
     precision = args.precision
     if precision is None and args.model is None and recorded.get("embedder_precision") in ("fp32", "int8"):
         precision = recorded["embedder_precision"]
-    return open_model(model, precision=precision, handle=stderr_progress() if model is None else None)
+    return open_model_or_default(model, precision=precision, handle=stderr_progress() if model is None else None)
 
 
 def _new_failures(store, before: set[Path]) -> list[dict]:

@@ -681,24 +681,19 @@ _bundles_lock = threading.Lock()
 
 
 def open_model(
-    name_or_path: str | Path | None = None,
+    name_or_path: str | Path,
     *,
     variant: str | None = None,
     precision: str | None = None,
     handle: JobHandle | None = None,
 ) -> Bundle:
-    """A loaded bundle by folder or installed name; None means the default model, installed on first use.
+    """A loaded bundle by folder or installed name (never installs one: see `models.open_model_or_default`).
 
     `precision` ("fp32" or "int8") picks the graph of that precision; the default is the bundle's first graph
     (fp32 where it has one). The last few bundles opened are kept (see MAX_OPEN_BUNDLES); a rewritten bundle is
     loaded anew.
     """
-    if name_or_path is None:
-        from bertdesk.core.models.default_model import ensure_default_model
-
-        folder = ensure_default_model(handle=handle)
-    else:
-        folder = resolve_bundle(name_or_path)
+    folder = resolve_bundle(name_or_path)
     if precision is not None:
         if variant is not None:
             raise ValueError("give a variant or a precision, not both")

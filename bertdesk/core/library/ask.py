@@ -29,6 +29,7 @@ from bertdesk.core.library.store import (
     usable_rows,
 )
 from bertdesk.core.models.default_model import default_model_path
+from bertdesk.core.models.opening import open_model_or_default
 from bertdesk.core.qa import iter_answer_questions
 from bertdesk.core.qa.sentence_ranking import split_sentences
 
@@ -245,7 +246,7 @@ def open_embedder(db_path: Path, model: str | None = None, precision: str | None
             precision = meta["embedder_precision"]
         except BundleError:
             precision = None
-    return open_model(name, precision=precision, handle=handle)
+    return open_model_or_default(name, precision=precision, handle=handle)
 
 
 def default_reader() -> Bundle | None:

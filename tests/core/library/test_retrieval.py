@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import LibraryError
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, PHRASE_BOOST, search_passages
 from bertdesk.core.library.retrieval_query import MAX_QUERY_WORDS, NGRAM_WORDS, parse_question
 from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.schema import open_library
+from bertdesk.core.models.opening import open_model_or_default
 
 FILLER = (
     "The river winds through the valley for many miles before it reaches the sea. Farmers along its banks grow "
@@ -109,7 +110,7 @@ def standard_documents(root: Path) -> list[tuple[Path, list[str]]]:
 @pytest.fixture(scope="module")
 def embedder() -> Bundle:
     """The default model, as the library embeds with it."""
-    return open_model(None)
+    return open_model_or_default(None)
 
 
 @pytest.fixture()
