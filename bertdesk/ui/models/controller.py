@@ -30,10 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def open_model(name_or_path: str | None, **options: object) -> Bundle:
-    """`bertdesk.core.bundles.bundle.open_model`, imported when first called (on a job's worker thread)."""
-    from bertdesk.core.bundles.bundle import open_model as open_bundle
+    """`bertdesk.core.models.open_model_or_default` (None: the default model, installed on first use), imported when
+    first called (on a job's worker thread)."""
+    from bertdesk.core.models.opening import open_model_or_default
 
-    return open_bundle(name_or_path, **options)
+    return open_model_or_default(name_or_path, **options)
 
 
 def _installed_bundles() -> list[BundleInfo]:
