@@ -11,7 +11,7 @@ from tokenizers import Encoding
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.graph import CLS_STATE
-from bertdesk.core.engine.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, plan_batches
+from bertdesk.core.engine.batching import DEFAULT_MAX_ROWS, DEFAULT_TOKEN_BUDGET, pad, plan_batches
 from bertdesk.core.engine.embed import EncodedBatch, pool
 from bertdesk.core.engine.lanes import in_lanes
 from bertdesk.core.jobs import JobHandle
@@ -100,12 +100,7 @@ class Scorer(Protocol):
 
 def pad_encodings(encodings: list[Encoding]) -> EncodedBatch:
     """Model inputs for already tokenized rows, padded to the longest."""
-    width = max(len(e.ids) for e in encodings)
-    shape = (len(encodings), width)
-    ids, mask, types = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-    for row, e in enumerate(encodings):
-        n = len(e.ids)
-        ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
+    ids, mask, types = pad(encodings)
     return EncodedBatch(ids, mask, types, [e.tokens for e in encodings], [bool(e.overflowing) for e in encodings])
 
 

@@ -14,6 +14,7 @@ from bertdesk.core.engine.batching import (
     DEFAULT_TOKEN_BUDGET,
     Bucket,
     bucket_texts,
+    pad,
     run_in_order,
     stream_buckets,
 )
@@ -42,12 +43,7 @@ def encode(bundle: Bundle, texts: list[str], pairs: list[str] | None = None) -> 
     tokenizer = bundle.model_tokenizer
     inputs = list(zip(texts, pairs, strict=True)) if pairs is not None else texts
     encodings = tokenizer.encode_batch(inputs)
-    width = max(len(e.ids) for e in encodings)
-    shape = (len(encodings), width)
-    ids, mask, types = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-    for row, e in enumerate(encodings):
-        n = len(e.ids)
-        ids[row, :n], mask[row, :n], types[row, :n] = e.ids, e.attention_mask, e.type_ids
+    ids, mask, types = pad(encodings)
     return EncodedBatch(ids, mask, types, [e.tokens for e in encodings], [bool(e.overflowing) for e in encodings])
 
 
