@@ -57,6 +57,17 @@ def test_import_contracts() -> None:
     assert f"Contracts: {contracts} kept, 0 broken." in result.stdout, result.stdout
 
 
+def test_the_tests_mirror_the_package_tree() -> None:
+    """A module's tests are found by path: every test folder under tests/ is a package of bertdesk (tests/core/qa
+    tests bertdesk/core/qa), and a test file loose in tests/core is named after a module there (test_jobs.py)."""
+    tests = ROOT / "tests"
+    folders = {p.parent.relative_to(tests) for p in tests.rglob("test_*.py") if p.parent != tests}
+    assert sorted(str(f) for f in folders if not (ROOT / "bertdesk" / f).is_dir()) == []
+    core = ROOT / "bertdesk" / "core"
+    loose = [p.name for p in (tests / "core").glob("test_*.py")]
+    assert [name for name in loose if not (core / name.removeprefix("test_")).is_file()] == []
+
+
 @pytest.mark.slow
 def test_the_wheel_holds_every_subpackage_and_the_resources(tmp_path: Path) -> None:
     """pyproject lists the packages by hand (see its comment): a subpackage left out would silently miss the wheel."""

@@ -22,13 +22,13 @@ import pytest
 from bertdesk.core.library import format_pdf, format_types
 from bertdesk.core.library.formats import MAX_TEXT_FILE_BYTES, ExtractionError, extract_document
 from bertdesk.core.library.indexer import MAX_ATTEMPTS
+from tests.conftest import ROOT
 from tests.core.library.documents import write_docx, write_markdown, write_pdf, write_text
 from tests.core.library.test_indexer import sentences
 
 #: The child's address space: an import of a few small documents (onnxruntime maps a lot) runs well under this.
 MEMORY_CAP = 3 * 1024**3
 TIMEOUT = 90
-ROOT = Path(__file__).resolve().parents[3]
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.store import LibraryStore
+from tests.cli.test_contract_properties import PROGRESS, assert_contract, common, numbers, run_cli, texts
 from tests.core.library.documents import write_text
 from tests.core.library.test_indexer import sentences
-from tests.core.test_contract_properties import PROGRESS, assert_contract, common, numbers, run_cli, texts
 
 NOTES = {"rivers.txt": "rivers", "mountains.txt": "mountains", "cities.txt": "cities"}
 

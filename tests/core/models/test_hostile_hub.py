@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bertdesk.core.models import ModelDownloadError, pull
 from bertdesk.core.models import hub as hub_module
 from bertdesk.core.models.hub import DOWNLOADS, MARKER, PARTIAL_SUFFIX, choose_files, list_remote_files
-from tests.core.cli_child import run_cli
+from tests.cli.cli_child import run_cli
 from tests.hub_server import COMMIT, MAX_EXTRA_BYTES, HubServer
 
 pytestmark = pytest.mark.usefixtures("hub_online")

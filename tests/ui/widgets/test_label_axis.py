@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from bertdesk.ui.widgets.heatmap import Heatmap
 from bertdesk.ui.widgets.plot_axes import LONGEST_MEASURED, MAX_LABEL_CHARS, LabelAxis
-from tests.ui.test_plot_widgets import cosines, move, shown
+from tests.ui.widgets.test_plot_widgets import cosines, move, shown
 
 LONG = "a sentence far too long to print whole beside a heatmap row, number "
 
