@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bertdesk.cli.arguments import EXIT_USER_ERROR, ArgumentParser, model_name, stdin_text
+from bertdesk.cli.error_text import error_text
 from bertdesk.cli.library_commands import add_library_commands
 from bertdesk.cli.model_commands import add_build_commands, add_model_commands
 from bertdesk.cli.output import fail, one_line
@@ -101,7 +102,7 @@ def _run_command(args: argparse.Namespace) -> int:
         raise
     except BertdeskError as exc:
         _debug_traceback()
-        fail(str(exc))
+        fail(error_text(exc))
         return EXIT_USER_ERROR
     except JobCancelled:
         return EXIT_INTERRUPTED

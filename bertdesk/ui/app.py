@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from bertdesk import __version__
 from bertdesk.core.errors import BertdeskError, describe_unexpected
+from bertdesk.ui.error_text import error_text
 
 if TYPE_CHECKING:
     from bertdesk.ui.crash_guard import CrashGuard
@@ -144,7 +145,7 @@ def open_main_window(model: str | None = None) -> tuple[MainWindow, CrashGuard |
         folder: Path | None = data_dir()
     except (BertdeskError, OSError) as exc:
         folder = None
-        problem = str(exc) if isinstance(exc, BertdeskError) else f"The data folder cannot be used: {exc}."
+        problem = error_text(exc) if isinstance(exc, BertdeskError) else f"The data folder cannot be used: {exc}."
     guard = None
     store = None
     if folder is not None:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.models.default_model import WHEEL_NAME
 from bertdesk.ui.error_log import log_path
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.models.controller import ModelController
@@ -303,7 +304,7 @@ class MainWindow(QMainWindow):
         try:
             text, encoding = read_text_file(path)
         except BertdeskError as exc:
-            self.messages.show_error(str(exc), source=INPUT_SOURCE)
+            self.messages.show_error(error_text(exc), source=INPUT_SOURCE)
             return False
         if not text.strip():
             self.messages.show_error(f"{path.name} has no text; the input was left as it is.", source=INPUT_SOURCE)

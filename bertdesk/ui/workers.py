@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from bertdesk.core.errors import BertdeskError, JobCancelled, describe_unexpected
 from bertdesk.core.jobs import JobHandle
+from bertdesk.ui.error_text import error_text
 
 if TYPE_CHECKING:  # superqt.utils pulls in qtpy, pygments and QtOpenGL: ~0.5 s, loaded with the first job
     from superqt.utils import FunctionWorker
@@ -205,7 +206,7 @@ class JobRunner(QObject):
         if isinstance(exc, JobCancelled):
             self.cancelled.emit()
         elif isinstance(exc, BertdeskError):
-            self.errored.emit(str(exc))
+            self.errored.emit(error_text(exc))
         else:
             logger.error("Unexpected error in job %r", job.description, exc_info=exc)
             self.errored.emit(describe_unexpected(exc, job.description))

@@ -30,6 +30,7 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models.catalog import CatalogEntry, catalog_entries
 from bertdesk.core.models.default_model import WHEEL_NAME
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.catalogue_panel import CataloguePanel
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.installed_table import InstalledTable, labels_text, origin_text
@@ -173,7 +174,7 @@ class ModelManagerDialog(QDialog):
         try:
             entries = catalog_entries()
         except BertdeskError as exc:
-            self._show_error(str(exc))
+            self._show_error(error_text(exc))
             entries = []
         self.catalogue.show_entries(entries, set())
 

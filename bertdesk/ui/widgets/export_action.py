@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QT
 
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.export import ExportData, write_atomic, write_export
+from bertdesk.ui.error_text import error_text
 
 #: Every export format: its menu text and the file filter of its save dialog.
 FORMATS = {
@@ -138,7 +139,7 @@ class ExportButton(QToolButton):
         try:
             export_to(self._target, path)
         except BertdeskError as exc:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(exc), parent=self.window())
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", error_text(exc), parent=self.window())
             box.setObjectName("export-failed")
             box.open()
             return

@@ -32,6 +32,7 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.text import read_text_file
 from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit
 from bertdesk.core.qa.layout import CharToToken, windows_holding
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.ask.ask_jobs import AskRun, answer_job, retrieve_job
 from bertdesk.ui.tabs.ask.options_box import AskSettings, SettingsBox
@@ -616,7 +617,7 @@ class AskTab(AnalysisTab):
         try:
             text, encoding = read_text_file(path)
         except BertdeskError as exc:
-            self.status_message.emit(str(exc))
+            self.status_message.emit(error_text(exc))
             return False
         if not text.strip():
             self.status_message.emit(f"{path.name} has no text; the context was left as it is.")

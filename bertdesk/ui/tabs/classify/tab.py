@@ -33,6 +33,7 @@ from bertdesk.core.classify.zero_shot import ZeroShotClassifier
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.jobs import JobHandle
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.classify.batch_panel import BatchPanel
@@ -351,7 +352,7 @@ class ClassifyTab(AnalysisTab):
         try:
             make_scorer = self.make_scorer()
         except BertdeskError as exc:
-            self._show_message(str(exc))
+            self._show_message(error_text(exc))
             self._clear_result()
             return
         why = self.why_check.isChecked()
@@ -483,8 +484,8 @@ class ClassifyTab(AnalysisTab):
         try:
             examples = read_examples(path)
         except BertdeskError as exc:
-            self.few_shot.report.setText(str(exc))
-            self.status_message.emit(str(exc))
+            self.few_shot.report.setText(error_text(exc))
+            self.status_message.emit(error_text(exc))
             return
         self.few_shot.set_examples([(e.text, e.label) for e in examples])
         self.status_message.emit(f"Loaded {len(examples)} examples from {Path(path).name}")
@@ -573,7 +574,7 @@ class ClassifyTab(AnalysisTab):
         try:
             make_scorer = self.make_scorer()
         except BertdeskError as exc:
-            self.batch.rate.setText(str(exc))
+            self.batch.rate.setText(error_text(exc))
             return
         self.batch.run(make_scorer)
 

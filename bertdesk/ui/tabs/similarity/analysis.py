@@ -13,6 +13,7 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.similarity.attention import Forward, run_forward
 from bertdesk.core.similarity.cosine import sentence_similarity, split_sentences
 from bertdesk.core.similarity.graph_weights import GraphWeights, graph_weights
+from bertdesk.ui.error_text import error_text
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def analyse(
         try:
             causal_run = run_forward(bundle, text, pair, causal=True, handle=handle)
         except BertdeskError as exc:
-            causal_error = str(exc)
+            causal_error = error_text(exc)
     weights, weights_error = (known.weights, known.weights_error) if known is not None and known.bundle is bundle \
         else (None, "")
     if weights is None and not weights_error:
@@ -69,7 +70,7 @@ def analyse(
         try:
             weights = graph_weights(bundle)
         except BertdeskError as exc:
-            weights_error = str(exc)
+            weights_error = error_text(exc)
     sentences = {}
     if same and (pooling is None or known.sentence_pooling == pooling):
         sentences = {"sentences": known.sentences, "sentence_pooling": known.sentence_pooling,
@@ -89,5 +90,5 @@ def sentence_analysis(handle: JobHandle, bundle: Bundle, text: str, pooling: str
     try:
         matrix = sentence_similarity(bundle, list(sentences), pooling=pooling, handle=handle).matrix
     except BertdeskError as exc:
-        return {"sentences": sentences, "sentence_pooling": pooling, "sentence_error": str(exc)}
+        return {"sentences": sentences, "sentence_pooling": pooling, "sentence_error": error_text(exc)}
     return {"sentences": sentences, "sentence_pooling": pooling, "sentence_matrix": matrix}

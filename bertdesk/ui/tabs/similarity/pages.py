@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.similarity.attention import PAIR_FILTERS, attention_map, attention_scores, softmax
 from bertdesk.core.similarity.cosine import cosine_by_layer, cosine_matrix, layer_cosine
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import (
     AdaptiveSplitter,
@@ -391,7 +392,7 @@ class MasksPage(QWidget):
         try:
             scores = attention_scores(analysis.bundle, forward, layer, head)
         except BertdeskError as exc:
-            set_note(self.note, str(exc))
+            set_note(self.note, error_text(exc))
             self.scores.clear()
         else:
             self.scores.set_matrix(scores, labels, labels, "diverging",

@@ -14,6 +14,7 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.tokens.locator import TokenLocator
 from bertdesk.core.tokens.notes import normalization_note, word_count
 from bertdesk.core.tokens.tokenization import Tokenization, tokenize
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.controller import open_model  # the core's, imported with the first comparison
 from bertdesk.ui.models.picker import bundle_line
 
@@ -62,7 +63,7 @@ def tokenize_both(
             other.tokenizer, text, pair, max_length=other.info.max_positions, handle=handle.sub(0.5, 1.0)
         )
     except BertdeskError as exc:
-        return TokensResult(bundle, main, locator, *shown, compare_error=str(exc))
+        return TokensResult(bundle, main, locator, *shown, compare_error=error_text(exc))
     return TokensResult(
         bundle,
         main,
