@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-from bertdesk.core.errors import (
-    AddDocuments,
-    BertdeskError,
-    ChooseAnotherLibrary,
-    ProvideWheel,
-    ReindexLibrary,
-    Remedy,
-    ReplaceExisting,
-    UseModel,
-)
+from bertdesk.core import errors
 
 
-def remedy_text(remedy: Remedy) -> str:
+def remedy_text(remedy: errors.Remedy) -> str:
     """What to do, in terms of bertdesk's commands and flags."""
     match remedy:
-        case ReplaceExisting():
+        case errors.ReplaceExisting():
             return "pass --force to replace it"
-        case ChooseAnotherLibrary():
+        case errors.ChooseAnotherLibrary():
             return "give another --db file"
-        case AddDocuments():
+        case errors.AddDocuments():
             return "add files with `bertdesk library add PATH`"
-        case ReindexLibrary(model=None):
+        case errors.ReindexLibrary(model=None):
             return "re-index it with `bertdesk library reindex`"
-        case ReindexLibrary(model=model):
+        case errors.ReindexLibrary(model=model):
             return f"re-index every document with `bertdesk library reindex --model {model}`"
-        case UseModel(model=model):
+        case errors.UseModel(model=model):
             return f"use --model {model}"
-        case ProvideWheel():
+        case errors.ProvideWheel():
             return "pass the wheel with --wheel"
     raise AssertionError(f"no CLI phrasing for {remedy!r}")
 
 
-def error_text(exc: BertdeskError) -> str:
+def error_text(exc: errors.BertdeskError) -> str:
     """The one line the CLI prints for `exc`: the message, then its remedies ("…: use --model X, or …")."""
-    message = str(exc)
-    if not exc.remedies:
-        return message
-    return f"{message}: " + ", or ".join(remedy_text(remedy) for remedy in exc.remedies)
+    return exc.describe(remedy_text)

@@ -7,6 +7,7 @@ with its menus (`bertdesk.ui.error_text`). No core message names a flag or a men
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -58,6 +59,13 @@ class BertdeskError(Exception):
     def __init__(self, message: str = "", *remedies: Remedy) -> None:
         super().__init__(message)
         self.remedies: tuple[Remedy, ...] = remedies
+
+    def describe(self, remedy_text: Callable[[Remedy], str]) -> str:
+        """The message, then each remedy as a front end phrases it: "…: use X, or re-index …"."""
+        message = str(self)
+        if not self.remedies:
+            return message
+        return f"{message}: " + ", or ".join(remedy_text(remedy) for remedy in self.remedies)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), self.args, self.__dict__))

