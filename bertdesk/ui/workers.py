@@ -75,6 +75,9 @@ class JobRunner(QObject):
     partial = Signal(object)
     finished = Signal(object)
     errored = Signal(str)
+    #: The user error itself (a BertdeskError), emitted just before `errored` shows it: for a listener that acts on
+    #: its kind, never on its text (the model controller offers the wheel import on DefaultModelMissing).
+    user_error = Signal(object)
     cancelled = Signal()
 
     # Carry progress and partial results from the worker thread to this object's (the GUI) thread.
@@ -206,6 +209,7 @@ class JobRunner(QObject):
         if isinstance(exc, JobCancelled):
             self.cancelled.emit()
         elif isinstance(exc, BertdeskError):
+            self.user_error.emit(exc)
             self.errored.emit(error_text(exc))
         else:
             logger.error("Unexpected error in job %r", job.description, exc_info=exc)
