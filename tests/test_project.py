@@ -57,6 +57,29 @@ def test_import_contracts() -> None:
     assert f"Contracts: {contracts} kept, 0 broken." in result.stdout, result.stdout
 
 
+def test_packages_declare_their_public_names_and_load_them_on_first_use() -> None:
+    """A package with an `__init__.pyi` names its public API there; importing the package loads none of it (nor
+    numpy or onnxruntime), and every declared name resolves."""
+    stubs = sorted((ROOT / "bertdesk").rglob("__init__.pyi"))
+    packages = [".".join(stub.parent.relative_to(ROOT).parts) for stub in stubs]
+    assert "bertdesk.core.bundles" in packages
+    code = (
+        "import importlib, sys\n"
+        f"packages = {packages!r}\n"
+        "for name in packages:\n"
+        "    importlib.import_module(name)\n"
+        "heavy = sorted(m for m in ('numpy', 'onnx', 'onnxruntime', 'tokenizers') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "for name in packages:\n"
+        "    package = sys.modules[name]\n"
+        "    assert package.__all__ and sorted(package.__all__) == sorted(dir(package)), name\n"
+        "    for attr in package.__all__:\n"
+        "        getattr(package, attr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
 #: How many modules the type-check ratchet held when it was set: the list may only shrink.
 RATCHET_AT_START = 59
 
@@ -126,3 +149,5 @@ def test_the_wheel_holds_every_subpackage_and_the_resources(tmp_path: Path) -> N
         if resource.suffix in (".svg", ".png", ".desktop", ".json", ".py"):
             assert f"bertdesk/resources/{resource.name}" in names
     assert "bertdesk/catalog/catalog.toml" in names  # the model catalogue, where core/models/catalog.py looks
+    stubs = [stub.relative_to(ROOT).as_posix() for stub in (ROOT / "bertdesk").rglob("__init__.pyi")]
+    assert [stub for stub in stubs if stub not in names] == []  # the public names the lazy __init__s load from

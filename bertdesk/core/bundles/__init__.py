@@ -1,1 +1,9 @@
-"""bundles"""
+"""A converted model as bertdesk runs it: the folder's file names and precisions, its config and tokenizer,
+the ONNX graph contract, and the `Bundle` with its onnxruntime sessions.
+
+The public names are declared in `__init__.pyi` and imported on first use, so that importing the package
+costs nothing (the window's first paint comes before numpy and onnxruntime are imported)."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

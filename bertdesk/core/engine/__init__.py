@@ -1,1 +1,9 @@
-"""engine"""
+"""Running a bundle over many texts: padding and batching, parallel single-thread lanes, and embeddings
+(pooled sentence vectors, any layer).
+
+The public names are declared in `__init__.pyi` and imported on first use, so that importing the package
+costs nothing (the window's first paint comes before numpy and onnxruntime are imported)."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

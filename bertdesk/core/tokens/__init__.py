@@ -1,1 +1,9 @@
-"""tokens"""
+"""How text becomes tokens: WordPiece pieces with ids, offsets, segments and positions; character ↔ token
+location (UTF-16 aware for Qt); notes on what normalisation changed; token tables for export.
+
+The public names are declared in `__init__.pyi` and imported on first use, so that importing the package
+costs nothing (the window's first paint comes before numpy and onnxruntime are imported)."""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
