@@ -24,6 +24,7 @@ from bertdesk.cli.screenshot_command import add_screenshot_command
 from bertdesk.cli.task_commands import add_task_commands
 from bertdesk.cli.text_commands import add_text_commands
 from bertdesk.core.errors import BertdeskError, JobCancelled
+from bertdesk.core.files.streams import stdout_descriptor_to_stderr
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "build_parser", "main",
            "process_main"]
@@ -201,25 +202,21 @@ def _stdout_for_results() -> Iterator[None]:
         yield
         return
     original.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-    except OSError:  # no stderr to move it to
-        os.close(saved)
-        yield
-        return
-    results = open(saved, "w", encoding=original.encoding, errors="backslashreplace")  # noqa: SIM115
-    sys.stdout = results
-    try:
-        yield
-    finally:
-        sys.stdout = original
+    with stdout_descriptor_to_stderr() as saved:
+        if saved is None:
+            yield
+            return
+        results = open(saved, "w", encoding=original.encoding, errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stdout = results
         try:
-            results.flush()
-        except OSError:  # already reported; what is left cannot be written
-            _silence(results)
-        os.dup2(saved, 1)
-        results.close()
+            yield
+        finally:
+            sys.stdout = original
+            try:
+                results.flush()
+            except OSError:  # already reported; what is left cannot be written
+                _silence(results)
+            results.close()
 
 
 def _silence(stream: TextIO) -> None:

@@ -13,6 +13,7 @@ from tokenizers import Encoding, Tokenizer
 
 from bertdesk.core.bundles.config import MAX_TOKENIZER_BYTES, read_small_file
 from bertdesk.core.errors import BertdeskError, BundleError
+from bertdesk.core.files.streams import stdout_descriptor_to_stderr
 
 # bertdesk's worker threads and onnxruntime own the cores. Left parallel, `tokenizers` starts a global rayon pool on
 # first use whose threads never end (and, on Linux, carry the name of whichever worker thread started them).
@@ -31,21 +32,11 @@ def stdout_to_stderr() -> Iterator[None]:
     with _stdout_lock:
         try:
             sys.stdout.flush()
-            saved = os.dup(1)
         except (AttributeError, OSError, ValueError):  # no stdout at all: nothing to protect
             yield
             return
-        try:
-            os.dup2(2, 1)
-        except OSError:  # no stderr to send it to
-            os.close(saved)
+        with stdout_descriptor_to_stderr():
             yield
-            return
-        try:
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def load_tokenizer(path: str | Path, error: type[BertdeskError] = BundleError) -> Tokenizer:
