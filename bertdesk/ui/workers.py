@@ -1,5 +1,6 @@
 """Running core jobs off the GUI thread: one app-wide thread pool, one job at a time per runner (a tab, the model
-controller), the stale ones cancelled and ignored, generator jobs delivering partial results."""
+controller), the stale ones cancelled and ignored, generator jobs delivering partial results (the latest one, at most
+every PARTIAL_INTERVAL_S)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import time
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from bertdesk.core.errors import BertdeskError, JobCancelled, describe_unexpected
 from bertdesk.core.jobs import JobHandle
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 #: Progress reports closer together than this are dropped, so that a job reporting in a tight loop cannot flood
 #: the GUI thread's event queue.
 PROGRESS_INTERVAL_S = 0.05
+#: Partial results are delivered at most this often: those a job yields meanwhile are dropped but the latest, so that
+#: a job yielding faster than the GUI thread shows its results cannot flood it (the first one comes at once).
+PARTIAL_INTERVAL_S = 0.05
 #: The worker threads' name (as the OS shows it) and how long an idle one lives.
 THREAD_NAME = "bertdesk-jobs"
 IDLE_THREAD_EXPIRY_MS = 1000
@@ -46,28 +50,62 @@ def job_pool() -> QThreadPool:
     return _pool
 
 
+#: The result of a runner's jobs, and the partial result its generator jobs yield. The checker reads them with
+#: defaults (PEP 696, in typing from Python 3.13), so that a runner made without type arguments is a
+#: JobRunner[Any, Any]; at run time they have no use.
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultedTypeVar
+
+    R = DefaultedTypeVar("R", default=Any)
+    P = DefaultedTypeVar("P", default=Any)
+else:
+    R, P = TypeVar("R"), TypeVar("P")
 #: A job: called with its handle on a worker thread; returns the result, or is a generator that yields partial
 #: results and returns the final one.
-JobFunction = Callable[[JobHandle], object]
+JobFunction = Callable[[JobHandle], "R | Generator[P, None, R]"]
 
 
 @dataclass(eq=False)
-class _Job:
-    fn: JobFunction
+class _Job(Generic[R, P]):
+    fn: JobFunction[R, P]
     handle: JobHandle
     description: str
     worker: FunctionWorker | None = None
     #: Set on the worker thread once `fn` has returned or raised.
     done: threading.Event = field(default_factory=threading.Event)
+    #: The latest partial result not delivered yet (`has_partial`), written on the worker thread, read on the GUI's.
+    partial: P | None = None
+    has_partial: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def offer_partial(self, value: P) -> bool:
+        """Keep `value` as the partial result to deliver, replacing one not delivered yet; True if none was waiting
+        (the GUI thread must be told)."""
+        with self.lock:
+            waiting = self.has_partial
+            self.partial, self.has_partial = value, True
+        return not waiting
+
+    def take_partial(self) -> tuple[bool, P | None]:
+        """(True, the latest partial result) if one waits to be delivered, else (False, None)."""
+        with self.lock:
+            taken = self.has_partial, self.partial
+            self.partial, self.has_partial = None, False
+        return taken
 
 
-class JobRunner(QObject):
+class JobRunner(QObject, Generic[R, P]):
     """One active job per runner (Orange3-style): submit() cancels the job under way — including its onnxruntime
     run, via JobHandle.cancel() — and results/errors of a stale job are dropped, never emitted.
 
     At most one job of a runner is in flight: a job submitted while a cancelled one is still winding down starts
     once that one has ended (a later submit replaces it before it starts), so a tab never runs two models at once.
     Jobs run as superqt workers in the app-wide `job_pool()`. Every signal is emitted on the GUI thread.
+
+    `R` is the type of the jobs' results (`finished`), `P` that of the partial results their generators yield
+    (`partial`). Partial results are coalesced: the first one of a job is delivered at the next turn of the event
+    loop, later ones at most every PARTIAL_INTERVAL_S, each time the latest one yielded (a job's result replaces
+    the partial result still waiting). A job's partial results therefore each hold all the job has to show so far.
     """
 
     started = Signal()
@@ -82,19 +120,25 @@ class JobRunner(QObject):
 
     # Carry progress and partial results from the worker thread to this object's (the GUI) thread.
     _progress_from_job = Signal(object, float, str)
-    _partial_from_job = Signal(object, object)
+    _partial_from_job = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._current: _Job | None = None
-        self._pending: _Job | None = None  # submitted while an older job still runs
+        self._current: _Job[R, P] | None = None
+        self._pending: _Job[R, P] | None = None  # submitted while an older job still runs
         # Jobs started and not finished: keeps every started worker alive until it has finished, as superqt's own
         # start() does.
-        self._jobs: list[_Job] = []
+        self._jobs: list[_Job[R, P]] = []
+        # The next partial result waits for this timer when the last one was delivered less than
+        # PARTIAL_INTERVAL_S ago (`_partial_due`, monotonic seconds).
+        self._partial_timer = QTimer(self)
+        self._partial_timer.setSingleShot(True)
+        self._partial_timer.timeout.connect(self._deliver_partial)
+        self._partial_due = 0.0
         self._progress_from_job.connect(self._on_progress)
         self._partial_from_job.connect(self._on_partial)
 
-    def submit(self, fn: JobFunction, description: str = "") -> None:
+    def submit(self, fn: JobFunction[R, P], description: str = "") -> None:
         """Run `fn(handle)` in a worker thread, cancelling the job under way first.
 
         `fn` returns the result (`finished`), or is a generator: each value it yields is emitted as `partial`, the
@@ -104,7 +148,7 @@ class JobRunner(QObject):
         if self._current is not None:
             self._current.handle.cancel()
         last_report = [0.0]
-        job: _Job
+        job: _Job[R, P]
 
         def report(fraction: float, text: str) -> None:
             now = time.monotonic()
@@ -114,14 +158,15 @@ class JobRunner(QObject):
 
         job = _Job(fn=fn, handle=JobHandle(on_progress=report), description=description)
         self._current = job
+        self._drop_partials()
         self.started.emit()
         if self._jobs:
             self._pending = job  # a job still winds down: this one waits for it (a pending one is just dropped)
         else:
             self._start(job)
 
-    def _start(self, job: _Job) -> None:
-        def work() -> object:
+    def _start(self, job: _Job[R, P]) -> None:
+        def work() -> R:
             outcome = None
             try:
                 job.handle.check()
@@ -134,7 +179,8 @@ class JobRunner(QObject):
                     except StopIteration as stop:
                         return stop.value
                     job.handle.check()
-                    self._partial_from_job.emit(job, value)
+                    if job.offer_partial(value):
+                        self._partial_from_job.emit(job)
             finally:
                 if isinstance(outcome, Generator):
                     outcome.close()  # a job stopped between partials ends its lanes now, not when collected
@@ -151,7 +197,7 @@ class JobRunner(QObject):
         self._jobs.append(job)
         job_pool().start(worker)
 
-    def _on_finished(self, job: _Job) -> None:
+    def _on_finished(self, job: _Job[R, P]) -> None:
         self._jobs.remove(job)
         pending, self._pending = self._pending, None
         if pending is not None and pending is self._current:
@@ -163,6 +209,7 @@ class JobRunner(QObject):
         self._pending = None
         if job is None:
             return
+        self._drop_partials()
         job.handle.cancel()
         self.cancelled.emit()
 
@@ -173,6 +220,7 @@ class JobRunner(QObject):
     def cancel_all(self) -> None:
         """Cancel every job of this runner, stale ones included, without waiting; nothing more is emitted."""
         self._current = self._pending = None
+        self._drop_partials()
         for job in self._jobs:
             job.handle.cancel()
 
@@ -187,25 +235,49 @@ class JobRunner(QObject):
             logger.warning("Jobs %s did not stop within %d ms", unfinished, timeout_ms)
 
     @Slot(object, float, str)
-    def _on_progress(self, job: _Job, fraction: float, text: str) -> None:
+    def _on_progress(self, job: _Job[R, P], fraction: float, text: str) -> None:
         if job is self._current:
             self.progress.emit(fraction, text)
 
-    @Slot(object, object)
-    def _on_partial(self, job: _Job, value: object) -> None:
-        if job is self._current:
+    @Slot(object)
+    def _on_partial(self, job: _Job[R, P]) -> None:
+        """A partial result of `job` waits: deliver it now, or when PARTIAL_INTERVAL_S has passed since the last."""
+        if job is not self._current:
+            return
+        wait_s = self._partial_due - time.monotonic()
+        if wait_s <= 0:
+            self._deliver_partial()
+        elif not self._partial_timer.isActive():
+            self._partial_timer.start(max(1, round(wait_s * 1000)))
+
+    def _deliver_partial(self) -> None:
+        """Emit the latest partial result of the current job, if one waits (a stale job's never: it is not read)."""
+        job = self._current
+        if job is None:
+            return
+        waiting, value = job.take_partial()
+        if waiting:
+            self._partial_due = time.monotonic() + PARTIAL_INTERVAL_S
             self.partial.emit(value)
 
-    def _on_returned(self, job: _Job, value: object) -> None:
+    def _drop_partials(self) -> None:
+        """The current job changed or ended: no partial result of the one before is delivered, and the next job's
+        first one comes at once."""
+        self._partial_timer.stop()
+        self._partial_due = 0.0
+
+    def _on_returned(self, job: _Job[R, P], value: R) -> None:
         if job is not self._current:
             return
         self._current = None
+        self._drop_partials()
         self.finished.emit(value)
 
-    def _on_errored(self, job: _Job, exc: BaseException) -> None:
+    def _on_errored(self, job: _Job[R, P], exc: BaseException) -> None:
         if job is not self._current:
             return
         self._current = None
+        self._drop_partials()
         if isinstance(exc, JobCancelled):
             self.cancelled.emit()
         elif isinstance(exc, BertdeskError):

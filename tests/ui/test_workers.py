@@ -14,7 +14,7 @@ from bertdesk.core.bundles.bundle import open_model
 from bertdesk.core.errors import BertdeskError, JobCancelled
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.error_log import log_path
-from bertdesk.ui.workers import JobRunner
+from bertdesk.ui.workers import PARTIAL_INTERVAL_S, JobRunner
 
 
 @pytest.fixture
@@ -131,18 +131,42 @@ def test_stale_results_and_errors_are_dropped(qtbot, runner):
 
 def test_generator_jobs_deliver_partial_results_then_the_final_one(qtbot, runner):
     events = record(runner)
+    shown = [threading.Event() for _ in range(3)]
 
     def job(handle: JobHandle):
         for row in range(3):
             yield {"row": row}
+            assert shown[row].wait(10)  # one at a time: none is replaced by a later one
         return "all rows"
 
     seen = []
     runner.partial.connect(seen.append)
+    runner.partial.connect(lambda value: shown[value["row"]].set())
     with qtbot.waitSignal(runner.finished, timeout=5000):
         runner.submit(job, "rows")
     assert seen == [{"row": 0}, {"row": 1}, {"row": 2}]
     assert [e for e in events if e[0] == "finished"] == [("finished", "all rows")]
+
+
+def test_a_burst_of_partial_results_is_delivered_as_the_latest(qtbot, runner):
+    burst, latest_shown = 2000, threading.Event()
+
+    def job(handle: JobHandle):
+        for row in range(burst):
+            yield row
+        assert latest_shown.wait(10)
+        return "done"
+
+    seen: list[int] = []
+    runner.partial.connect(seen.append)
+    runner.partial.connect(lambda row: latest_shown.set() if row == burst - 1 else None)
+    started = time.monotonic()
+    with qtbot.waitSignal(runner.finished, timeout=10_000):
+        runner.submit(job, "burst")
+    elapsed = time.monotonic() - started
+    # The first at once, then at most one every PARTIAL_INTERVAL_S, the latest one last; each delivered once.
+    assert seen[-1] == burst - 1 and seen == sorted(set(seen))
+    assert len(seen) <= 2 + elapsed / PARTIAL_INTERVAL_S < burst / 10
 
 
 def test_a_cancelled_generator_job_delivers_nothing_more(qtbot, runner):
@@ -291,3 +315,34 @@ def test_warnings_of_a_job_go_to_the_log(qtbot, runner):
     with qtbot.waitSignal(runner.finished, timeout=5000):
         runner.submit(job)
     qtbot.waitUntil(lambda: log_path().is_file() and "numbers overflowed" in log_path().read_text(), timeout=2000)
+
+
+def test_a_partial_result_waiting_when_the_job_is_replaced_is_never_delivered(qtbot, runner, monkeypatch):
+    from bertdesk.ui import workers
+
+    monkeypatch.setattr(workers, "PARTIAL_INTERVAL_S", 30.0)  # the stale job's second partial waits for its turn
+    first_shown, offered, release = threading.Event(), threading.Event(), threading.Event()
+
+    def stale(handle: JobHandle):
+        yield "stale first"
+        assert first_shown.wait(10)
+        yield "stale second"
+        offered.set()
+        release.wait(10)
+        return "stale"
+
+    def fresh(handle: JobHandle):
+        yield "fresh first"
+        return "fresh"
+
+    seen = []
+    runner.partial.connect(seen.append)
+    runner.partial.connect(lambda _: first_shown.set())
+    runner.submit(stale, "stale")
+    qtbot.waitUntil(lambda: seen == ["stale first"] and offered.is_set(), timeout=5000)
+    QApplication.processEvents()  # the second one reaches the GUI thread and waits there
+    with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
+        runner.submit(fresh, "fresh")
+        release.set()
+    assert blocker.args == ["fresh"]
+    assert seen == ["stale first", "fresh first"]  # a new job's first partial result comes at once

@@ -1,10 +1,12 @@
 """The base class of the analysis tabs: jobs through hooks, stale marking, the model tasks a tab serves, debounced
-re-runs and saved inputs. The README's Architecture section describes the contract."""
+re-runs, the tab's other runners and timers, and saved inputs. The README's Architecture section describes the
+contract."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
@@ -21,6 +23,9 @@ DEBOUNCE_MS = 250
 ANY_TASK: frozenset[str] = frozenset({TASK_ENCODER, TASK_QA, TASK_CLASSIFICATION})
 #: How a stale result is marked: an amber line, lighter on dark themes.
 STALE_COLORS = ("#b45309", "#fbbf24")
+#: The result of a tab's analysis, and the partial result its generator jobs yield (None for a tab without).
+R = TypeVar("R")
+P = TypeVar("P")
 
 
 class StaleLabel(QLabel):
@@ -40,10 +45,11 @@ class StaleLabel(QLabel):
         self.setText(f'<span style="color:{color};">Out of date: {escape(reason)}</span>' if reason else "")
 
 
-class AnalysisTab(QWidget):
+class AnalysisTab(QWidget, Generic[R, P]):
     """One tab of the main window, built on hooks (Orange3 ConcurrentMixin-style), not on signal plumbing.
 
-    A subclass sets `key`, `title` and `serves`, builds its inputs, and implements:
+    A subclass of `AnalysisTab[R, P]` (R: its analysis' result, P: its partial result) sets `key`, `title` and
+    `serves`, builds its inputs, and implements:
     - `run_analysis()`: `self.submit(fn, description)` the analysis of the current input; `fn(handle)` runs on a
       worker thread and returns the result, or is a generator yielding partial results and returning the last one;
     - the hooks `on_result`, `on_partial`, `on_error`, `on_cancelled` (and `on_started`), called on the GUI thread
@@ -52,6 +58,8 @@ class AnalysisTab(QWidget):
     The base marks the result shown as stale (`show_stale`, by default `self.stale_label`) while a newer run is
     under way, after a cancel, and while the input or the model differs from the one the result was made with.
     A model whose task is not in `serves` calls `run_unfit()` instead of `run_analysis()`.
+    Jobs of other kinds (a batch, training) run on runners the tab registers with `add_runner()`, and deferred work
+    on timers made by `add_timer()`: the base's `is_busy()`, `cancel()`, `stop()` and `shutdown()` cover them all.
     """
 
     key: ClassVar[str]
@@ -74,12 +82,12 @@ class AnalysisTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bundle: Bundle | None = None
-        self.runner = JobRunner(self)
+        self.runner: JobRunner[R, P] = JobRunner(self)
+        # Every runner and timer of the tab, the analysis' first: what is_busy, cancel, stop and shutdown go over.
+        self._runners: list[JobRunner[Any, Any]] = [self.runner]
+        self._timers: list[QTimer] = []
         self.stale_label = StaleLabel(self)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._run_if_ready)
+        self._debounce = self.add_timer(DEBOUNCE_MS, self._run_if_ready)
         self._has_result = False  # a result (or a partial one) is on show
         self._showing_partial = False  # ...and it is the running job's partial result
         self._cancelled = False  # the latest run was cancelled: the result shown stays out of date
@@ -121,10 +129,10 @@ class AnalysisTab(QWidget):
     def on_started(self) -> None:
         """A job was submitted (the previous result, if any, is now marked stale)."""
 
-    def on_partial(self, value: object) -> None:
-        """A partial result the running job yielded; show it as it comes."""
+    def on_partial(self, value: P) -> None:
+        """The latest partial result the running job yielded (see JobRunner: they are coalesced); show it."""
 
-    def on_result(self, result: object) -> None:
+    def on_result(self, result: R) -> None:
         """The current job's result: show it."""
 
     def on_error(self, message: str) -> None:
@@ -172,7 +180,7 @@ class AnalysisTab(QWidget):
 
     # --- what subclasses call ------------------------------------------------------------------------------
 
-    def submit(self, fn: JobFunction, description: str) -> None:
+    def submit(self, fn: JobFunction[R, P], description: str) -> None:
         """Run `fn(handle)` on a worker thread, cancelling this tab's job under way; its outcome reaches the hooks.
 
         `fn` must not touch widgets: read the inputs before, show the outcome in the hooks.
@@ -208,29 +216,47 @@ class AnalysisTab(QWidget):
         """Run the analysis after `delay_ms` unless called again before; `input_changed()` calls it."""
         self._debounce.start(delay_ms)
 
+    def add_runner(self, runner: JobRunner[Any, Any]) -> None:
+        """Count `runner` (a batch's, a training's) among the tab's: `is_busy()`, `cancel()`, `stop()` and
+        `shutdown()` cover its jobs too. Its signals stay the tab's to connect."""
+        self._runners.append(runner)
+
+    def add_timer(self, interval_ms: int, slot: Callable[[], None]) -> QTimer:
+        """A single-shot timer of the tab's calling `slot`: while it is active the tab is busy (work is still to be
+        done), and `stop()` stops it."""
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        self._timers.append(timer)
+        return timer
+
     def is_busy(self) -> bool:
-        """True while a run is scheduled or under way."""
-        return self._debounce.isActive() or self.runner.is_running()
+        """True while a run is scheduled or under way, on any of the tab's runners and timers."""
+        return any(timer.isActive() for timer in self._timers) or any(r.is_running() for r in self._runners)
 
     def cancel(self) -> bool:
-        """Cancel the run under way (Esc); returns whether there was one."""
-        if not self.runner.is_running():
+        """Cancel the job under way (Esc): the analysis', else that of the first runner added with one; returns
+        whether there was one."""
+        runner = next((r for r in self._runners if r.is_running()), None)
+        if runner is None:
             return False
-        self.runner.cancel()
+        runner.cancel()
         return True
 
     def stop(self) -> None:
-        """Drop any scheduled run and cancel every job, without waiting (the first half of `shutdown()`).
-
-        A tab with more runners or timers of its own extends this.
-        """
-        self._debounce.stop()
-        self.runner.cancel_all()
+        """Stop every timer (a scheduled run among them) and cancel every job, without waiting (the first half of
+        `shutdown()`)."""
+        for timer in self._timers:
+            timer.stop()
+        for runner in self._runners:
+            runner.cancel_all()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop for good (the window is closing): `stop()`, then wait up to `timeout_ms` for the job's thread."""
+        """Stop for good (the window is closing): `stop()`, then wait up to `timeout_ms` for each runner's jobs."""
         self.stop()
-        self.runner.shutdown(timeout_ms)
+        for runner in self._runners:
+            runner.shutdown(timeout_ms)
 
     # --- plumbing ------------------------------------------------------------------------------------------
 
@@ -251,7 +277,7 @@ class AnalysisTab(QWidget):
         self.on_started()
         self._update_stale()
 
-    def _job_partial(self, value: object) -> None:
+    def _job_partial(self, value: P) -> None:
         if self._run_bundle is not self.bundle:
             return
         self._has_result = self._showing_partial = True
@@ -259,7 +285,7 @@ class AnalysisTab(QWidget):
         self.on_partial(value)
         self._update_stale()
 
-    def _job_finished(self, result: object) -> None:
+    def _job_finished(self, result: R) -> None:
         self._showing_partial = False
         if self._run_bundle is not self.bundle:  # the model changed meanwhile: its run is scheduled
             self._update_stale()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,8 +52,6 @@ from bertdesk.ui.widgets.text_box import TextBox, replace_text
 if TYPE_CHECKING:
     from bertdesk.core.bundles.bundle import Bundle, BundleInfo
 
-#: Partial results arriving faster than this are shown together (the latest one wins).
-PARTIAL_INTERVAL_MS = 50
 #: The best answer's highlight, and the others' (more transparent the lower they rank).
 BEST_COLOR = QColor(255, 179, 0)
 OTHER_COLOR = QColor(255, 213, 79)
@@ -91,7 +89,7 @@ class _HoverFilter(QObject):
         return position
 
 
-class AskTab(AnalysisTab):
+class AskTab(AnalysisTab[AskRun, AskRun]):
     """A question and a context in; the answers listed and highlighted in the context; why, below."""
 
     key = "ask"
@@ -102,20 +100,12 @@ class AskTab(AnalysisTab):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._run: AskRun | None = None  # the run shown (complete or partial)
-        self._latest_partial: AskRun | None = None
         self._char_to_token: CharToToken | None = None
         self._highlights_shown = False
         self._placing_cursors = False
         self._shown_spans: list[tuple[int, int]] = []
         self.partials_shown = 0  # partial results put on show during the latest run
-        self._partial_timer = QTimer(self)
-        self._partial_timer.setSingleShot(True)
-        self._partial_timer.setInterval(PARTIAL_INTERVAL_MS)
-        self._partial_timer.timeout.connect(self._show_latest_partial)
-        self._why_timer = QTimer(self)
-        self._why_timer.setSingleShot(True)
-        self._why_timer.setInterval(0)
-        self._why_timer.timeout.connect(self._show_why)
+        self._why_timer = self.add_timer(0, self._show_why)
         self._build()
         self._connect()
 
@@ -320,25 +310,25 @@ class AskTab(AnalysisTab):
 
     def on_started(self) -> None:
         """A run began: show its progress."""
-        self._partial_timer.stop()
-        self._latest_partial = None
         self.partials_shown = 0
         self.progress_bar.setValue(0)
         self.progress_label.setText("starting")
         self._set_progress_visible(True)
 
-    def on_partial(self, value: object) -> None:
-        """Answers from the windows done so far; shown at most every PARTIAL_INTERVAL_MS."""
-        assert isinstance(value, AskRun)
-        self._latest_partial = value
-        if not self._partial_timer.isActive():
-            self._partial_timer.start()
+    def on_partial(self, value: AskRun) -> None:
+        """Answers from the windows done so far (the runner delivers the latest at most every
+        PARTIAL_INTERVAL_S)."""
+        self._show_run(value)
+        self.partials_shown += 1
+        result = value.result
+        assert isinstance(result, QAResult)  # retrieval yields no partial results
+        self.answers_note.setText(
+            f"So far: answers from windows 1–{result.windows_done} of {result.windows_total}; the final "
+            "ranking replaces them."
+        )
 
-    def on_result(self, result: object) -> None:
+    def on_result(self, result: AskRun) -> None:
         """The final ranking: replaces the partial answers; the why panel follows the best answer."""
-        assert isinstance(result, AskRun)
-        self._partial_timer.stop()
-        self._latest_partial = None
         self._set_progress_visible(False)
         self._show_run(result)
         self.detail.setVisible(not result.is_retrieval)  # hovering the context reads no probabilities then
@@ -350,7 +340,6 @@ class AskTab(AnalysisTab):
 
     def on_error(self, message: str) -> None:
         """Show the error where the answers were, and in the status bar."""
-        self._partial_timer.stop()
         self._why_timer.stop()
         self._set_progress_visible(False)
         self._run = None
@@ -363,20 +352,8 @@ class AskTab(AnalysisTab):
 
     def on_cancelled(self) -> None:
         """Cancelled: the answers found so far stay, marked out of date."""
-        self._partial_timer.stop()
-        self._latest_partial = None
         self._set_progress_visible(False)
         self.answers_note.setText("Cancelled. Edit the question, the context or a setting to answer again.")
-
-    def stop(self) -> None:
-        """Also stop the timers that show partial results and the why panel."""
-        super().stop()
-        self._partial_timer.stop()
-        self._why_timer.stop()
-
-    def is_busy(self) -> bool:
-        """Also while a result waits to be shown."""
-        return super().is_busy() or self._partial_timer.isActive() or self._why_timer.isActive()
 
     def _show_why(self) -> None:
         run = self._run
@@ -411,18 +388,6 @@ class AskTab(AnalysisTab):
             return None
         utf16 = self._run.utf16
         return utf16.from_utf16(cursor.selectionStart()), utf16.from_utf16(cursor.selectionEnd())
-
-    def _show_latest_partial(self) -> None:
-        run, self._latest_partial = self._latest_partial, None
-        if run is None:
-            return
-        self._show_run(run)
-        self.partials_shown += 1
-        assert isinstance(run.result, QAResult)
-        self.answers_note.setText(
-            f"So far: answers from windows 1–{run.result.windows_done} of {run.result.windows_total}; the final "
-            "ranking replaces them."
-        )
 
     def _show_run(self, run: AskRun) -> None:
         self._run = run

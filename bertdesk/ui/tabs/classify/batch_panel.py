@@ -4,8 +4,8 @@ the panel's own job runner, shown in a sortable table filled as rows arrive (no 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,52 +35,58 @@ from bertdesk.ui.widgets.text_box import TextBox
 from bertdesk.ui.widgets.wrapped_label import wrapped_label
 from bertdesk.ui.workers import JobRunner
 
-#: Rows gathered on the worker before they go to the table together (or after PARTIAL_S seconds).
+#: Rows gathered on the worker before they are added to the job's progress together (or after PARTIAL_S seconds).
 PARTIAL_ROWS = 256
 PARTIAL_S = 0.3
 #: Labels shown as columns of their own (all of them are exported).
 MAX_LABEL_COLUMNS = 8
 _Index = QModelIndex | QPersistentModelIndex
 
-
-@dataclass(frozen=True)
-class BatchStart:
-    """The first thing a batch job yields: the labels and how many rows are coming."""
-
-    labels: list[str]
-    method: str
-    total: int
-
-
 #: One classified row as the table keeps it: its number, text, top label's id and every label's probability.
 BatchRow = tuple[int, str, int, np.ndarray]
 
 
+@dataclass(frozen=True)
+class BatchProgress:
+    """All a batch job has classified so far: the labels, how many rows are coming, and the rows done in input
+    order, in the chunks they were classified in. Each partial result holds all the rows before it (the runner
+    delivers only the latest), the result all of them."""
+
+    labels: list[str]
+    method: str
+    total: int
+    chunks: tuple[list[BatchRow], ...] = ()
+    done: int = 0
+
+    def with_rows(self, rows: list[BatchRow]) -> BatchProgress:
+        """This progress with `rows` classified after it."""
+        return replace(self, chunks=(*self.chunks, rows), done=self.done + len(rows))
+
+
 def batch_job(
     make_scorer: Callable[[JobHandle], Scorer], text: str, path: Path | None
-) -> Callable[[JobHandle], Iterator[BatchStart | list[BatchRow]]]:
-    """The generator job: a BatchStart, then lists of rows in input order; returns how many rows it classified."""
+) -> Callable[[JobHandle], Generator[BatchProgress, None, BatchProgress]]:
+    """The generator job: yields its progress (first with no rows, then with each chunk of rows classified) and
+    returns it with every row."""
 
-    def job(handle: JobHandle) -> Iterator[BatchStart | list[BatchRow]]:
+    def job(handle: JobHandle) -> Generator[BatchProgress, None, BatchProgress]:
         scorer = make_scorer(handle)
         total = count_rows(path) if path is not None else count_text_rows(text)
         rows = read_rows(path) if path is not None else rows_from_text(text)
-        yield BatchStart(list(scorer.labels), scorer.method, total)
+        progress = BatchProgress(list(scorer.labels), scorer.method, total)
+        yield progress
         buffer: list[BatchRow] = []
         last = time.monotonic()
-        done = 0
         for row in classify_stream(scorer, rows, total=total, handle=handle):
             probabilities = np.zeros(len(scorer.labels), np.float32)
             for score in row.scores:
                 probabilities[score.index] = score.probability
             buffer.append((row.index, row.text, row.top.index, probabilities))
-            done += 1
             if len(buffer) >= PARTIAL_ROWS or time.monotonic() - last > PARTIAL_S:
-                yield buffer
+                progress = progress.with_rows(buffer)
+                yield progress
                 buffer, last = [], time.monotonic()
-        if buffer:
-            yield buffer
-        return done
+        return progress.with_rows(buffer) if buffer else progress
 
     return job
 
@@ -226,11 +232,12 @@ class BatchPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = JobRunner(self)
+        self.runner: JobRunner[BatchProgress, BatchProgress] = JobRunner(self)
         self._make_scorer: Callable[[JobHandle], Scorer] | None = None
         self._path: Path | None = None
         self._started = 0.0
         self._total = 0
+        self._chunks_shown: int | None = None  # of the run's progress; None: not even its labels yet
         self._has_rows = False
         self._cancelled = False
         self._changed = ""
@@ -315,7 +322,7 @@ class BatchPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.lines.textChanged.connect(lambda: self.mark_changed("the lines changed") if self._path is None else None)
         self.runner.started.connect(self._started_job)
-        self.runner.partial.connect(self._partial)
+        self.runner.partial.connect(self._show_progress)
         self.runner.finished.connect(self._finished)
         self.runner.errored.connect(self._errored)
         self.runner.cancelled.connect(self._cancelled_job)
@@ -378,6 +385,7 @@ class BatchPanel(QWidget):
         self._cancelled = False
         self._changed = ""
         self._has_rows = False
+        self._chunks_shown = None
         self.model.reset([])
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.progress.setValue(0)
@@ -388,15 +396,18 @@ class BatchPanel(QWidget):
         self._update_stale()
         self.busy_changed.emit(True)
 
-    def _partial(self, value: object) -> None:
-        if isinstance(value, BatchStart):
-            self._total = value.total
-            self.model.reset(value.labels)
+    def _show_progress(self, progress: BatchProgress) -> None:
+        """Add the rows of `progress` not in the table yet (the first time, set the table's labels)."""
+        if self._chunks_shown is None:
+            self._total = progress.total
+            self.model.reset(progress.labels)
             self._fit_columns()
-            self.rate.setText(f"0 of {value.total:,} rows")
+            self._chunks_shown = 0
+        self.model.append([row for chunk in progress.chunks[self._chunks_shown:] for row in chunk])
+        self._chunks_shown = len(progress.chunks)
+        if not progress.done:
+            self.rate.setText(f"0 of {progress.total:,} rows")
             return
-        assert isinstance(value, list)
-        self.model.append(value)
         self._has_rows = True
         done = self.model.rowCount()
         elapsed = max(time.monotonic() - self._started, 1e-6)
@@ -423,10 +434,11 @@ class BatchPanel(QWidget):
         self._update_stale()
         self.busy_changed.emit(False)
 
-    def _finished(self, count: object) -> None:
+    def _finished(self, progress: BatchProgress) -> None:
+        self._show_progress(progress)
         elapsed = max(time.monotonic() - self._started, 1e-6)
         self.progress.setValue(1000)
-        self.rate.setText(f"{count:,} rows in {elapsed:,.1f} s · {int(count) / elapsed:,.0f} rows/s")
+        self.rate.setText(f"{progress.done:,} rows in {elapsed:,.1f} s · {progress.done / elapsed:,.0f} rows/s")
         self._end()
 
     def _errored(self, message: str) -> None:
@@ -437,10 +449,6 @@ class BatchPanel(QWidget):
         self._cancelled = True
         self.rate.setText(f"cancelled after {self.model.rowCount():,} of {self._total:,} rows")
         self._end()
-
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel the run and wait for its thread."""
-        self.runner.shutdown(timeout_ms)
 
     # --- export
 

@@ -64,7 +64,11 @@ def has_token_vectors(bundle: Bundle) -> bool:
     return "last_hidden_state" in bundle.info.outputs
 
 
-class ClassifyTab(AnalysisTab):
+#: What the training runner's jobs return: a head trained with its model, or the folder of a head saved as a bundle.
+TrainOutcome = tuple["Bundle", FewShotHead] | Path
+
+
+class ClassifyTab(AnalysisTab[OneText, None]):
     """Classify a text with a fine-tuned head, zero-shot labels or a few-shot head; see the path and why."""
 
     key = "classify"
@@ -79,8 +83,10 @@ class ClassifyTab(AnalysisTab):
         self._head_stale = ""
         self._saved_path: str | None = None
         self._result: OneText | None = None
-        self.train_runner = JobRunner(self)
+        self.train_runner: JobRunner[TrainOutcome, None] = JobRunner(self)
         self._build()
+        self.add_runner(self.train_runner)
+        self.add_runner(self.batch.runner)
         self._connect()
         self._set_method(FINE_TUNED)
         self._update_methods()
@@ -363,9 +369,8 @@ class ClassifyTab(AnalysisTab):
 
         self.submit(job, "classify")
 
-    def on_result(self, result: object) -> None:
+    def on_result(self, result: OneText) -> None:
         """Show the probabilities, the path with this text's numbers, and why."""
-        assert isinstance(result, OneText)
         self._result = result
         self._show_message("")
         row = result.row
@@ -505,7 +510,7 @@ class ClassifyTab(AnalysisTab):
         """The few-shot head trained here, if any."""
         return self._head
 
-    def _train_finished(self, result: object) -> None:
+    def _train_finished(self, result: TrainOutcome) -> None:
         self.few_shot.set_training(False)
         if isinstance(result, Path):  # a saved bundle
             self._saved_path = str(result)
@@ -580,29 +585,9 @@ class ClassifyTab(AnalysisTab):
 
     # --- jobs ----------------------------------------------------------------------------------------------
 
-    def is_busy(self) -> bool:
-        """A classification, batch or training is scheduled or under way."""
-        return super().is_busy() or self.batch.is_running() or self.train_runner.is_running()
-
     def cancel(self) -> bool:
-        """Cancel the job of the page on show (the batch on the Batch page), else any job under way."""
+        """Cancel the job of the page on show (the batch on the Batch page), else any job under way (the
+        classification's, the training's, the batch's)."""
         if self.pages.currentIndex() == BATCH and self.batch.cancel():
             return True
-        if super().cancel():
-            return True
-        if self.train_runner.is_running():
-            self.train_runner.cancel()
-            return True
-        return self.batch.cancel()
-
-    def stop(self) -> None:
-        """Drop scheduled runs and cancel every job (classification, batch, training) without waiting."""
-        super().stop()
-        self.batch.runner.cancel_all()
-        self.train_runner.cancel_all()
-
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop for good and wait for every job's thread."""
-        super().shutdown(timeout_ms)
-        self.batch.shutdown(timeout_ms)
-        self.train_runner.shutdown(timeout_ms)
+        return super().cancel()

@@ -33,7 +33,7 @@ PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "projection", "over
          "positions")
 
 
-class SimilarityTab(AnalysisTab):
+class SimilarityTab(AnalysisTab[Analysis, None]):
     """Tokens as vectors: their cosine similarity per layer, attention, causal vs bidirectional masks, positions."""
 
     key = "similarity"

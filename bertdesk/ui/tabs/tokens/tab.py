@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -44,7 +44,7 @@ WORDPIECE_EXPLANATION = (
 )
 
 
-class TokensTab(AnalysisTab):
+class TokensTab(AnalysisTab[TokensResult, None]):
     """The text, split into the model's tokens: coloured pieces, counts, a table, and another model beside."""
 
     key = "tokens"
@@ -94,10 +94,7 @@ class TokensTab(AnalysisTab):
         compare_label.setToolTip(self.compare_combo.toolTip())
         self.busy = QLabel("", self)
         self.busy.setToolTip("A long text is being tokenized; the window stays usable meanwhile.")
-        self._busy_timer = QTimer(self)
-        self._busy_timer.setSingleShot(True)
-        self._busy_timer.setInterval(300)
-        self._busy_timer.timeout.connect(lambda: self.busy.setText("Tokenizing…"))
+        self._busy_timer = self.add_timer(300, lambda: self.busy.setText("Tokenizing…"))
 
         self.main_pane = TokenPane(self)
         self.main_pane.set_message(NO_MODEL_YET)
@@ -269,11 +266,6 @@ class TokensTab(AnalysisTab):
         if not self.runner.is_running():
             self._busy_timer.stop()
             self.busy.setText("")
-
-    def stop(self) -> None:
-        """Drop any scheduled run, cancel the job and the busy note's timer."""
-        super().stop()
-        self._busy_timer.stop()
 
     def on_result(self, result: TokensResult) -> None:
         """Show the pieces, the table and the comparison."""
