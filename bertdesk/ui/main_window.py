@@ -44,7 +44,7 @@ from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.info_dock import ModelInfoPanel
-from bertdesk.ui.models.menu import populate_models_menu
+from bertdesk.ui.models.menu import open_manager, populate_models_menu
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
 from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         tab.status_message.connect(self._show_status)
         tab.models_changed.connect(self.refresh_models)
         tab.open_in_tab.connect(self._open_in_tab)
+        tab.open_model_manager.connect(lambda task: open_manager(self, task=task))
         self.window_state.restore_tab(tab)
         if self.bundle is not None:
             tab.set_bundle(self.bundle, self._installed or [self.bundle.info])

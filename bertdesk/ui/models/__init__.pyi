@@ -2,5 +2,5 @@
 
 from .controller import ModelController as ModelController, open_model as open_model
 from .info_dock import ModelInfoPanel as ModelInfoPanel
-from .menu import open_manager_from as open_manager_from, populate_models_menu as populate_models_menu
+from .menu import open_manager as open_manager, populate_models_menu as populate_models_menu
 from .picker import ModelPicker as ModelPicker, bundle_line as bundle_line

@@ -1,16 +1,16 @@
 """The window's Models menu: what the user can do with models beyond picking one — the model manager, the precision
 the model in use runs at, the "About this model" panel — and the other ways into the manager (the picker's last
-entry, a tab's pointer to the catalogue)."""
+entry; a tab's pointer to the catalogue, its `open_model_manager` signal, which the main window connects to
+`open_manager`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu
 
 from bertdesk.core.bundles.names import PRECISIONS
-from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.precision import PRECISION_HELP, int8_record
 
 if TYPE_CHECKING:
@@ -38,19 +38,9 @@ def open_manager(window: MainWindow, *, task: str | None = None) -> ModelManager
     return dialog
 
 
-def open_manager_from(widget: QWidget, task: str) -> ModelManagerDialog | None:
-    """Open the model manager of the window `widget` is in on its catalogue filtered to `task` (a tab's pointer:
-    "Get a classifier…"); None when the widget is not in a main window (a tab on its own)."""
-    window = widget.window()
-    if not isinstance(getattr(window, "models", None), ModelController):
-        return None
-    return open_manager(window, task=task)
-
-
 def populate_models_menu(menu: QMenu, window: MainWindow) -> None:
     """Fill the Models menu of `window`, and connect the other ways into the model manager and the precision
-    choice (the picker's "Manage models…", the info panel's precision). A tab opens the manager with
-    `open_manager_from`."""
+    choice (the picker's "Manage models…", the info panel's precision)."""
     manage = QAction("Manage models…", window)
     manage.setObjectName("manage_models")
     manage.setShortcut(QKeySequence("Ctrl+M"))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QMetaMethod, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
@@ -78,6 +78,9 @@ class AnalysisTab(QWidget, Generic[R, P]):
     #: this window in the Tokens tab" sends ("tokens", question, context slice). Tabs never import each other: the
     #: main window selects that tab and gives it the text (and the pair as its segment B).
     open_in_tab = Signal(str, str, str)
+    #: Emit to open the window's model manager on its catalogue of a task's models (a TASK_*, "" for every task),
+    #: e.g. the Classify tab's "Get a classifier…"; `request_model_manager()` emits it. The main window connects it.
+    open_model_manager = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -230,6 +233,14 @@ class AnalysisTab(QWidget, Generic[R, P]):
         timer.timeout.connect(slot)
         self._timers.append(timer)
         return timer
+
+    def request_model_manager(self, task: str) -> bool:
+        """Ask the window to open its model manager on `task`'s models (`open_model_manager`); False when nothing
+        listens (a tab on its own), for the tab to say where the manager is instead."""
+        if not self.isSignalConnected(QMetaMethod.fromSignal(self.open_model_manager)):
+            return False
+        self.open_model_manager.emit(task)
+        return True
 
     def is_busy(self) -> bool:
         """True while a run is scheduled or under way, on any of the tab's runners and timers."""

@@ -33,7 +33,6 @@ from bertdesk.core.files.text import read_text_file
 from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit
 from bertdesk.core.qa.layout import CharToToken, windows_holding
 from bertdesk.ui.error_text import error_text
-from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.ask.ask_jobs import AskRun, answer_job, retrieve_job
 from bertdesk.ui.tabs.ask.options_box import AskSettings, SettingsBox
 from bertdesk.ui.tabs.ask.texts import (
@@ -254,7 +253,7 @@ class AskTab(AnalysisTab[AskRun, AskRun]):
 
     def get_qa_model(self) -> None:
         """Open the window's model manager on its question-answering models (or say where it is)."""
-        if open_manager_from(self, TASK_QA) is None:
+        if not self.request_model_manager(TASK_QA):
             self.status_message.emit(GET_MODEL_ELSEWHERE)
 
     def run_analysis(self) -> None:

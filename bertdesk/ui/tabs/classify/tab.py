@@ -34,7 +34,6 @@ from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.error_text import error_text
-from bertdesk.ui.models.menu import open_manager_from
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.classify.batch_panel import BatchPanel
 from bertdesk.ui.tabs.classify.few_shot_panel import FewShotPanel
@@ -106,7 +105,7 @@ class ClassifyTab(AnalysisTab[OneText, None]):
             methods_row.addWidget(button)
         self.availability = wrapped_label(self, name="classify-availability")
         self.availability.setTextFormat(Qt.TextFormat.RichText)
-        self.availability.linkActivated.connect(lambda _link: open_manager_from(self, TASK_CLASSIFICATION))
+        self.availability.linkActivated.connect(lambda _link: self.request_model_manager(TASK_CLASSIFICATION))
         methods_row.addWidget(self.availability, 1)
 
         self.fine_tuned_info = QLabel(self)
