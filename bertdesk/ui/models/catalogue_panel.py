@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
 from bertdesk.core.models.catalog import CatalogEntry
-from bertdesk.ui.models.menu import ALL_TASKS
 from bertdesk.ui.models.picker import TASK_LABELS
+from bertdesk.ui.models.task_filter import ALL_TASKS
 
 #: (header, tooltip) of each column; the last holds the Download button.
 COLUMNS = (

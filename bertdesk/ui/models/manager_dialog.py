@@ -34,7 +34,6 @@ from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.catalogue_panel import CataloguePanel
 from bertdesk.ui.models.controller import ModelController
 from bertdesk.ui.models.installed_table import InstalledTable, labels_text, origin_text
-from bertdesk.ui.models.menu import ALL_TASKS
 from bertdesk.ui.models.model_jobs import (
     JobOutcome,
     delete_job,
@@ -46,6 +45,7 @@ from bertdesk.ui.models.model_jobs import (
 )
 from bertdesk.ui.models.picker import TASK_LABELS, format_size
 from bertdesk.ui.models.precision import PRECISION_HELP, agreement_text, int8_record, precisions
+from bertdesk.ui.models.task_filter import ALL_TASKS
 from bertdesk.ui.workers import JobRunner
 
 INSTALLED_TAB, CATALOGUE_TAB = 0, 1

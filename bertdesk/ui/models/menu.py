@@ -12,14 +12,11 @@ from PySide6.QtWidgets import QMenu
 
 from bertdesk.core.bundles.names import PRECISIONS
 from bertdesk.ui.models.precision import PRECISION_HELP, int8_record
+from bertdesk.ui.models.task_filter import ALL_TASKS
 
 if TYPE_CHECKING:
     from bertdesk.ui.main_window import MainWindow
     from bertdesk.ui.models.manager_dialog import ModelManagerDialog
-
-#: The catalogue filter that shows every entry.
-ALL_TASKS = ""
-
 
 def open_manager(window: MainWindow, *, task: str | None = None) -> ModelManagerDialog:
     """Show the window's model manager (made on first use, then reused); `task` opens its catalogue filtered to
