@@ -152,8 +152,7 @@ def test_a_burst_of_partial_results_is_delivered_as_the_latest(qtbot, runner):
     burst, latest_shown = 2000, threading.Event()
 
     def job(handle: JobHandle):
-        for row in range(burst):
-            yield row
+        yield from range(burst)
         assert latest_shown.wait(10)
         return "done"
 
