@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -227,9 +227,6 @@ class BatchModel(QAbstractTableModel):
 class BatchPanel(QWidget):
     """Lines or a file in, a live table out; Run, Cancel, progress, rows/s and Export."""
 
-    #: The panel's run began or ended (the tab's busy state changed).
-    busy_changed = Signal(bool)
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner: JobRunner[BatchProgress, BatchProgress] = JobRunner(self)
@@ -341,10 +338,6 @@ class BatchPanel(QWidget):
         self.lines.setEnabled(path is None)
         self.mark_changed("the source changed")
 
-    def source_file(self) -> Path | None:
-        """The file classified, if one was chosen."""
-        return self._path
-
     def _choose_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Classify a file", "", "Text or CSV (*.txt *.csv *.tsv);;All (*)")
         if name:
@@ -394,7 +387,6 @@ class BatchPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self._started = time.monotonic()
         self._update_stale()
-        self.busy_changed.emit(True)
 
     def _show_progress(self, progress: BatchProgress) -> None:
         """Add the rows of `progress` not in the table yet (the first time, set the table's labels)."""
@@ -432,7 +424,6 @@ class BatchPanel(QWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self._update_stale()
-        self.busy_changed.emit(False)
 
     def _finished(self, progress: BatchProgress) -> None:
         self._show_progress(progress)
