@@ -140,20 +140,20 @@ def test_a_model_the_tab_does_not_serve_runs_the_fallback(qtbot, tabs, budget, t
     assert not tab.runner.is_running()
 
 
-def test_the_registry_makes_every_tab_in_order_with_placeholders_for_the_missing(qtbot, monkeypatch):
+def test_the_registry_makes_every_tab_in_order(qtbot):
     from bertdesk.ui.tabs import registry
-    from bertdesk.ui.tabs.placeholder import PlaceholderTab
     from bertdesk.ui.tabs.tokens import TokensTab
 
-    made = registry.make_tabs()
+    built: list[int] = []
+    tabs = registry.LazyTabs(lambda index, _tab: built.append(index))
+    assert tabs.built_tabs() == [] and tabs.built(1) is None
+    made = list(tabs)
     for tab in made:
         qtbot.addWidget(tab)
     keys = ["tokens", "similarity", "classify", "ask", "library"]
     assert [tab.key for tab in made] == list(registry.TAB_KEYS) == keys
     assert [tab.title for tab in made] == [spec.title for spec in registry.TABS]
+    assert built == list(range(len(keys))) and tabs[1] is made[1] and tabs.built_tabs() == made
     assert registry.tab_class("tokens") is TokensTab
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))
-    placeholder = registry.tab_class("glossary")
-    assert issubclass(placeholder, PlaceholderTab) and placeholder.key == "glossary"
     with pytest.raises(KeyError):
         registry.tab_class("nothing")

@@ -33,6 +33,8 @@ from bertdesk.ui.workers import JobRunner
 
 TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask", "Library"]
 SAMPLE = sample_text("tokens")
+#: Longer than any question: the Library tab declines it (its files join the library through Add files… instead).
+LONG_PARAGRAPH = " ".join(["The river bank flooded after a week of rain, and the town raised its walls."] * 12)
 
 
 def open_dialogs() -> list[QWidget]:
@@ -271,15 +273,13 @@ def test_paste_and_analyze(qtbot, open_window, tiny_bundle):
     assert tokenization is not None and "paris" in [token.piece for token in tokenization.tokens]
 
 
-def test_paste_into_a_tab_not_built_yet_says_so(qtbot, open_window, tiny_bundle, monkeypatch):
-    from bertdesk.ui.tabs import registry
-
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))
+def test_paste_into_a_tab_that_declines_the_text_says_so(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
-    window.select_tab("glossary")
-    QGuiApplication.clipboard().setText("a cat")
+    tab = window.select_tab("library")
+    QGuiApplication.clipboard().setText(LONG_PARAGRAPH)
     window.paste_action.trigger()
-    assert "not built yet" in window.statusBar().currentMessage()
+    assert "too long for a question" in window.statusBar().currentMessage()
+    assert tab.question_edit.text() == ""
 
 
 def test_drop_a_text_file(qtbot, open_window, tiny_bundle, tmp_path):
@@ -509,18 +509,14 @@ def test_a_saved_model_that_fails_at_start_stays_the_saved_choice(
     assert json.loads(settings.read_text(encoding="utf-8"))["model"] == chosen
 
 
-def test_a_file_opened_on_a_tab_not_built_yet_is_not_reported_loaded(
-    qtbot, open_window, tiny_bundle, tmp_path, monkeypatch
-):
-    from bertdesk.ui.tabs import registry
-
-    monkeypatch.setattr(registry, "TABS", (*registry.TABS, registry.TabSpec("glossary", "Glossary", "Terms.")))
+def test_a_file_opened_on_a_tab_that_declines_its_text_is_not_reported_loaded(qtbot, open_window, tiny_bundle,
+                                                                               tmp_path):
     window = open_window(tiny_bundle)
-    window.select_tab("glossary")
+    window.select_tab("library")  # a whole file is not a question: files join the library otherwise
     path = tmp_path / "review.txt"
-    path.write_text("a good movie", encoding="utf-8")
+    path.write_text(LONG_PARAGRAPH, encoding="utf-8")
     assert not window.open_text_file(path)
-    assert window.statusBar().currentMessage() == "The Glossary tab is not built yet; the text was not used."
+    assert "too long for a question" in window.statusBar().currentMessage()
     assert not window.messages.isVisible()
 
 

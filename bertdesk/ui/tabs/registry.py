@@ -1,8 +1,8 @@
 """The analysis tabs, in order: a key per tab, used by the window, the settings file and `bertdesk screenshot`.
 
-Each tab lives in a package `bertdesk.ui.tabs.<key>` whose `__init__` exports `Tab`, an `AnalysisTab` subclass. A
-key whose package does not exist yet shows a placeholder saying what the tab will do, so a new tab is added by
-creating its package: neither this file nor the main window changes. Importing this module does not import Qt.
+Each tab lives in a package `bertdesk.ui.tabs.<key>` whose `__init__` exports `Tab`, an `AnalysisTab` subclass; a
+new tab is added by creating its package and its line in `TABS`: the main window does not change. Importing this
+module does not import Qt.
 
 The window builds its tabs lazily (`LazyTabs`): a tab's package is imported and the tab made when it is first shown
 or asked for, so that the window paints before the tabs it does not show exist.
@@ -21,32 +21,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TabSpec:
-    """One tab: its key (settings, command line, package name), its title, and what a placeholder says."""
+    """One tab: its key (settings, command line, package name) and its title."""
 
     key: str
     title: str
-    plan: str
 
 
 TABS: tuple[TabSpec, ...] = (
-    TabSpec("tokens", "Tokens", "It shows how the model's tokenizer splits a text into pieces."),
-    TabSpec(
-        "similarity", "Similarity",
-        "It will embed several sentences and show how close each pair is in the model's space.",
-    ),
-    TabSpec(
-        "classify", "Classify",
-        "It will run a sequence-classification model on a text and show the score of every label.",
-    ),
-    TabSpec(
-        "ask", "Ask",
-        "It will answer a question from a passage with a question-answering model and highlight the answer.",
-    ),
-    TabSpec(
-        "library", "Library",
-        "It will import your documents (PDF, Word, HTML, Markdown, text) and answer questions from them with the "
-        "document and page.",
-    ),
+    TabSpec("tokens", "Tokens"),
+    TabSpec("similarity", "Similarity"),
+    TabSpec("classify", "Classify"),
+    TabSpec("ask", "Ask"),
+    TabSpec("library", "Library"),
 )
 
 #: The tab keys in order: "tokens", "similarity", "classify", "ask", "library".
@@ -62,26 +48,8 @@ def tab_spec(key: str) -> TabSpec:
 
 
 def tab_class(key: str) -> type[AnalysisTab]:
-    """The class of the tab `key`: its package's `Tab`, or a placeholder while the package does not exist.
-
-    An import error inside an existing tab package is raised, never hidden behind a placeholder.
-    """
-    spec = tab_spec(key)
-    module_name = f"{__package__}.{key}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        from bertdesk.ui.tabs.placeholder import placeholder_class
-
-        return placeholder_class(spec)
-    return module.Tab
-
-
-def make_tabs() -> list[AnalysisTab]:
-    """One instance of every tab, in order."""
-    return [tab_class(spec.key)() for spec in TABS]
+    """The class of the tab `key`: its package's `Tab` (the package is imported); KeyError for an unknown key."""
+    return importlib.import_module(f"{__package__}.{tab_spec(key).key}").Tab
 
 
 class LazyTabs(Sequence["AnalysisTab"]):
