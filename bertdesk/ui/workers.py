@@ -104,8 +104,9 @@ class JobRunner(QObject, Generic[R, P]):
 
     `R` is the type of the jobs' results (`finished`), `P` that of the partial results their generators yield
     (`partial`). Partial results are coalesced: the first one of a job is delivered at the next turn of the event
-    loop, later ones at most every PARTIAL_INTERVAL_S, each time the latest one yielded (a job's result replaces
-    the partial result still waiting). A job's partial results therefore each hold all the job has to show so far.
+    loop, later ones at most every PARTIAL_INTERVAL_S, each time the latest one yielded; the latest one still
+    waiting when the job returns is delivered just before its result (not before an error or a cancel). A job's
+    partial results therefore each hold all the job has to show so far.
     """
 
     started = Signal()
@@ -269,6 +270,7 @@ class JobRunner(QObject, Generic[R, P]):
     def _on_returned(self, job: _Job[R, P], value: R) -> None:
         if job is not self._current:
             return
+        self._deliver_partial()
         self._current = None
         self._drop_partials()
         self.finished.emit(value)
