@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from bertdesk.core import errors
 
+#: What to do for each remedy that carries no detail.
+_FIXED: dict[type[errors.Remedy], str] = {
+    errors.ReplaceExisting: "pass --force to replace it",
+    errors.ChooseAnotherLibrary: "give another --db file",
+    errors.AddDocuments: "add files with `bertdesk library add PATH`",
+    errors.ProvideWheel: "pass the wheel with --wheel",
+    errors.ChooseAnotherName: "choose another name with --name",
+    errors.ImportFolder: "download the model folder on another computer, then use `bertdesk models import DIR`",
+}
+
 
 def remedy_text(remedy: errors.Remedy) -> str:
     """What to do, in terms of bertdesk's commands and flags."""
+    if type(remedy) in _FIXED:
+        return _FIXED[type(remedy)]
     match remedy:
-        case errors.ReplaceExisting():
-            return "pass --force to replace it"
-        case errors.ChooseAnotherLibrary():
-            return "give another --db file"
-        case errors.AddDocuments():
-            return "add files with `bertdesk library add PATH`"
         case errors.ReindexLibrary(model=None):
             return "re-index it with `bertdesk library reindex`"
         case errors.ReindexLibrary(model=model):
             return f"re-index every document with `bertdesk library reindex --model {model}`"
         case errors.UseModel(model=model):
             return f"use --model {model}"
-        case errors.ProvideWheel():
-            return "pass the wheel with --wheel"
+        case errors.RemoveModel(name=name):
+            return f"remove it first with `bertdesk models remove {name}`"
     raise AssertionError(f"no CLI phrasing for {remedy!r}")
 
 

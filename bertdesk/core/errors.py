@@ -52,6 +52,23 @@ class ProvideWheel(Remedy):
     wheel_name: str
 
 
+@dataclass(frozen=True)
+class ChooseAnotherName(Remedy):
+    """Install the model under another name (the one given is taken)."""
+
+
+@dataclass(frozen=True)
+class RemoveModel(Remedy):
+    """Remove the installed model `name` first."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportFolder(Remedy):
+    """Download the model folder on another computer and import it from there (no connection to the Hub)."""
+
+
 class BertdeskError(Exception):
     """A problem with the user's input, model or files, explained in one readable sentence (the message), with
     what the user can do about it as `remedies` (none when the message says it all)."""

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from bertdesk.core import errors
 
+#: What to do for each remedy that carries no detail.
+_FIXED: dict[type[errors.Remedy], str] = {
+    errors.ReplaceExisting: "remove it first (Models → Manage models…)",
+    errors.ChooseAnotherLibrary: "move the library file away; bertdesk then starts a new one",
+    errors.AddDocuments: "add files with Add files… on the Library tab",
+    errors.ChooseAnotherName: "choose another name",
+    errors.RemoveModel: "remove it first (Models → Manage models…)",
+    errors.ImportFolder: "download the model folder on another computer, then use Models → Import folder…",
+}
+
 
 def remedy_text(remedy: errors.Remedy) -> str:
     """What to do, in terms of the window's menus, buttons and pickers."""
+    if type(remedy) in _FIXED:
+        return _FIXED[type(remedy)]
     match remedy:
-        case errors.ReplaceExisting():
-            return "remove it first (Models → Manage models…)"
-        case errors.ChooseAnotherLibrary():
-            return "move the library file away; bertdesk then starts a new one"
-        case errors.AddDocuments():
-            return "add files with Add files… on the Library tab"
         case errors.ReindexLibrary(model=None):
             return "re-index it: remove its documents and add them again"
         case errors.ReindexLibrary(model=model):
