@@ -4,6 +4,7 @@ shared by two tabs running real models at once."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,51 @@ def test_the_registry_makes_every_tab_in_order(qtbot):
     assert registry.tab_class("tokens") is TokensTab
     with pytest.raises(KeyError):
         registry.tab_class("nothing")
+
+
+def test_a_tabs_added_runners_and_timers_count_in_busy_cancel_stop_and_shutdown(qtbot, tabs):
+    from bertdesk.ui.workers import JobRunner
+
+    tab = tabs[0]
+    extra: JobRunner[str, None] = JobRunner(tab)
+    tab.add_runner(extra)
+    fired: list[str] = []
+    timer = tab.add_timer(60_000, lambda: fired.append("timer"))
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow(handle: JobHandle) -> str:
+        started.set()
+        try:
+            while True:
+                handle.check()
+                time.sleep(0.01)
+        finally:
+            stopped.set()
+
+    assert not tab.is_busy()
+    extra.submit(slow, "extra")
+    assert started.wait(5) and tab.is_busy()
+    with qtbot.waitSignal(extra.cancelled, timeout=5000):
+        assert tab.cancel()  # Esc reaches the added runner when the analysis has no job
+    assert not tab.cancel() and not tab.is_busy()
+    qtbot.waitUntil(stopped.is_set, timeout=5000)
+
+    timer.start()
+    assert tab.is_busy()
+    tab.stop()
+    assert not timer.isActive() and not tab.is_busy() and fired == []
+
+    started.clear()
+    stopped.clear()
+    extra.submit(slow, "extra")
+    assert started.wait(5)
+    tab.shutdown()  # cancels the added runner's job and waits for it
+    assert stopped.is_set() and not extra.is_running()
+
+
+def test_a_tab_asks_for_the_model_manager_only_when_a_window_listens(qtbot, tabs):
+    tab = tabs[0]
+    assert not tab.request_model_manager(TASK_QA)
+    asked: list[str] = []
+    tab.open_model_manager.connect(asked.append)
+    assert tab.request_model_manager(TASK_QA) and asked == [TASK_QA]
