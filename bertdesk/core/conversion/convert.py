@@ -28,46 +28,24 @@ from bertdesk.core.bundles.config import (
     TASK_QA,
     ModelConfig,
     read_config,
-    read_json,
     read_pooling,
     read_small_file,
 )
+from bertdesk.core.bundles.install import check_target, install_bundle
 from bertdesk.core.bundles.names import (
     ATTENTION_BIAS,
     BUNDLE_METADATA,
     MADE_BY,
     MADE_BY_KEY,
-    MANIFEST,
-    QUANTIZED_GRAPH,
     TOKENIZER_FILES,
 )
 from bertdesk.core.bundles.tokenizer import load_tokenizer
 from bertdesk.core.conversion.checkpoint import read_checkpoint
 from bertdesk.core.conversion.graph_builder import GraphBuilder
-from bertdesk.core.errors import BertdeskError, BundleError, CheckpointError, IntrospectionError, StorageError
-from bertdesk.core.files.safety import (
-    STAGING,
-    check_separate,
-    helper_folder,
-    occupied,
-    output_path,
-    prepare_parent,
-    remove_stale,
-    replace_folder,
-    storage_error,
-    target_lock,
-)
+from bertdesk.core.errors import CheckpointError, ReplaceExisting
+from bertdesk.core.files.safety import check_separate, output_path, prepare_parent, storage_error
 from bertdesk.core.jobs import JobHandle, ensure_handle
 
-# Every file bertdesk writes into a bundle; a folder holding anything else is not replaced.
-# model-inferred.onnx: onnxruntime's quantizer wrote its shape-inferred scratch beside the graph before it
-# was handed the graph in memory; a setup killed while quantizing left it there.
-BUNDLE_FILES = frozenset({"model.onnx", "model.onnx.data", "config.json", BUNDLE_METADATA, MANIFEST,
-                          MANIFEST + ".tmp", "model-inferred.onnx", *TOKENIZER_FILES})
-# What bertdesk writes into a bundle's onnx/ folder.
-_VARIANT_FILES = frozenset({QUANTIZED_GRAPH.split("/")[1]})
-# Left by an interrupted atomic write of one of those files: ".bertdesk.json.1234.tmp".
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.\d+\.tmp")
 # Above this many bytes of weights the graph keeps them in a side file: protobuf cannot exceed 2 GiB.
 _EXTERNAL_DATA_BYTES = 1_500_000_000
 
@@ -347,40 +325,6 @@ def _read_source(source: Path) -> ModelConfig:
     return config
 
 
-def foreign_content(folder: Path) -> str | None:
-    """Why `folder` is not a bundle bertdesk made and may not be replaced, or None if it is one.
-
-    A bundle of ours has a bertdesk.json naming bertdesk as its maker and only the files bertdesk writes, so
-    replacing it can lose nothing of the user's.
-    """
-    try:
-        metadata = read_json(folder / BUNDLE_METADATA)
-        names = sorted(p.name for p in folder.iterdir())
-    except (OSError, BertdeskError):
-        return f"it has no readable {BUNDLE_METADATA}"
-    made_by = metadata.get(MADE_BY_KEY) if isinstance(metadata, dict) else None
-    # Bundles from before the made_by mark name bertdesk as their converter.
-    converter = metadata.get("converter") if isinstance(metadata, dict) else None
-    if made_by != MADE_BY and not (isinstance(converter, str) and converter.startswith("bertdesk ")):
-        return f"its {BUNDLE_METADATA} does not name bertdesk as its maker"
-    others = [name for name in names if not _ours(name, BUNDLE_FILES)]
-    if "onnx" in others and (folder / "onnx").is_dir():
-        try:
-            variants = sorted(p.name for p in (folder / "onnx").iterdir())
-        except OSError:
-            return "its onnx folder cannot be read"
-        others = [name for name in others if name != "onnx"]
-        others += [f"onnx/{name}" for name in variants if not _ours(name, _VARIANT_FILES)]
-    if others:
-        return "it also holds " + ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-    return None
-
-
-def _ours(name: str, written: frozenset[str]) -> bool:
-    leftover = _LEFTOVER.fullmatch(name)
-    return name in written or (leftover is not None and leftover["name"] in written)
-
-
 def write_bundle(
     source: Path,
     folder: Path,
@@ -428,25 +372,6 @@ def write_bundle(
     return config
 
 
-def check_bundle_runs(folder: Path) -> None:
-    """Load the bundle in `folder` as the app will and run one tiny input: a bundle that cannot run is refused."""
-    from bertdesk.core.bundles.bundle import Bundle, NonFiniteOutput
-
-    non_finite = CheckpointError("the converted model gives NaN or infinite values on a test input")
-    try:
-        bundle = Bundle(folder, threads=1)
-        ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
-        outputs = bundle.run(np.array([ids]), internals=bundle.info.has_internals)
-    except NonFiniteOutput:
-        raise non_finite from None
-    except (BundleError, IntrospectionError) as exc:
-        raise CheckpointError(f"the converted model does not load: {exc}") from exc
-    except Exception as exc:  # onnxruntime raises its own untyped errors for graphs that fail at run time
-        raise CheckpointError(f"the converted model fails on a test input: {exc}") from exc
-    if not all(np.isfinite(value).all() for value in outputs.values()):  # the per-layer internals too
-        raise non_finite
-
-
 def convert_checkpoint(
     source: str | Path,
     out: str | Path,
@@ -467,26 +392,12 @@ def convert_checkpoint(
     _read_source(source)  # a bad checkpoint is refused before anything is written
     check_separate(source, target)
     prepare_parent(target)
-    _check_replaceable(target, force)
-    with target_lock(target):
-        remove_stale(target)
-        _check_replaceable(target, force)  # again: another conversion may have written it while we waited
-        with helper_folder(target, STAGING) as staging:
-            write_bundle(source, staging, internals=internals, handle=handle.sub(0.0, 0.9))
-            handle.progress(0.9, "checking that the bundle runs")
-            check_bundle_runs(staging)
-            handle.check()
-            replace_folder(staging, target)
+    taken = None if force else CheckpointError(f"{target} already exists", ReplaceExisting())
+    check_target(target, taken)  # before the weights are read; again under the lock
+
+    def build(staging: Path) -> None:
+        write_bundle(source, staging, internals=internals, handle=handle.sub(0.0, 0.9))
+
+    install_bundle(target, build, handle=handle, taken=taken, error=CheckpointError)
     handle.progress(1.0, "converted")
     return target
-
-
-def _check_replaceable(target: Path, force: bool) -> None:
-    if not occupied(target):
-        return
-    if not force:
-        raise CheckpointError(f"{target} already exists; pass --force to replace it")
-    reason = foreign_content(target)
-    if reason:
-        raise StorageError(f"{target} is not a bundle bertdesk made ({reason}): --force replaces only those, "
-                           "so nothing was changed")

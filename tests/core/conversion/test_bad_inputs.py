@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 
 from bertdesk.core.bundles.bundle import Bundle, inspect_bundle, list_bundles, resolve_bundle
 from bertdesk.core.conversion.convert import convert_checkpoint
-from bertdesk.core.errors import BundleError, CheckpointError
+from bertdesk.core.errors import BundleError, CheckpointError, ReplaceExisting
 from tests.checkpoints import make_checkpoint
 from tests.core.bundles.bundle_edits import edit_config
 
@@ -238,8 +238,9 @@ def test_missing_tokenizer(checkpoint: Path, tmp_path: Path) -> None:
 
 def test_existing_output_needs_force(checkpoint: Path, tmp_path: Path) -> None:
     out = convert_checkpoint(checkpoint, tmp_path / "out")
-    with pytest.raises(CheckpointError, match="already exists; pass --force"):
+    with pytest.raises(CheckpointError, match="already exists$") as refused:
         convert_checkpoint(checkpoint, out)
+    assert refused.value.remedies == (ReplaceExisting(),)
     assert convert_checkpoint(checkpoint, out, force=True) == out
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "no staging folder may be left behind"
 

@@ -15,7 +15,7 @@ import pytest
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.names import BUNDLE_METADATA
 from bertdesk.core.conversion.convert import convert_checkpoint
-from bertdesk.core.errors import CheckpointError, StorageError
+from bertdesk.core.errors import CheckpointError, ReplaceExisting, StorageError
 from tests.checkpoints import make_checkpoint
 
 
@@ -107,8 +107,9 @@ def test_force_replaces_only_bundles_bertdesk_made(work: Path) -> None:
 def test_force_replaces_our_bundle_and_leaves_nothing_beside_it(work: Path) -> None:
     bundle = convert_checkpoint(work / "ckpt", work / "bundle")
     assert json.loads((bundle / BUNDLE_METADATA).read_text())["made_by"] == "bertdesk"
-    with pytest.raises(CheckpointError, match="already exists; pass --force"):
+    with pytest.raises(CheckpointError, match="already exists$") as refused:
         convert_checkpoint(work / "ckpt", bundle, internals=True)
+    assert refused.value.remedies == (ReplaceExisting(),)
     assert not Bundle(bundle).info.has_internals
     assert convert_checkpoint(work / "ckpt", bundle, internals=True, force=True) == bundle
     assert Bundle(bundle).info.has_internals

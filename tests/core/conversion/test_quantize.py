@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.conversion.convert import foreign_content
+from bertdesk.core.bundles.install import foreign_content
 from bertdesk.core.conversion.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models import default_model
