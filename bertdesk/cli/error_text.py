@@ -28,6 +28,8 @@ def remedy_text(remedy: errors.Remedy) -> str:
             return f"use --model {model}"
         case errors.RemoveModel(name=name):
             return f"remove it first with `bertdesk models remove {name}`"
+        case errors.DownloadAgain(resume=resume):
+            return "run the same download again to resume it" if resume else "try again later"
     raise AssertionError(f"no CLI phrasing for {remedy!r}")
 
 

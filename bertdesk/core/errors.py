@@ -65,6 +65,13 @@ class RemoveModel(Remedy):
 
 
 @dataclass(frozen=True)
+class DownloadAgain(Remedy):
+    """Run the same download again: at once to `resume` what it kept, or later (it kept nothing)."""
+
+    resume: bool = True
+
+
+@dataclass(frozen=True)
 class ImportFolder(Remedy):
     """Download the model folder on another computer and import it from there (no connection to the Hub)."""
 

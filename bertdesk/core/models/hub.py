@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
 from bertdesk.core.bundles.names import TOKENIZER_FILES
-from bertdesk.core.errors import BertdeskError, JobCancelled
+from bertdesk.core.errors import BertdeskError, DownloadAgain, ImportFolder, JobCancelled, Remedy
 from bertdesk.core.files.folders import models_dir
 from bertdesk.core.files.hashing import hex_digest
 from bertdesk.core.files.safety import storage_error, target_lock
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.models.catalog import CatalogEntry, find_entry
-from bertdesk.core.models.imports import BY_HAND, LAYOUT_CHECKPOINT, LAYOUT_ONNX, free_target, install_folder
+from bertdesk.core.models.imports import LAYOUT_CHECKPOINT, LAYOUT_ONNX, free_target, install_folder
 
 if TYPE_CHECKING:
     import requests
@@ -76,8 +76,8 @@ SIDE_FILES = (*TOKENIZER_FILES, "modules.json", "1_Pooling/config.json")
 class ModelDownloadError(BertdeskError):
     """A download failed; `offline` when the Hub could not be reached at all."""
 
-    def __init__(self, message: str, *, offline: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *remedies: Remedy, offline: bool = False) -> None:
+        super().__init__(message, *remedies)
         self.offline = offline
 
 
@@ -125,8 +125,8 @@ def _reason(exc: BaseException) -> str:
 
 def _offline(endpoint: str, exc: BaseException) -> ModelDownloadError:
     reason = _reason(exc)
-    return ModelDownloadError(f"cannot reach the Hugging Face Hub at {endpoint} ({reason}). Without a connection, "
-                              f"{BY_HAND}", offline=True)
+    return ModelDownloadError(f"cannot reach the Hugging Face Hub at {endpoint} ({reason})", ImportFolder(),
+                              offline=True)
 
 
 def _endpoint(endpoint: str | None) -> str:
@@ -205,7 +205,7 @@ def _chunks(reply: requests.Response, deadline: float, too_slow: str) -> Iterato
 
     while True:
         if time.monotonic() > deadline:
-            raise ModelDownloadError(too_slow)
+            raise ModelDownloadError(too_slow, DownloadAgain(), ImportFolder())
         try:
             chunk = reply.raw.read1(CHUNK_BYTES, decode_content=True)
         except ProtocolError as exc:
@@ -583,8 +583,7 @@ def _fetch(url: str, folder: Path, remote: RemoteFile, progress: _Progress, hand
         allowed = file_deadline_s(remote.size)
         deadline = time.monotonic() + allowed
         too_slow = (f"the download of {remote.path} from {endpoint} did not finish in {allowed:.0f} s, the time "
-                    f"allowed for {remote.size} bytes (the server stalls or is too slow): run the same download "
-                    f"again to resume it, or {BY_HAND}")
+                    f"allowed for {remote.size} bytes (the server stalls or is too slow)")
         for resume in range(RESUMES + 1):
             try:
                 _transfer(url, partial, remote, progress, handle, deadline, too_slow)
@@ -594,8 +593,8 @@ def _fetch(url: str, folder: Path, remote: RemoteFile, progress: _Progress, hand
                     ConnectionError) as exc:
                 if resume == RESUMES:
                     raise ModelDownloadError(f"the download of {remote.path} from {endpoint} keeps failing "
-                                             f"({_reason(exc)}): run the same download again to resume it, or "
-                                             f"{BY_HAND}", offline=True) from None
+                                             f"({_reason(exc)})", DownloadAgain(), ImportFolder(),
+                                             offline=True) from None
                 continue
             except requests.RequestException as exc:  # an OSError, but not the disk's
                 raise ModelDownloadError(f"the download of {remote.path} from {endpoint} failed: "
@@ -610,8 +609,8 @@ def _fetch(url: str, folder: Path, remote: RemoteFile, progress: _Progress, hand
         progress.add(-partial.stat().st_size, remote.path)
         partial.unlink()
         if attempt == 1:
-            raise ModelDownloadError(f"{problem} after a second download: the file was deleted; try again later, or "
-                                     f"{BY_HAND}")
+            raise ModelDownloadError(f"{problem} after a second download: the file was deleted",
+                                     DownloadAgain(resume=False), ImportFolder())
 
 
 def download_files(repo_id: str, commit: str, files: Iterable[RemoteFile], *, endpoint: str | None = None,

@@ -27,9 +27,6 @@ LAYOUT_ONNX, LAYOUT_CHECKPOINT = "onnx", "checkpoint"
 #: Other frameworks' weight files, left out when an ONNX export is copied.
 _OTHER_WEIGHTS = ("pytorch_model*.bin", "tf_model*.h5", "rust_model.ot", "flax_model*.msgpack", "model*.safetensors",
                   "model.safetensors.index.json", "*.ckpt", "*.ckpt.*", "*.pt", "*.pth", "*.gguf")
-#: How to get a model without a connection, for every message about a failed download.
-BY_HAND = ("download the model folder on another computer, then use Models → Import folder… or "
-           "`bertdesk models import DIR`")
 
 
 def folder_layout(folder: Path) -> str:

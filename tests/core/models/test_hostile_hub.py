@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bertdesk.core.errors import DownloadAgain, ImportFolder
 from bertdesk.core.models import ModelDownloadError, pull
 from bertdesk.core.models import hub as hub_module
 from bertdesk.core.models.hub import DOWNLOADS, MARKER, PARTIAL_SUFFIX, choose_files, list_remote_files
@@ -192,9 +193,10 @@ def test_a_drip_meets_the_files_deadline(qa_checkpoint: Path, models_home: Path,
     monkeypatch.setattr(hub_module, "MIN_BYTES_PER_S", 1e9)
     with HubServer(qa_checkpoint, REPO) as hub:
         hub.drip[CONFIG] = 0.05  # the whole file would take half a minute
-        message = _refused(hub, "the download of config.json from http://127.0.0.1:.* did not finish in 1 s, the time "
-                                "allowed for .* bytes .*: run the same download again to resume it")
-    assert "Import folder" in message
+        with pytest.raises(ModelDownloadError, match="the download of config.json from http://127.0.0.1:.* did not "
+                                                     "finish in 1 s, the time allowed for .* bytes") as info:
+            pull(REPO, endpoint=hub.endpoint)
+    assert info.value.remedies == (DownloadAgain(), ImportFolder())
     assert _downloaded_sizes(models_home)[CONFIG + PARTIAL_SUFFIX] < len(hub.files[CONFIG])  # kept to resume
 
 
