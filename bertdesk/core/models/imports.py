@@ -1,7 +1,7 @@
 """Installing a model folder into the models folder: an ONNX export as it is, or a safetensors checkpoint converted.
 
-Both land in `models_dir()/<name>` through a staging folder swapped into place (core/filesafety.py), so a crash or a
-cancel leaves no half-installed model, and nothing is installed that does not load and run.
+Both land in `models_dir()/<name>` through `bertdesk.core.bundles.install.install_bundle`, so a crash or a cancel
+leaves no half-installed model, and nothing is installed that does not load and run.
 """
 
 from __future__ import annotations

