@@ -121,18 +121,27 @@ def check_inside(path: Path, folder: Path, error: type[BertdeskError] = Bertdesk
     return real
 
 
+def read_failure(path: Path, exc: OSError, error: type[BertdeskError] = BertdeskError,
+                 kind: str = "file") -> BertdeskError:
+    """`error` saying in one sentence why the `kind` of file at `path` of a model folder could not be opened or
+    read (`exc`)."""
+    if isinstance(exc, FileNotFoundError):
+        return error(f"{path.parent} has no {path.name}")
+    if isinstance(exc, PermissionError):
+        return error(f"cannot read {path}: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return error(f"{path} is a folder, not a {kind}")
+    return error(f"cannot read {path}: {exc.strerror or exc}")
+
+
 def read_small_file(path: Path, folder: Path, limit: int, error: type[BertdeskError] = BertdeskError) -> bytes:
     """The bytes of the file at `path` in the untrusted `folder`: a regular file inside it (see `check_inside`) of
     at most `limit` bytes; `error` in one sentence otherwise. A pipe or device is refused unread (opening one
     for reading waits for a writer; /dev/zero never ends)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError as exc:
-        raise error(f"{path.parent} has no {path.name}") from exc
-    except PermissionError as exc:
-        raise error(f"cannot read {path}: permission denied") from exc
     except OSError as exc:
-        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise read_failure(path, exc, error) from exc
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
@@ -143,7 +152,7 @@ def read_small_file(path: Path, folder: Path, limit: int, error: type[BertdeskEr
         with os.fdopen(os.dup(fd), "rb") as file:
             data = file.read(limit + 1)
     except OSError as exc:
-        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise read_failure(path, exc, error) from exc
     finally:
         os.close(fd)
     if len(data) > limit:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from bertdesk.core.bundles.config import check_inside, describe_value, folder_root, read_json
+from bertdesk.core.bundles.config import check_inside, describe_value, folder_root, read_failure, read_json
 from bertdesk.core.errors import CheckpointError
 
 _PICKLE_FILES = ("pytorch_model.bin", "tf_model.h5", "model.ckpt.index", "flax_model.msgpack")
@@ -102,12 +102,8 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
                 if len(raw) < spec.end - spec.begin:
                     raise CheckpointError(f"{path} became shorter while it was read")
                 tensors[spec.name] = _array(raw, spec)
-    except PermissionError as exc:
-        raise CheckpointError(f"cannot read {path}: permission denied") from exc
-    except IsADirectoryError as exc:
-        raise CheckpointError(f"{path} is a folder, not a safetensors file") from exc
     except OSError as exc:
-        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise read_failure(path, exc, CheckpointError, "safetensors file") from exc
     return tensors
 
 
