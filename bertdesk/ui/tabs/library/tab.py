@@ -1,18 +1,14 @@
-"""The Library tab: your documents imported and indexed in the background (resumable, watched folders kept in
-sync), and questions asked of them, each answer opened at its page with the words highlighted."""
+"""The Library tab: a view of a library session (`session.LibrarySession`: your documents imported and indexed in the
+background, resumable, watched folders kept in sync), and questions asked of them, each answer opened at its page
+with the words highlighted."""
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,25 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.errors import BertdeskError, LibraryError
-from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES
-from bertdesk.core.library.indexer import IndexProgress, index_queue
-from bertdesk.core.library.store import LibraryStore, default_db_path
-from bertdesk.core.library.watch import FolderWatcher
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html
 from bertdesk.ui.tabs.library.choices import FilterCombo, ReaderCombo
-from bertdesk.ui.tabs.library.library_jobs import (
-    AskOutcome,
-    OpOutcome,
-    Snapshot,
-    StoreOp,
-    ask_job,
-    open_embedder,
-    rescan_unless_read_only,
-    run_op,
-)
+from bertdesk.ui.tabs.library.library_jobs import AskOutcome, Snapshot
+from bertdesk.ui.tabs.library.session import ImportStatus, LibrarySession
 from bertdesk.ui.tabs.library.sources import SourcesPanel
 from bertdesk.ui.tabs.library.texts import (
     ASK_FIRST,
@@ -60,14 +43,11 @@ from bertdesk.ui.tabs.library.texts import (
 )
 from bertdesk.ui.tabs.library.viewer import AnswerViewer
 from bertdesk.ui.widgets.explanation import Explanation
-from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
     from bertdesk.core.bundles.bundle import Bundle, BundleInfo
     from bertdesk.core.library.ask import LibraryAnswer
 
-#: Changes the folder watcher reports closer together than this are indexed together.
-WATCH_SETTLE_MS = 500
 #: The unfolded explanation's height at most (it scrolls beyond).
 EXPLANATION_HEIGHT = 150
 SEARCHING = "Searching the library…"
@@ -76,70 +56,41 @@ LEFT_SHARE = 0.4
 LEFT_WIDTH = (430, 560)
 #: Text longer than this given to the tab is not taken as a question.
 MAX_QUESTION_CHARS = 500
-#: While indexing, the documents are listed again at most this often (a library of small files finishes many a
-#: second).
-LIST_INTERVAL_S = 1.0
 
 
-@dataclass
-class _Op:
-    description: str
-    fn: Callable[[JobHandle], object]
-    then: Callable[[object], None] | None
-
-
-class LibraryTab(AnalysisTab):
+class LibraryTab(AnalysisTab[AskOutcome, None]):
     """Left: the library (sources, documents, progress, import log). Right: ask, answers, and the answer's page."""
 
     key = "library"
     title = "Library"
     running_text = "answering"
 
-    #: Paths the folder watcher reported (emitted on its thread, delivered on the GUI thread).
-    watched_changed = Signal(object)
-
     def __init__(
         self,
         parent: QWidget | None = None,
         *,
+        session: LibrarySession | None = None,
         db_path: str | Path | None = None,
         embedder: str | Path | None = None,
     ) -> None:
-        """`db_path`: the library database (default: `library.sqlite3` in the data folder); `embedder`: the
-        embedding model's folder (default: the default model)."""
+        """`session`: the library shown (started here if it was not); without one, the tab makes its own over
+        `db_path` (default: `library.sqlite3` in the data folder) with `embedder` (the embedding model's folder,
+        default: the default model), and says what it says."""
         super().__init__(parent)
-        self._db_path = Path(db_path) if db_path is not None else None
-        self._embedder_location = embedder
-        self.embedder: Bundle | None = None
-        self._embedder_waiters: list[Callable[[], None]] = []
-        self._opening_embedder = False
-        self.index_runner = JobRunner(self)
-        self.ops_runner = JobRunner(self)
-        self._ops: deque[_Op] = deque()
-        self._op: _Op | None = None
-        self._watcher: FolderWatcher | None = None
-        self._watched_paths: frozenset[Path] = frozenset()
-        self.snapshot: Snapshot | None = None
-        self._index_again = False  # files were queued while indexing: index again when it ends
-        self._resuming = 0  # files left by an interrupted run, being resumed
-        self._last_progress: IndexProgress | None = None
-        self._refresh_pending = False
-        self._listed_at = 0.0  # when indexing last listed the documents again (time.monotonic)
-        self._list_cost = 0.0  # how long the last listing took on the GUI thread, in seconds
+        if session is None:
+            session = LibrarySession(self, db_path=db_path, embedder=embedder)
+            session.status_message.connect(self.status_message)
+        self.session = session
         self._outcome: AskOutcome | None = None
         self._outcome_key: tuple | None = None
         self._run_key: tuple | None = None
         self._installed: list[BundleInfo] = []
-        self._watch_timer = QTimer(self)
-        self._watch_timer.setSingleShot(True)
-        self._watch_timer.setInterval(WATCH_SETTLE_MS)
-        self._watch_timer.timeout.connect(lambda: self.refresh(then_index=True))
         self._build()
         self._connect()
         self.setAcceptDrops(True)
         self.reader_combo.fill(None, [])
-        self._enqueue(_Op("rescan the library", self._store_op(rescan_unless_read_only, writes=None),
-                          self._rescanned))
+        self._catch_up()
+        session.start()
 
     # --- construction --------------------------------------------------------------------------------------
 
@@ -244,12 +195,13 @@ class LibraryTab(AnalysisTab):
         layout.addWidget(self.explain)
 
     def _connect(self) -> None:
+        session = self.session
         self.sources.add_files.connect(self._choose_files)
         self.sources.add_folder.connect(self._choose_folder)
         self.sources.remove_requested.connect(self._remove_selected)
-        self.sources.cancel_requested.connect(self.cancel_indexing)
-        self.sources.resume_requested.connect(self.start_indexing)
-        self.sources.retry_requested.connect(self.retry)
+        self.sources.cancel_requested.connect(session.cancel_indexing)
+        self.sources.resume_requested.connect(session.start_indexing)
+        self.sources.retry_requested.connect(session.retry)
         self.question_edit.returnPressed.connect(self.ask)
         self.question_edit.textChanged.connect(self._inputs_edited)
         self.ask_button.clicked.connect(self.ask)
@@ -258,142 +210,59 @@ class LibraryTab(AnalysisTab):
         self.answers.answer_chosen.connect(self.show_answer)
         self.make_up_button.toggled.connect(self._make_up_toggled)
         self.viewer.status_message.connect(self.status_message)
-        self.watched_changed.connect(self._watcher_reported)
-        for runner, started, partial, finished, errored, cancelled in (
-            (self.index_runner, None, self._index_partial, self._index_finished, self._index_errored,
-             self._index_cancelled),
-            (self.ops_runner, None, None, self._op_finished, self._op_errored, self._op_cancelled),
-        ):
-            for signal, slot in ((runner.started, started), (runner.partial, partial), (runner.finished, finished),
-                                 (runner.errored, errored), (runner.cancelled, cancelled)):
-                if slot is not None:
-                    signal.connect(slot)
+        session.listed.connect(self._show_snapshot)
+        session.import_changed.connect(self._show_import)
+        session.problem.connect(self._show_problem)
+        session.embedder_failed.connect(self._embedder_failed)
+        self.add_runner(self.viewer.page_runner)
 
-    # --- the database and the serial library operations ---------------------------------------------------
+    # --- the session's library -----------------------------------------------------------------------------
 
-    @property
-    def db_path(self) -> Path:
-        """The library database file (the default one is found on first use: StorageError if the data folder
-        cannot be created)."""
-        if self._db_path is None:
-            self._db_path = default_db_path()
-        return self._db_path
+    def _catch_up(self) -> None:
+        """Show what the session did before the tab was built (it may have run in the background)."""
+        session = self.session
+        self._show_problem(session.problem_text)
+        if session.snapshot is not None:
+            self._show_snapshot(session.snapshot)
+        self._show_import(session.import_status)
 
-    def _store_op(self, op: StoreOp, *, writes: bool | None = True) -> Callable[[JobHandle], OpOutcome]:
-        db_path = self._db_path  # None: the default, found on the worker thread (its error is reported there)
-        return lambda handle: run_op(db_path or default_db_path(), op, handle, writes=writes)
-
-    def _enqueue(self, op: _Op) -> None:
-        """Run `op` after the operations before it (they share the database one at a time)."""
-        self._ops.append(op)
-        if self._op is None:
-            self._next_op()
-
-    def _next_op(self) -> None:
-        self._op = self._ops.popleft() if self._ops else None
-        if self._op is not None:
-            self.ops_runner.submit(self._op.fn, self._op.description)
-
-    def _op_finished(self, value: object) -> None:
-        op = self._op
-        if isinstance(value, OpOutcome):
-            self._show_snapshot(value.snapshot)
-            value = value.value
-        if op is not None and op.then is not None:
-            op.then(value)
-        self._next_op()
-
-    def _op_errored(self, message: str) -> None:
-        op = self._op
-        self._say(message)
-        if op is not None and op.description == "open the embedding model":
-            self._opening_embedder = False
-            self._embedder_waiters.clear()
-            self.sources.set_progress(None, f"The embedding model could not be opened: {message}")
-            if self.answers_note.text() == SEARCHING:  # a question was waiting for it
-                self.answers_note.setText(f"The question was not asked: {message}")
-        self._next_op()
-
-    def _op_cancelled(self) -> None:
-        self._next_op()
-
-    def _say(self, message: str) -> None:
-        """Show a problem with the library (one line) above the documents and in the status bar."""
+    def _show_problem(self, message: str) -> None:
+        """A problem with the library (one line) above the documents; "" hides it."""
         self.message_label.setText(message)
         self.message_label.setVisible(bool(message))
-        if message:
-            self.status_message.emit(message)
-
-    def refresh(self, *, then_index: bool = False) -> None:
-        """List the library again (off the GUI thread); with `then_index`, index the files waiting."""
-        if not then_index and self._refresh_pending:
-            return
-        self._refresh_pending = True
-
-        def done(_value: object) -> None:
-            self._refresh_pending = False
-            if then_index and self.snapshot is not None and self.snapshot.queued:
-                self.start_indexing()
-
-        self._enqueue(_Op("list the library", self._store_op(lambda store, handle: None, writes=False), done))
 
     def _show_snapshot(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        started = time.monotonic()
         self.sources.set_library(snapshot.sources, snapshot.documents)
-        self._list_cost = time.monotonic() - started
         self.sources.set_failures(snapshot.failures)
         stats = snapshot.stats
         self.sources.stats_label.setText(
             f"{stats.documents} documents · {stats.pages} pages · {stats.passages} passages · "
             f"{stats.db_bytes / 1e6:.1f} MB" if stats.documents else ""
         )
-        waiting = snapshot.queued if not self.index_runner.is_running() and not self._embedder_waiters else 0
-        self.sources.set_resume(waiting)
+        self.sources.set_resume(self.session.waiting())
         if not self.filter_combo.fill(snapshot):
             self._inputs_edited()  # the folder or document searched left the library
-        watched = frozenset(s.path for s in snapshot.sources if s.watch)
-        if watched != self._watched_paths:
-            self._watched_paths = watched
-            self._restart_watcher()
 
-    def _rescanned(self, changes: object) -> None:
-        queued = self.snapshot.queued if self.snapshot is not None else 0
-        if queued:
-            self._resuming = queued
-            self.status_message.emit(f"Library: resuming the import interrupted last time ({queued} files left).")
-            self.start_indexing()
-        elif isinstance(changes, int) and changes:
-            self.status_message.emit(f"Library: {changes} file(s) changed on disk since the last start.")
+    def _show_import(self, status: ImportStatus) -> None:
+        if not status.running:
+            self.sources.set_progress(None, status.note)
+            return
+        self.sources.set_resume(0)
+        if status.progress is None:
+            self.sources.set_starting(status.note)
+        else:
+            self.sources.set_progress(status.progress)
 
-    # --- adding, removing, retrying ------------------------------------------------------------------------
+    def _embedder_failed(self, message: str) -> None:
+        if self.answers_note.text() == SEARCHING:  # a question was waiting for it
+            self.answers_note.setText(f"The question was not asked: {message}")
+
+    # --- adding and removing -------------------------------------------------------------------------------
 
     def add_paths(self, paths: list[Path], *, watch: bool | None = None) -> None:
         """Add files and folders to the library (folders watched if `watch`, by default the checkbox) and index
         them in the background; a path that cannot be added is reported, the others are added."""
-        if watch is None:
-            watch = self.sources.watch_check.isChecked()
-        paths = [Path(p) for p in paths]
-
-        def add(store: LibraryStore, handle: JobHandle) -> tuple[int, list[str]]:
-            queued, problems = 0, []
-            for path in paths:
-                handle.check()
-                try:
-                    queued += store.add_source(path, watch=watch and path.is_dir())
-                except LibraryError as exc:
-                    problems.append(f"{path.name}: {exc}")
-            return queued, problems
-
-        def added(value: object) -> None:
-            queued, problems = value  # type: ignore[misc]
-            self._say("; ".join(problems))
-            if queued:
-                self.start_indexing()
-            elif not problems:
-                self.status_message.emit("Nothing new to import: those files are in the library already.")
-
-        self._enqueue(_Op("add to the library", self._store_op(add), added))
+        self.session.add_paths(paths, watch=self.sources.watch_check.isChecked() if watch is None else watch)
 
     def _choose_files(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
@@ -419,26 +288,7 @@ class LibraryTab(AnalysisTab):
         answer = QMessageBox.question(self, "Remove from the library", REMOVE_CONFIRM.format(what=what))
         if answer != QMessageBox.StandardButton.Yes:
             return
-        self.remove(kind, ident)
-
-    def remove(self, kind: str, ident: int) -> None:
-        """Remove a document ("document") or a source and its documents ("source") from the library; files on disk
-        are not touched."""
-
-        def remove(store: LibraryStore, handle: JobHandle) -> None:
-            if kind == "source":
-                store.remove_source(ident)
-            else:
-                store.remove_document(ident)
-
-        self._enqueue(_Op("remove from the library", self._store_op(remove), None))
-
-    def retry(self, path: Path | None) -> None:
-        """Import a failed file again (None: every failed file)."""
-        self._enqueue(_Op(
-            "retry an import", self._store_op(lambda store, handle: store.retry(path)),
-            lambda count: self.start_indexing() if count else None,
-        ))
+        self.session.remove(kind, ident)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         """Files and folders dropped on the tab are added to the library."""
@@ -456,127 +306,6 @@ class LibraryTab(AnalysisTab):
         else:
             super().dropEvent(event)
 
-    # --- indexing ------------------------------------------------------------------------------------------
-
-    def _with_embedder(self, then: Callable[[], None]) -> None:
-        if self.embedder is not None:
-            then()
-            return
-        self._embedder_waiters.append(then)
-        if self._opening_embedder:
-            return
-        self._opening_embedder = True
-        location, db_path = self._embedder_location, self._db_path
-
-        def opened(bundle: object) -> None:
-            self._opening_embedder = False
-            self.embedder = bundle  # type: ignore[assignment]
-            waiters, self._embedder_waiters = self._embedder_waiters, []
-            for waiter in waiters:
-                waiter()
-
-        self._enqueue(_Op(
-            "open the embedding model", lambda handle: open_embedder(db_path or default_db_path(), location, handle),
-            opened,
-        ))
-
-    def start_indexing(self) -> None:
-        """Index the files waiting in the queue (opening the embedding model first if needed)."""
-        if self.index_runner.is_running():
-            self._index_again = True
-            return
-        self.sources.set_resume(0)
-        self.sources.set_starting(
-            f"Resuming the import interrupted last time: {self._resuming} files left…" if self._resuming
-            else "Starting the import…"
-        )
-        self._with_embedder(self._submit_index)
-
-    def _submit_index(self) -> None:
-        if self.index_runner.is_running():
-            self._index_again = True
-            return
-        db_path, embedder = self.db_path, self.embedder
-        assert embedder is not None
-        self._last_progress = None
-        self.index_runner.submit(lambda handle: index_queue(db_path, embedder, handle), "index the library")
-
-    def cancel_indexing(self) -> None:
-        """Stop the import; finished files stay, the rest waits in the queue (Resume)."""
-        self._embedder_waiters = [w for w in self._embedder_waiters if w != self._submit_index]
-        self._index_again = False
-        if self.index_runner.is_running():
-            self.index_runner.cancel()
-        else:
-            self.sources.set_progress(None, "Import cancelled.")
-            self.refresh()
-
-    def _index_partial(self, value: object) -> None:
-        assert isinstance(value, IndexProgress)
-        files_before = self._last_progress.files_done if self._last_progress is not None else 0
-        self._last_progress = value
-        self.sources.set_progress(value)
-        now = time.monotonic()
-        # A large library takes a while to list: then it is listed less often (at most 5% of the GUI thread's time).
-        interval = max(LIST_INTERVAL_S, 20 * self._list_cost)
-        if value.files_done != files_before and now - self._listed_at >= interval:
-            self._listed_at = now
-            self.refresh()
-
-    def _index_finished(self, _value: object) -> None:
-        self._resuming = 0
-        progress = self._last_progress
-        if progress is not None:
-            note = f"Imported {progress.files_done} file(s): {progress.pages} pages, {progress.passages} passages."
-            if progress.failures:
-                note += f" {progress.failures} could not be imported (listed below)."
-        else:
-            note = "Nothing was waiting to be imported."
-        self.sources.set_progress(None, note)
-        again, self._index_again = self._index_again, False
-        self.refresh(then_index=again)
-
-    def _index_errored(self, message: str) -> None:
-        self._resuming = 0
-        self._index_again = False
-        self.sources.set_progress(None, f"The import stopped: {message}")
-        self._say(message)
-        self.refresh()
-
-    def _index_cancelled(self) -> None:
-        self._resuming = 0
-        self._index_again = False
-        self.sources.set_progress(None, "Import cancelled: the files done stay in the library; Resume continues.")
-        self.refresh()
-
-    # --- watched folders -----------------------------------------------------------------------------------
-
-    def _restart_watcher(self) -> None:
-        self._stop_watcher()
-        if not self._watched_paths:
-            return
-        watcher = FolderWatcher(self.db_path, self._from_watcher_thread)
-        try:
-            watcher.start()
-        except (BertdeskError, OSError) as exc:
-            self._say(f"The watched folders cannot be watched: {exc}")
-            return
-        self._watcher = watcher
-
-    def _stop_watcher(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.stop()
-
-    def _from_watcher_thread(self, paths: list[Path]) -> None:
-        """Called on the watcher's thread: only hand the paths to the GUI thread."""
-        # RuntimeError: the tab is gone (the watcher is stopped before that; a last event may race it).
-        with contextlib.suppress(RuntimeError):
-            self.watched_changed.emit(list(paths))
-
-    def _watcher_reported(self, paths: object) -> None:
-        self._watch_timer.start()
-
     # --- asking --------------------------------------------------------------------------------------------
 
     def ask(self) -> None:
@@ -589,33 +318,28 @@ class LibraryTab(AnalysisTab):
         if not question:
             self.answers_note.setText(ASK_FIRST)
             return
-        if self.snapshot is not None and not self.snapshot.documents:
+        snapshot = self.session.snapshot
+        if snapshot is not None and not snapshot.documents:
             self.answers_note.setText(NO_DOCUMENTS_TO_ASK)
             return
         key = self._inputs_key()
         reader = self.reader_combo.reader(self.bundle)
         document_ids, folder = self.filter_combo.scope()
-        db_path = self.db_path
         self.answers_note.setText(SEARCHING)
 
         def submit() -> None:
-            embedder = self.embedder
-            assert embedder is not None
             self._run_key = key
-            self.submit(
-                lambda handle: ask_job(handle, db_path, question, embedder, reader, document_ids, folder), "ask"
-            )
+            self.submit(self.session.question_job(question, reader, document_ids, folder), "ask")
 
-        self._with_embedder(submit)
+        self.session.with_embedder(submit)
 
     def _inputs_key(self) -> tuple:
         reader = self.reader_combo.reader(self.bundle)
         return (self.question_edit.text().strip(), self.filter_combo.currentData(),
                 id(reader) if reader is not None and not isinstance(reader, str) else reader)
 
-    def on_result(self, result: object) -> None:
+    def on_result(self, result: AskOutcome) -> None:
         """The answers: listed, the best one opened."""
-        assert isinstance(result, AskOutcome)
         self._outcome, self._outcome_key = result, self._run_key
         answers = result.result.answers
         self.answers.set_answers(answers)
@@ -756,31 +480,25 @@ class LibraryTab(AnalysisTab):
             self.sources.watch_check.setChecked(state["watch"])
 
     def cancel(self) -> bool:
-        """Esc: cancel the question being answered, else the import."""
-        if super().cancel():
+        """Esc: cancel the question being answered, else the import (a page being rendered goes on)."""
+        if self.runner.is_running():
+            self.runner.cancel()
             return True
-        if self.index_runner.is_running():
-            self.cancel_indexing()
+        if self.session.is_importing():
+            self.session.cancel_indexing()
             return True
         return False
 
     def is_busy(self) -> bool:
-        """Also while the library is read, indexed or a page rendered."""
-        return (super().is_busy() or self.index_runner.is_running() or self.ops_runner.is_running()
-                or self.viewer.page_runner.is_running() or bool(self._ops) or self._watch_timer.isActive())
+        """Also while the session reads, changes or indexes the library."""
+        return super().is_busy() or self.session.is_busy()
 
     def stop(self) -> None:
-        """Also stop the watcher, the import, the library operations and the page rendering."""
+        """Also stop the session: its watcher, the import and the library operations."""
         super().stop()
-        self._stop_watcher()
-        self._watch_timer.stop()
-        self._ops.clear()
-        self._embedder_waiters.clear()
-        for runner in (self.index_runner, self.ops_runner, self.viewer.page_runner):
-            runner.cancel_all()
+        self.session.stop()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop, then wait for every job's thread."""
+        """Stop, then wait for every job's thread, the session's too."""
         super().shutdown(timeout_ms)
-        for runner in (self.index_runner, self.ops_runner, self.viewer.page_runner):
-            runner.shutdown(timeout_ms)
+        self.session.shutdown(timeout_ms)

@@ -24,7 +24,7 @@ def imported(qtbot, tab, folder: Path) -> None:
     """Add `folder` and wait until the import and the listing after it are done."""
     qtbot.waitUntil(lambda: idle(tab), timeout=IMPORT_TIMEOUT)
     tab.add_paths([folder])
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.stats.documents and idle(tab),
+    qtbot.waitUntil(lambda: tab.session.snapshot is not None and tab.session.snapshot.stats.documents and idle(tab),
                     timeout=IMPORT_TIMEOUT)
 
 
@@ -211,16 +211,20 @@ def test_cancel_mid_import_stops_keeps_what_was_done_and_resume_finishes(qtbot, 
     tab.show()
     qtbot.waitUntil(lambda: idle(tab), timeout=IMPORT_TIMEOUT)
     tab.add_paths([folder])
-    qtbot.waitUntil(lambda: tab._last_progress is not None and tab._last_progress.files_done >= 2, timeout=60_000)
+    def files_done() -> int:
+        progress = tab.session.import_status.progress
+        return progress.files_done if progress is not None else 0
+
+    qtbot.waitUntil(lambda: files_done() >= 2, timeout=60_000)
     qtbot.mouseClick(tab.sources.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: idle(tab), timeout=30_000)
     assert "Import cancelled" in tab.sources.progress_label.text()
-    done = tab.snapshot.stats.documents
-    assert 2 <= done < 40 and tab.snapshot.queued == 40 - done
+    done = tab.session.snapshot.stats.documents
+    assert 2 <= done < 40 and tab.session.snapshot.queued == 40 - done
     assert tab.sources.resume_button.isVisible() and "still to import" in tab.sources.resume_label.text()
     qtbot.mouseClick(tab.sources.resume_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: idle(tab) and tab.snapshot.stats.documents == 40, timeout=IMPORT_TIMEOUT)
-    assert tab.snapshot.queued == 0 and not tab.sources.resume_button.isVisible()
+    qtbot.waitUntil(lambda: idle(tab) and tab.session.snapshot.stats.documents == 40, timeout=IMPORT_TIMEOUT)
+    assert tab.session.snapshot.queued == 0 and not tab.sources.resume_button.isVisible()
 
 
 def test_an_import_interrupted_last_time_resumes_at_start(qtbot, make_tab, tmp_path, library_folder):
@@ -231,10 +235,10 @@ def test_an_import_interrupted_last_time_resumes_at_start(qtbot, make_tab, tmp_p
     tab = make_tab(db_path=db)
     tab.status_message.connect(said.append)
     tab.show()
-    qtbot.waitUntil(lambda: tab.index_runner.is_running(), timeout=30_000)
+    qtbot.waitUntil(lambda: tab.session.index_runner.is_running(), timeout=30_000)
     assert said == ["Library: resuming the import interrupted last time (6 files left)."]
-    qtbot.waitUntil(lambda: idle(tab) and tab.snapshot.stats.documents == 5, timeout=IMPORT_TIMEOUT)
-    assert tab.snapshot.queued == 0
+    qtbot.waitUntil(lambda: idle(tab) and tab.session.snapshot.stats.documents == 5, timeout=IMPORT_TIMEOUT)
+    assert tab.session.snapshot.queued == 0
     assert "River Atlas" in tab.sources.document_titles()
 
 
@@ -285,7 +289,7 @@ def test_open_file_hands_the_document_to_the_system_viewer(qtbot, make_tab, libr
 
 def test_asking_an_empty_library_says_to_add_documents(qtbot, make_tab):
     tab = make_tab()
-    qtbot.waitUntil(lambda: idle(tab) and tab.snapshot is not None, timeout=IMPORT_TIMEOUT)
+    qtbot.waitUntil(lambda: idle(tab) and tab.session.snapshot is not None, timeout=IMPORT_TIMEOUT)
     assert tab.sources.empty_label.isVisibleTo(tab) and not tab.sources.tree.isVisibleTo(tab)
     assert "drop them here" in tab.sources.empty_label.text()
     tab.question_edit.setText(BRIDGE_QUESTION)
@@ -315,7 +319,7 @@ def test_a_read_only_library_is_listed_and_asked_and_says_it_cannot_be_changed(q
     with read_only(db.parent):
         tab = make_tab(db_path=db)
         tab.show()
-        qtbot.waitUntil(lambda: idle(tab) and tab.snapshot is not None, timeout=IMPORT_TIMEOUT)
+        qtbot.waitUntil(lambda: idle(tab) and tab.session.snapshot is not None, timeout=IMPORT_TIMEOUT)
         assert "River Atlas" in tab.sources.document_titles()
         asked(qtbot, tab, BRIDGE_QUESTION)
         assert tab.shown_answers()[0].page == 2
@@ -374,7 +378,7 @@ def test_a_watched_folder_picks_up_new_and_deleted_files(qtbot, make_tab, librar
     tab = make_tab()
     tab.show()
     imported(qtbot, tab, library_folder)
-    assert tab._watcher is not None, "the folder was added with 'watch this folder' ticked"
+    assert tab.session.watcher is not None, "the folder was added with 'watch this folder' ticked"
     write_text(library_folder / "ferry.txt", "The ferry to Skerry Rock leaves at nine every Tuesday.")
     qtbot.waitUntil(lambda: "ferry" in tab.sources.document_titles() and idle(tab), timeout=30_000)
     (library_folder / "recipe.txt").unlink()
@@ -388,10 +392,10 @@ def test_shutdown_stops_the_watcher_and_an_import_under_way(qtbot, make_tab, tmp
     tab = make_tab()
     qtbot.waitUntil(lambda: idle(tab), timeout=IMPORT_TIMEOUT)
     tab.add_paths([folder])
-    qtbot.waitUntil(lambda: tab.index_runner.is_running() and tab._watcher is not None, timeout=60_000)
-    watcher = tab._watcher
+    qtbot.waitUntil(lambda: tab.session.index_runner.is_running() and tab.session.watcher is not None, timeout=60_000)
+    watcher = tab.session.watcher
     tab.shutdown()
-    assert watcher._thread is None and tab._watcher is None
+    assert watcher._thread is None and tab.session.watcher is None
     assert not tab.is_busy()
 
 
@@ -454,4 +458,4 @@ def test_an_embedding_model_that_cannot_be_opened_is_said_where_it_was_needed(qt
     tab.add_paths([library_folder / "new.txt"])
     qtbot.waitUntil(lambda: idle(tab) and "could not be opened" in tab.sources.progress_label.text(), timeout=30_000)
     assert tab.message_label.isVisible()
-    assert tab.snapshot.queued == 1, "the file waits for a working model"
+    assert tab.session.snapshot.queued == 1, "the file waits for a working model"

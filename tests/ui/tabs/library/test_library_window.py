@@ -49,7 +49,7 @@ def test_a_library_with_a_watched_folder_starts_with_the_window(qtbot, default_b
     assert window.current_tab() is not window.tabs.built(index) and window.tabs.built(index) is None
     qtbot.waitUntil(lambda: window.tabs.built(index) is not None, timeout=10_000)
     tab = window.tabs.built(index)
-    qtbot.waitUntil(lambda: tab._watcher is not None and idle(tab), timeout=120_000)
+    qtbot.waitUntil(lambda: tab.session.watcher is not None and idle(tab), timeout=120_000)
     assert "River Atlas" in tab.sources.document_titles(), "the interrupted import went on without the tab opened"
     window.close()
 
@@ -64,7 +64,8 @@ def test_the_library_tab_in_the_window_imports_answers_and_closes_clean(qtbot, l
     tab.set_input_text(BRIDGE_QUESTION)  # as `bertdesk screenshot --tab library` gives its sample
     qtbot.waitUntil(lambda: not window.is_busy() and bool(tab.shown_answers()), timeout=60_000)
     assert tab.shown_answers()[0].page == 2
-    assert tab.embedder is not None and tab.embedder.info.precision == "int8", "indexing uses the int8 graph"
+    embedder = tab.session.embedder
+    assert embedder is not None and embedder.info.precision == "int8", "indexing uses the int8 graph"
 
 
 def test_the_library_tab_fits_a_1024_pixel_window_with_its_titles_readable(qtbot, library_window, library_folder):
@@ -90,10 +91,10 @@ def test_escape_in_the_window_cancels_the_import(qtbot, library_window, tmp_path
     tab = window.select_tab("library")
     qtbot.waitUntil(lambda: idle(tab), timeout=30_000)
     tab.add_paths([many_files(tmp_path / "notes", 40)])
-    qtbot.waitUntil(tab.index_runner.is_running, timeout=60_000)
+    qtbot.waitUntil(tab.session.index_runner.is_running, timeout=60_000)
     window.cancel_job()
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=30_000)
-    assert tab.snapshot.queued > 0 and tab.sources.resume_button.isVisible()
+    assert tab.session.snapshot.queued > 0 and tab.sources.resume_button.isVisible()
 
 
 @pytest.mark.slow
