@@ -6,7 +6,6 @@ meaning to the question, never a span the model points at.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,35 +14,19 @@ from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.similarity.sentences import Sentence, split_sentences
+
+# The splitter lives in similarity (the Similarity tab splits with it too); its names stay importable from here.
+__all__ = [
+    "KIND_SENTENCE_RETRIEVAL", "RETRIEVAL_NOTE", "RetrievalResult", "Sentence", "SentenceHit", "retrieve_sentences",
+    "split_sentences",
+]
 
 KIND_SENTENCE_RETRIEVAL = "sentence_retrieval"
 RETRIEVAL_NOTE = (
     "sentence retrieval, not span QA: sentences ranked by cosine similarity to the question; "
     "convert or install a question-answering model for answer spans"
 )
-
-# A sentence: from a non-space character to the end of its line, or to . ! ? … (and closing quotes or brackets)
-# followed by a space and something other than a lower-case letter ("e.g. this" stays one sentence).
-_SENTENCE = re.compile(r"\S(?:[^\n]*?(?:[.!?…]+[\"'”’)\]]*(?=\s+[^\sa-z]|\s*\Z)|(?=\s*\n)|\Z)|[^\n]*)")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of the context: `context[start:end] == text`."""
-
-    text: str
-    start: int
-    end: int
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """The sentences of `text` in order, with character offsets; every non-space character is in one of them."""
-    sentences = []
-    for match in _SENTENCE.finditer(text):
-        chunk = match.group().rstrip()
-        if chunk:
-            sentences.append(Sentence(chunk, match.start(), match.start() + len(chunk)))
-    return sentences
 
 
 @dataclass(frozen=True)

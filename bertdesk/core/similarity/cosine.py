@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,14 +110,6 @@ def vocabulary_neighbours(bundle: Bundle, token: str, count: int = 10) -> list[t
         raise BertdeskError(f"the number of neighbours must be a positive whole number, not {count!r}")
     return [(bundle.tokenizer.id_to_token(i) or f"#{i}", score)
             for i, score in nearest_rows(table, table[token_id], count, exclude=token_id)]
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences to compare: one per non-empty line; a single line is split after ".", "!" or "?"."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(lines) == 1:
-        return [part for part in re.split(r"(?<=[.!?])\s+", lines[0]) if part]
-    return lines
 
 
 def contextual_neighbours(forward: Forward, layer: int, index: int, count: int = 10) -> list[tuple[int, float]]:

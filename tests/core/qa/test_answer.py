@@ -26,7 +26,6 @@ from bertdesk.core.qa import (  # noqa: E402
     iter_answer_question,
     iter_answer_questions,
     retrieve_sentences,
-    split_sentences,
 )
 from bertdesk.core.qa import answer as answer_module  # noqa: E402
 from tests.checkpoints import WORDS, make_checkpoint, reference_model  # noqa: E402
@@ -288,17 +287,6 @@ def test_cancelled_job_stops(tiny_qa: tuple[Bundle, Any, Path]) -> None:
 def test_an_encoder_is_not_a_qa_model(tiny_bundle: Path) -> None:
     with pytest.raises(BertdeskError, match="not a question-answering one"):
         answer_question(Bundle(tiny_bundle), "who?", SHORT_CONTEXT)
-
-
-def test_sentences_keep_their_offsets() -> None:
-    text = "Dr. Smith went home. He slept!  \"Why?\" she asked. See e.g. this one\nA line without a stop\n\n  last"
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
-        "Dr.", "Smith went home.", "He slept!", "\"Why?\" she asked.", "See e.g. this one", "A line without a stop",
-        "last",
-    ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
-    assert split_sentences(" \n ") == []
 
 
 def test_sentence_retrieval_ranks_by_cosine(default_bundle_dir: Path) -> None:

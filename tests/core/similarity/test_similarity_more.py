@@ -16,7 +16,6 @@ from bertdesk.core.similarity.cosine import (
     cls_attention_by_layer,
     contextual_neighbours,
     sentence_similarity,
-    split_sentences,
 )
 from bertdesk.core.similarity.projection import pca_2d
 
@@ -26,12 +25,6 @@ TEXT = "the bank of the river flooded, so the bank raised its rates."
 @pytest.fixture(scope="module")
 def tiny(tiny_bundle: Path) -> Bundle:
     return Bundle(tiny_bundle)
-
-
-def test_split_sentences_by_line_or_by_sentence_end() -> None:
-    assert split_sentences("a cat.\n\n  a dog \nthe end") == ["a cat.", "a dog", "the end"]
-    assert split_sentences("One. Two?  Three! four") == ["One.", "Two?", "Three!", "four"]
-    assert split_sentences("  \n") == []
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])

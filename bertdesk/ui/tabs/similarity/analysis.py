@@ -11,8 +11,9 @@ from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.similarity.attention import Forward, run_forward
-from bertdesk.core.similarity.cosine import sentence_similarity, split_sentences
+from bertdesk.core.similarity.cosine import sentence_similarity
 from bertdesk.core.similarity.graph_weights import GraphWeights, graph_weights
+from bertdesk.core.similarity.sentences import split_sentences
 from bertdesk.ui.error_text import error_text
 
 
@@ -82,7 +83,7 @@ def analyse(
 
 def sentence_analysis(handle: JobHandle, bundle: Bundle, text: str, pooling: str) -> dict:
     """The Analysis fields of the text's sentences compared after `pooling`."""
-    sentences = tuple(split_sentences(text))
+    sentences = tuple(s.text for s in split_sentences(text))
     if len(sentences) < 2:
         return {"sentences": sentences, "sentence_pooling": pooling,
                 "sentence_error": "Type two or more sentences, one per line, to compare them."}
