@@ -30,6 +30,8 @@ def remedy_text(remedy: errors.Remedy) -> str:
             return f"remove it first with `bertdesk models remove {name}`"
         case errors.DownloadAgain(resume=resume):
             return "run the same download again to resume it" if resume else "try again later"
+        case errors.MakeInt8Variant(folder=folder):
+            return f"make one with `python -m bertdesk quantize {folder}`"
     raise AssertionError(f"no CLI phrasing for {remedy!r}")
 
 

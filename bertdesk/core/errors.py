@@ -76,6 +76,13 @@ class ImportFolder(Remedy):
     """Download the model folder on another computer and import it from there (no connection to the Hub)."""
 
 
+@dataclass(frozen=True)
+class MakeInt8Variant(Remedy):
+    """Make the int8 variant of the bundle in `folder` (bertdesk quantizes it and records its agreement)."""
+
+    folder: str
+
+
 class BertdeskError(Exception):
     """A problem with the user's input, model or files, explained in one readable sentence (the message), with
     what the user can do about it as `remedies` (none when the message says it all)."""

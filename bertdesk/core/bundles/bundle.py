@@ -40,7 +40,7 @@ from bertdesk.core.bundles.graph import (
 from bertdesk.core.bundles.introspect import count_heads, count_layers
 from bertdesk.core.bundles.names import ATTENTION_BIAS, BUNDLE_METADATA, PRECISIONS
 from bertdesk.core.bundles.tokenizer import copy_tokenizer, load_tokenizer
-from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, StorageError
+from bertdesk.core.errors import BertdeskError, BundleError, JobCancelled, MakeInt8Variant, StorageError
 from bertdesk.core.jobs import JobHandle, default_budget_size
 
 FEEDABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", ATTENTION_BIAS)
@@ -129,15 +129,15 @@ def variant_precision(path: Path) -> str:
 
 def precision_variant(folder: Path, precision: str) -> str:
     """The variant name (for `Bundle(folder, variant)`) of the bundle's `precision` graph; BundleError if it has
-    none, saying how to make one."""
+    none (for int8 with the remedy MakeInt8Variant)."""
     if precision not in PRECISIONS:
         raise BundleError(f"unknown precision {precision!r} (choose {' or '.join(PRECISIONS)})")
     stems = {p.stem for p in graph_variants(folder)}
     for stem in _PRECISION_VARIANTS[precision]:
         if stem in stems:
             return stem
-    hint = f"; make one with `python -m bertdesk quantize {folder}`" if precision == "int8" else ""
-    raise BundleError(f"{folder} has no {precision} graph{hint}")
+    remedies = [MakeInt8Variant(str(folder))] if precision == "int8" else []
+    raise BundleError(f"{folder} has no {precision} graph", *remedies)
 
 
 def _graph_precision(model: onnx.ModelProto) -> str:

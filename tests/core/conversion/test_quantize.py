@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles.bundle import Bundle, precision_variant
 from bertdesk.core.bundles.install import foreign_content
 from bertdesk.core.conversion.quantize import QUANTIZED_GRAPH, VARIANTS_KEY, quantize_bundle
+from bertdesk.core.errors import BundleError, MakeInt8Variant
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.models import default_model
 from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, ensure_default_model, verify
@@ -19,7 +20,11 @@ from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, ensure_defaul
 
 def test_tiny_classifier_variant_loads_runs_and_records_agreement(tiny_classifier_bundle: Path, tmp_path: Path) -> None:
     folder = shutil.copytree(tiny_classifier_bundle, tmp_path / "cls")
+    with pytest.raises(BundleError, match="has no int8 graph$") as missing:
+        precision_variant(folder, "int8")
+    assert missing.value.remedies == (MakeInt8Variant(str(folder)),)  # each front end says how to make one
     record = quantize_bundle(folder)
+    assert precision_variant(folder, "int8") == "model_quantized"
     assert (folder / QUANTIZED_GRAPH).is_file()
     assert not list((folder / "onnx").glob(".*tmp"))
     stored = json.loads((folder / "bertdesk.json").read_text())[VARIANTS_KEY][QUANTIZED_GRAPH]
