@@ -418,7 +418,7 @@ def download_folder(repo_id: str, commit: str) -> Path:
 
 def _through_link(path: Path) -> ModelDownloadError:
     return ModelDownloadError(f"{path} is a symbolic link: bertdesk does not download through one; remove it and "
-                              "pull again")
+                              "download again")
 
 
 def _folders(real: Path, parts: Iterable[str]) -> Path:
@@ -445,7 +445,7 @@ def _own_download_folder(repo_id: str, commit: str) -> Path:
         if not _is_ours(folder):
             if os.path.lexists(marker) or any(folder.iterdir()):
                 raise ModelDownloadError(f"{folder} holds files that bertdesk did not download (it has no {MARKER}): "
-                                         "move them away and pull again")
+                                         "move them away and download again")
             fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(f"bertdesk downloads {repo_id} at {commit} here; it deletes this folder when done\n")

@@ -107,7 +107,7 @@ def test_a_download_folder_behind_a_symbolic_link_is_refused(qa_checkpoint: Path
         (folder / MARKER).write_text("planted")
     before = tree_digest(victim)
     with HubServer(qa_checkpoint, REPO) as hub:
-        _refused(hub, "is a symbolic link: bertdesk does not download through one; remove it and pull again")
+        _refused(hub, "is a symbolic link: bertdesk does not download through one; remove it and download again")
     assert tree_digest(victim) == before
     assert not hub.gets(CONFIG)
 
