@@ -70,19 +70,10 @@ def _store(args: argparse.Namespace, *, read_only: bool = False, create: bool = 
 
 
 def _embedder(args: argparse.Namespace, store) -> object:
-    """--model / --precision, else the model the library was indexed with (its folder if it is still there, else
-    the installed bundle of that name; and its precision), else the default."""
-    from bertdesk.core.models.opening import open_model_or_default
+    """The embedder `open_library_embedder` chooses for --model / --precision and the library of --db."""
+    from bertdesk.core.library.embedder_choice import open_library_embedder
 
-    recorded = store.meta()
-    model = args.model
-    if model is None and recorded.get("embedder"):
-        folder = recorded.get("embedder_path")
-        model = folder if folder and Path(folder).is_dir() else recorded["embedder"]
-    precision = args.precision
-    if precision is None and args.model is None and recorded.get("embedder_precision") in ("fp32", "int8"):
-        precision = recorded["embedder_precision"]
-    return open_model_or_default(model, precision=precision, handle=stderr_progress() if model is None else None)
+    return open_library_embedder(store.path, args.model, args.precision, handle=stderr_progress())
 
 
 def _new_failures(store, before: set[Path]) -> list[dict]:

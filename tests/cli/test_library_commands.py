@@ -217,3 +217,35 @@ def test_a_name_that_is_not_utf8_is_reported_once_and_readably(tmp_path: Path, t
     said = [line for line in result.stdout.splitlines() if "not valid UTF-8" in line]  # in the list of failures
     assert said == [f"  failed: {docs}/caf\\xe9.txt: the name is not valid UTF-8 (the library keeps names as text): "
                     "rename it"], result.stdout
+
+
+def test_the_cli_and_the_window_make_a_new_library_with_the_same_embedder(
+    tmp_path: Path, tiny_bundle: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`library add` and the Library tab's jobs choose a new library's embedder by one policy: the model given, at
+    int8 where it has that graph."""
+    import shutil
+
+    from bertdesk.core.conversion.quantize import quantize_bundle
+    from bertdesk.core.jobs import JobHandle
+    from bertdesk.core.library.indexer import index_queue
+    from bertdesk.ui.tabs.library.library_jobs import open_embedder
+
+    model = shutil.copytree(tiny_bundle, tmp_path / "tiny-bert")
+    quantize_bundle(model)
+    note = tmp_path / "docs" / "note.txt"
+    note.parent.mkdir()
+    note.write_text("The harbour opens at dawn.", encoding="utf-8")
+    by_cli = tmp_path / "cli.sqlite3"
+    code, _, err = library(capsys, "add", str(note), "--db", str(by_cli), "--model", str(model))
+    assert code == 0, err
+    by_window = tmp_path / "window.sqlite3"
+    with LibraryStore(by_window) as store:
+        store.add_source(note)
+    list(index_queue(by_window, open_embedder(by_window, model, JobHandle())))
+    recorded = []
+    for db in (by_cli, by_window):
+        with LibraryStore(db, read_only=True) as store:
+            recorded.append({key: store.meta()[key] for key in ("embedder", "embedder_precision", "embedder_path")})
+    assert recorded[0] == recorded[1] == {"embedder": "tiny-bert", "embedder_precision": "int8",
+                                          "embedder_path": str(model)}

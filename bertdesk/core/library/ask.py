@@ -5,18 +5,18 @@ retrieval."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundles.bundle import Bundle, list_bundles, open_model, precision_variant, resolve_bundle
+from bertdesk.core.bundles.bundle import Bundle, list_bundles, open_model
 from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.engine.embed import embed_texts
-from bertdesk.core.errors import BundleError, LibraryError
+from bertdesk.core.errors import LibraryError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.library.embedder_choice import open_library_embedder
 from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
 from bertdesk.core.library.retrieval_vectors import reading
 from bertdesk.core.library.store import (
@@ -25,11 +25,8 @@ from bertdesk.core.library.store import (
     PassageInfo,
     default_db_path,
     passage_info,
-    read_meta,
     usable_rows,
 )
-from bertdesk.core.models.default_model import default_model_path
-from bertdesk.core.models.opening import open_model_or_default
 from bertdesk.core.qa import iter_answer_questions
 from bertdesk.core.qa.sentence_ranking import split_sentences
 
@@ -219,36 +216,6 @@ def _best_sentences(embedder: Bundle, question: str, found: list[_Found],
     return tuple(answers)
 
 
-def _recorded(db_path: Path) -> dict[str, str]:
-    try:
-        with reading(db_path) as (connection, _):
-            return read_meta(connection)
-    except (LibraryError, sqlite3.Error):
-        return {}
-
-
-def open_embedder(db_path: Path, model: str | None = None, precision: str | None = None,
-                  handle: JobHandle | None = None) -> Bundle:
-    """The embedder to ask the library at `db_path` with: `model`, else the one it was indexed with, else the
-    default model; in `precision`, else the recorded one where the bundle has it."""
-    meta = _recorded(db_path)
-    recorded_folder = meta.get("embedder_path")
-    if model is None and recorded_folder and Path(recorded_folder).is_dir():
-        name = recorded_folder  # the very bundle it was indexed with, wherever it lies (not another install)
-    else:
-        name = model or meta.get("embedder")
-        if name is None or name == default_model_path().name:
-            name = None
-    if precision is None and meta.get("embedder_precision"):
-        try:
-            folder = default_model_path() if name is None else resolve_bundle(name)
-            precision_variant(folder, meta["embedder_precision"])
-            precision = meta["embedder_precision"]
-        except BundleError:
-            precision = None
-    return open_model_or_default(name, precision=precision, handle=handle)
-
-
 def default_reader() -> Bundle | None:
     """The first installed question-answering bundle, or None."""
     for info in list_bundles():
@@ -275,7 +242,7 @@ def ask_command(
     path = Path(db_path) if db_path is not None else default_db_path()
     check_question(question)
     with LibraryStore(path, read_only=True) as store:
-        embedder = open_embedder(store.path, model, precision, handle)
+        embedder = open_library_embedder(store.path, model, precision, handle)
         qa = open_model(reader, handle=handle) if reader is not None else default_reader()
         result = ask_library(store, question, embedder, qa, top_k=top_k, handle=handle, read=read)
     return result.to_dict()

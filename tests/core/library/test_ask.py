@@ -12,14 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.errors import LibraryError
-from bertdesk.core.library.ask import RANK_EXPONENT, RETRIEVAL_NOTE, ask_command, ask_library, open_embedder
+from bertdesk.core.library.ask import RANK_EXPONENT, RETRIEVAL_NOTE, ask_command, ask_library
 from bertdesk.core.library.indexer import index_queue
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, search_passages
 from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.store import LibraryStore
-from bertdesk.core.models.opening import open_model_or_default
 from bertdesk.core.qa import answer_questions
 from tests.core.library.documents import write_docx, write_html, write_markdown, write_pdf, write_text
 from tests.core.library.test_retrieval import FACTS, FILLER, embedder, fill_library, page_texts  # noqa: F401
@@ -178,19 +177,6 @@ def test_ask_command_refuses_empty_questions_and_libraries(tmp_path: Path, libra
     forget(tmp_path / "empty.sqlite3")
 
 
-def test_the_library_is_asked_with_the_embedder_it_was_indexed_with(tmp_path: Path) -> None:
-    int8 = open_model_or_default(None, precision="int8")
-    path = tmp_path / "int8.sqlite3"
-    fill_library(path, int8, [(tmp_path / "a.txt", [page_texts(FACTS["harbour"], 0)])])
-    assert open_embedder(path).info.precision == "int8"  # recorded by the indexer
-    assert open_embedder(path, precision="fp32").info.precision == "fp32"  # the user's choice wins
-    # the fp32 and int8 graphs of one model share a vector space: either finds the fact
-    for model in (open_embedder(path), open_embedder(path, precision="fp32")):
-        result = ask_library(SimpleNamespace(path=path), "containers a week", model, None, top_k=1)
-        assert result.answers[0].text == FACTS["harbour"]
-    forget(path)
-
-
 def test_the_first_answer_comes_from_the_best_passage_not_the_most_confident_span(
     tmp_path: Path, shared_dir: Path, embedder: Bundle, squad_reader: Bundle,  # noqa: F811
 ) -> None:
@@ -219,16 +205,3 @@ def test_a_passage_without_words_is_not_given_to_the_reader(tmp_path: Path, embe
     result = ask_library(SimpleNamespace(path=path), "How many containers?", embedder, squad_reader)
     assert result.answers[0].text == "forty thousand"
     forget(path)
-
-
-def test_a_library_indexed_with_a_bundle_given_by_folder_is_asked_with_that_folder(tmp_path: Path,
-                                                                                  tiny_bundle: Path) -> None:
-    from bertdesk.core.library.indexer import index_queue
-
-    note = tmp_path / "note.txt"
-    note.write_text("The harbour opens at dawn.", encoding="utf-8")
-    db = tmp_path / "lib.sqlite3"
-    with LibraryStore(db) as store:
-        store.add_source(note)
-    list(index_queue(db, open_model(tiny_bundle)))
-    assert Path(open_embedder(db).info.path) == tiny_bundle  # not a default model installed somewhere else

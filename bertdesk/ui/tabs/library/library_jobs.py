@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from bertdesk.core.bundles.bundle import Bundle, open_model
-from bertdesk.core.errors import BundleError
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.ask import LibraryResult, ask_library
-from bertdesk.core.library.ask import open_embedder as library_embedder
+from bertdesk.core.library.embedder_choice import open_library_embedder
 from bertdesk.core.library.schema import read_only_reason
 from bertdesk.core.library.store import DocumentInfo, ImportFailure, LibraryStats, LibraryStore, SourceInfo
 
@@ -72,20 +71,9 @@ def rescan_unless_read_only(store: LibraryStore, handle: JobHandle) -> int:
 
 
 def open_embedder(db_path: Path, location: str | Path | None, handle: JobHandle) -> Bundle:
-    """The embedding model: the one at `location` if given, else the one the library was indexed with, else the
-    default model; for a new library its int8 graph if it has one (indexing is 3–4× faster with it)."""
-    if location is None:
-        with LibraryStore(db_path, read_only=db_path.exists()) as store:
-            recorded = store.meta().get("embedder")
-        if recorded:
-            return library_embedder(db_path, handle=handle)
-        from bertdesk.core.models.default_model import ensure_default_model
-
-        location = ensure_default_model(handle=handle)
-    try:
-        return open_model(location, precision="int8", handle=handle)
-    except BundleError:
-        return open_model(location, handle=handle)
+    """The embedding model `open_library_embedder` chooses for the library at `db_path` and the model folder the
+    tab was given (`location`, None: the library's own, else the default model)."""
+    return open_library_embedder(db_path, location, handle=handle)
 
 
 @dataclass(frozen=True)
