@@ -9,14 +9,7 @@ from pathlib import Path
 from bertdesk.cli.arguments import argument, count, count_or_zero, finite, open_bundle, precision_option
 from bertdesk.cli.output import emit, emit_lines, one_line, stderr_progress
 from bertdesk.core.errors import BertdeskError
-
-
-def _qa_options(args: argparse.Namespace):
-    from bertdesk.core.qa import QAOptions
-
-    return QAOptions(top_k=args.top_k, max_seq_len=args.max_seq_len, doc_stride=args.doc_stride,
-                     max_answer_len=args.max_answer_len, handle_impossible_answer=args.null_threshold is not None,
-                     null_threshold=args.null_threshold)
+from bertdesk.core.qa.options import QAOptions
 
 
 def _answers_line(result: dict) -> str:
@@ -29,7 +22,7 @@ def cmd_qa(args: argparse.Namespace) -> None:
     """Extractive question answering (or sentence retrieval with an embedding model)."""
     from bertdesk.core.qa.answer_reports import qa_batch_command, qa_command
 
-    options = _qa_options(args)
+    options = QAOptions.from_user(vars(args))
     if args.batch is not None:
         if args.question is not None or args.context is not None or args.context_file is not None:
             raise BertdeskError("--batch takes questions and contexts from the file: drop --question/--context")
@@ -97,11 +90,14 @@ def add_task_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--context-file", type=Path, help="a text file to find the answer in (encoding detected)")
     sub.add_argument("--batch", type=Path, help='a JSON Lines file, one {"id", "question", "context"} a line: '
                                                 "one line of answers out per line in, in order")
-    sub.add_argument("--top-k", type=count, default=1, help="how many answers (default 1)")
-    sub.add_argument("--max-seq-len", type=count, default=384, help="tokens per window (default 384)")
-    sub.add_argument("--doc-stride", type=count_or_zero, default=128,
-                     help="tokens shared by neighbouring windows (default 128)")
-    sub.add_argument("--max-answer-len", type=count, default=15, help="longest answer in tokens (default 15)")
+    qa = QAOptions()
+    sub.add_argument("--top-k", type=count, default=qa.top_k, help=f"how many answers (default {qa.top_k})")
+    sub.add_argument("--max-seq-len", type=count, default=qa.max_seq_len,
+                     help=f"tokens per window (default {qa.max_seq_len})")
+    sub.add_argument("--doc-stride", type=count_or_zero, default=qa.doc_stride,
+                     help=f"tokens shared by neighbouring windows (default {qa.doc_stride})")
+    sub.add_argument("--max-answer-len", type=count, default=qa.max_answer_len,
+                     help=f"longest answer in tokens (default {qa.max_answer_len})")
     sub.add_argument("--null-threshold", type=finite, help="allow 'no answer' when its score beats the best span's "
                                                             "by this margin (SQuAD 2.0 style)")
     sub.add_argument("--details", action="store_true", help="with --json: per-window probabilities and layout")

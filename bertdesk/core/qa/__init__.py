@@ -1,33 +1,8 @@
-"""Extractive question answering (the pipeline's answers, batched windows) and sentence retrieval without a QA model."""
+"""Extractive question answering (the pipeline's answers, batched windows) and sentence retrieval without a QA model.
 
-from bertdesk.core.qa.answer import (
-    QAOptions,
-    answer_question,
-    answer_questions,
-    iter_answer_question,
-    iter_answer_questions,
-)
-from bertdesk.core.qa.answer_types import Answer, QAResult, WindowDetail
-from bertdesk.core.qa.sentence_ranking import (
-    RetrievalResult,
-    Sentence,
-    SentenceHit,
-    retrieve_sentences,
-    split_sentences,
-)
+The public names are declared in `__init__.pyi` and imported on first use, so that importing the package
+costs nothing (the command line reads the QA defaults while it builds its parser, before numpy is imported)."""
 
-__all__ = [
-    "Answer",
-    "QAOptions",
-    "QAResult",
-    "RetrievalResult",
-    "Sentence",
-    "SentenceHit",
-    "WindowDetail",
-    "answer_question",
-    "answer_questions",
-    "iter_answer_question",
-    "iter_answer_questions",
-    "retrieve_sentences",
-    "split_sentences",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

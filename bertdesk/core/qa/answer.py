@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET, plan_batches
 from bertdesk.core.engine.lanes import in_lanes, lane_budget
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.qa.answer_types import QAResult, WindowDetail
 from bertdesk.core.qa.decode import AnswerMerger, select_spans
+from bertdesk.core.qa.mode import qa_mode
+from bertdesk.core.qa.options import QAOptions
 from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_template
 
 #: Padded tokens per model run (shared by the lanes): two windows of 384. One or two windows a run answer 35% faster
@@ -27,34 +28,6 @@ from bertdesk.core.qa.windows import TokenizedText, Window, make_windows, pair_t
 BATCH_TOKENS = DEFAULT_TOKEN_BUDGET
 #: Questions tokenized and answered together by the batch variant before their results are handed out.
 QUESTIONS_PER_CHUNK = 64
-
-
-@dataclass(frozen=True)
-class QAOptions:
-    """The pipeline's settings; `max_seq_len` is capped at the model's positions."""
-
-    top_k: int = 1
-    max_seq_len: int = 384
-    doc_stride: int = 128
-    max_answer_len: int = 15
-    max_question_len: int = 64
-    handle_impossible_answer: bool = False
-    null_threshold: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("top_k", "max_seq_len", "max_answer_len", "max_question_len"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise BertdeskError(f"{name} must be a whole number of at least 1, got {value!r}")
-        if isinstance(self.doc_stride, bool) or not isinstance(self.doc_stride, int) or self.doc_stride < 0:
-            raise BertdeskError(f"doc_stride must be a whole number of at least 0, got {self.doc_stride!r}")
-        if self.null_threshold is not None and not np.isfinite(self.null_threshold):
-            raise BertdeskError(f"null_threshold must be a finite number, got {self.null_threshold!r}")
-
-    @property
-    def with_null(self) -> bool:
-        """Whether the null answer competes: asked for, or implied by a threshold."""
-        return self.handle_impossible_answer or self.null_threshold is not None
 
 
 @dataclass
@@ -68,7 +41,7 @@ class _Question:
 
 
 def _check_bundle(bundle: Bundle) -> None:
-    if bundle.info.task != TASK_QA:
+    if qa_mode(bundle) != "span":
         raise BertdeskError(
             f"{bundle.info.name} is a {bundle.info.task} model, not a question-answering one: convert a QA model, "
             "or use sentence retrieval"
@@ -90,7 +63,7 @@ def _prepare(bundle: Bundle, pairs: list[tuple[str, str]], options: QAOptions) -
     encodings = bundle.tokenizer.encode_batch(texts, add_special_tokens=False)
     template = pair_template(bundle.tokenizer)
     cls_id = bundle.tokenizer.token_to_id("[CLS]")
-    max_seq_len = min(options.max_seq_len, bundle.info.max_positions)
+    max_seq_len = options.window_len(bundle.info.max_positions)
     prepared = []
     for i, (question, context) in enumerate(checked):
         question_tokens = TokenizedText.from_encoding(encodings[i], options.max_question_len)

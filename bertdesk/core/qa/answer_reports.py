@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.bundles.tokenizer import is_unicode
 from bertdesk.core.errors import BertdeskError, StorageError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.qa.answer import QAOptions, answer_question, iter_answer_questions
+from bertdesk.core.qa.answer import answer_question, iter_answer_questions
+from bertdesk.core.qa.mode import qa_mode
+from bertdesk.core.qa.options import QAOptions
 from bertdesk.core.qa.sentence_ranking import retrieve_sentences
 
 
@@ -27,7 +28,7 @@ def qa_command(
 ) -> dict[str, Any]:
     """Answers to `question` from `context`: span QA with a question-answering bundle, else sentence retrieval
     (`kind` says which)."""
-    if bundle.info.task != TASK_QA:
+    if qa_mode(bundle) == "sentences":
         result = retrieve_sentences(bundle, question, context, top_k=options.top_k, handle=handle)
         return {"model": bundle.info.name, **result.to_dict()}
     result = answer_question(bundle, question, context, options, handle=handle)
@@ -68,7 +69,7 @@ def qa_batch_command(
 ) -> Iterator[dict[str, Any]]:
     """One result per line of `path`, in order, `{"id", "answers", ...}`: one model, windows batched across
     questions, the file read as the answers go (bounded memory)."""
-    if bundle.info.task != TASK_QA:
+    if qa_mode(bundle) != "span":
         raise BertdeskError(f"{bundle.info.name} is not a question-answering model; `qa --batch` evaluates span QA")
     ids: deque[object] = deque()
 
