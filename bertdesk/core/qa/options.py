@@ -25,6 +25,8 @@ def _problem(name: str, value: object) -> str | None:
         isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
     ):
         return f"null_threshold must be a finite number, got {value!r}"
+    elif name == "handle_impossible_answer" and not isinstance(value, bool):
+        return f"handle_impossible_answer must be True or False, got {value!r}"
     return None
 
 

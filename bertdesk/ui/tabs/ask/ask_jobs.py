@@ -44,7 +44,7 @@ def answer_job(
 ) -> Generator[AskRun, None, AskRun]:
     """Answer window by window: yield a partial `AskRun` after each small batch, return the complete one."""
     utf16 = Utf16Offsets(context)
-    batch_tokens = min(settings.max_seq_len, bundle.info.max_positions) * WINDOWS_PER_BATCH
+    batch_tokens = settings.options.window_len(bundle.info.max_positions) * WINDOWS_PER_BATCH
     run = None
     for result in iter_answer_question(
         bundle, question, context, settings.qa_options(), batch_tokens=batch_tokens, handle=handle
@@ -63,5 +63,5 @@ def answer_job(
 def retrieve_job(handle: JobHandle, bundle: Bundle, question: str, context: str, settings: AskSettings) -> AskRun:
     """Rank the context's sentences by cosine similarity to the question (an embedding model: no spans)."""
     utf16 = Utf16Offsets(context)
-    result = retrieve_sentences(bundle, question, context, max(settings.top_k, MIN_RETRIEVED), handle=handle)
+    result = retrieve_sentences(bundle, question, context, max(settings.options.top_k, MIN_RETRIEVED), handle=handle)
     return AskRun(bundle, question, context, settings, result, utf16)

@@ -3,7 +3,7 @@ compact box that folds away."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,46 +19,35 @@ from PySide6.QtWidgets import (
 
 from bertdesk.core.qa import QAOptions
 
+#: The tab's options before the user changes them: the pipeline's, with three answers listed and 0 in the
+#: threshold box.
+DEFAULT_OPTIONS = QAOptions(top_k=3, null_threshold=0.0)
+
 
 @dataclass(frozen=True)
 class AskSettings:
-    """What the user set; `qa_options()` turns it into the `answer_question` options."""
+    """What the user set: `options` holds every value the boxes show (the threshold too), `allow_null` whether
+    “no answer” competes; `qa_options()` is what runs."""
 
-    top_k: int = 3
-    max_seq_len: int = 384
-    doc_stride: int = 128
-    max_answer_len: int = 15
+    options: QAOptions = DEFAULT_OPTIONS
     allow_null: bool = False
-    null_threshold: float = 0.0
 
     def qa_options(self) -> QAOptions:
-        """The options for `answer_question` / `iter_answer_question`."""
-        return QAOptions(
-            top_k=self.top_k, max_seq_len=self.max_seq_len, doc_stride=self.doc_stride,
-            max_answer_len=self.max_answer_len, null_threshold=self.null_threshold if self.allow_null else None,
-        )
+        """The options for `answer_question` / `iter_answer_question`: without the threshold while “no answer” is
+        off."""
+        return self.options if self.allow_null else replace(self.options, null_threshold=None)
 
     def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return asdict(self)
+        """JSON-ready: the values shown and `allow_null`."""
+        return {**{name: getattr(self.options, name) for name in SHOWN}, "allow_null": self.allow_null}
 
     @classmethod
     def from_dict(cls, data: object) -> AskSettings:
         """Settings from saved data; missing or malformed values keep their defaults."""
-        values = {}
-        if isinstance(data, dict):
-            for field in fields(cls):
-                value = data.get(field.name)
-                default = getattr(cls, field.name)
-                if isinstance(default, bool):
-                    if isinstance(value, bool):
-                        values[field.name] = value
-                elif isinstance(default, int):
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        values[field.name] = value
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    values[field.name] = float(value)
-        return cls(**values)
+        if not isinstance(data, dict):
+            return cls()
+        shown = {name: data[name] for name in SHOWN if name in data}
+        return cls(QAOptions.from_user(shown, DEFAULT_OPTIONS), data.get("allow_null") is True)
 
 
 #: (field, label, minimum, maximum, tooltip) of each whole-number setting.
@@ -76,6 +65,8 @@ _SPINS = (
     ),
     ("max_answer_len", "Longest answer", 1, 100, "max_answer_len: the most tokens an answer span may have."),
 )
+#: The options the boxes show, as saved: the spins' and the no-answer threshold.
+SHOWN = (*(spin[0] for spin in _SPINS), "null_threshold")
 
 
 class SettingsBox(QWidget):
@@ -98,12 +89,11 @@ class SettingsBox(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
-        defaults = AskSettings()
         self.spins: dict[str, QSpinBox] = {}
         for i, (name, label, low, high, tip) in enumerate(_SPINS):
             spin = QSpinBox(self.body)
             spin.setRange(low, high)
-            spin.setValue(getattr(defaults, name))
+            spin.setValue(getattr(DEFAULT_OPTIONS, name))
             spin.setToolTip(tip)
             spin.setKeyboardTracking(False)
             text = QLabel(label, self.body)
@@ -150,18 +140,16 @@ class SettingsBox(QWidget):
 
     def settings(self) -> AskSettings:
         """The settings as set now."""
-        return AskSettings(
-            **{name: spin.value() for name, spin in self.spins.items()},
-            allow_null=self.null_check.isChecked(),
-            null_threshold=self.threshold.value(),
-        )
+        values = {name: spin.value() for name, spin in self.spins.items()}
+        options = QAOptions.from_user({**values, "null_threshold": self.threshold.value()})
+        return AskSettings(options, self.null_check.isChecked())
 
     def set_settings(self, settings: AskSettings) -> None:
         """Show `settings` (emits `changed` once)."""
         self.blockSignals(True)
         for name, spin in self.spins.items():
-            spin.setValue(getattr(settings, name))
+            spin.setValue(getattr(settings.options, name))
         self.null_check.setChecked(settings.allow_null)
-        self.threshold.setValue(settings.null_threshold)
+        self.threshold.setValue(settings.options.null_threshold or 0.0)
         self.blockSignals(False)
         self.changed.emit()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files.text import read_text_file
-from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit
+from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit, qa_mode
 from bertdesk.core.qa.layout import CharToToken, windows_holding
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.ask.ask_jobs import AskRun, answer_job, retrieve_job
@@ -244,6 +244,11 @@ class AskTab(AnalysisTab[AskRun, AskRun]):
 
     # --- AnalysisTab ---------------------------------------------------------------------------------------
 
+    def model_fits(self, bundle: Bundle) -> bool:
+        """Whether `bundle` answers with spans (`run_analysis`); with any other the tab retrieves sentences
+        (`run_unfit`)."""
+        return qa_mode(bundle) == "span"
+
     def set_bundle(self, bundle: Bundle, infos: list[BundleInfo] | None = None) -> None:
         """Answer with `bundle`: span QA with a question-answering model, else sentence retrieval (said so)."""
         super().set_bundle(bundle, infos)
@@ -431,7 +436,7 @@ class AskTab(AnalysisTab[AskRun, AskRun]):
             )
             self.context_info.setText(
                 f"{len(result.context_offsets):,} tokens · {done} window{'s' if done != 1 else ''} of "
-                f"≤ {run.settings.max_seq_len} tokens"
+                f"≤ {run.settings.options.max_seq_len} tokens"
             )
 
     def _highlight_answers(self) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from bertdesk.core.bundles.bundle import Bundle, open_model
-from bertdesk.core.qa import SentenceHit, answer_question, retrieve_sentences
+from bertdesk.core.qa import QAOptions, SentenceHit, answer_question, qa_mode, retrieve_sentences
 from bertdesk.ui.tabs.ask import AskTab
 from bertdesk.ui.tabs.ask.tab import BEST_COLOR
 from bertdesk.ui.tabs.ask.texts import RETRIEVAL_BANNER
@@ -253,11 +253,20 @@ def test_settings_and_inputs_survive_a_restart(qtbot, tab):
     other.restore_state(state)
     assert other.question_edit.text() == "who?" and other.context_edit.toPlainText() == "Some context."
     settings = other.settings_box.settings()
-    assert settings.top_k == 5 and settings.allow_null and settings.null_threshold == 0.25
-    assert settings.qa_options().null_threshold == 0.25
-    other.restore_state({"settings": {"top_k": "many", "doc_stride": True}})
-    assert other.settings_box.settings().top_k == 3 and other.settings_box.settings().doc_stride == 128
+    assert settings.options.top_k == 5 and settings.allow_null and settings.qa_options().null_threshold == 0.25
+    other.settings_box.null_check.setChecked(False)
+    state = json.loads(json.dumps(other.save_state()))
+    assert state["settings"]["null_threshold"] == 0.25, "the threshold shown is kept while no answer is off"
+    assert other.settings_box.settings().qa_options() == QAOptions(top_k=5)
+    other.restore_state({"settings": {"top_k": "many", "doc_stride": True, "max_answer_len": 0, "null_threshold": "x"}})
+    options = other.settings_box.settings().options
+    assert (options.top_k, options.doc_stride, options.max_answer_len, options.null_threshold) == (3, 128, 15, 0.0)
     other.shutdown()
+
+
+def test_the_tab_answers_with_spans_only_with_a_question_answering_model(tab, squad_bundle_dir, default_bundle_dir):
+    assert tab.model_fits(Bundle(squad_bundle_dir)) and qa_mode(Bundle(squad_bundle_dir)) == "span"
+    assert not tab.model_fits(Bundle(default_bundle_dir))
 
 
 @pytest.fixture(scope="module")
