@@ -122,6 +122,10 @@ class LibrarySession(QObject):
         self.ops_runner.finished.connect(self._op_finished)
         self.ops_runner.errored.connect(self._op_errored)
         self.ops_runner.cancelled.connect(self._next_op)
+        # Deleted with jobs under way (by a parent that did not shut it down): their outcomes are dropped, not
+        # delivered to runners whose timers are gone.
+        runners = (self.index_runner, self.ops_runner)
+        self.destroyed.connect(lambda: [runner.cancel_all() for runner in runners])
 
     def start(self) -> None:
         """Rescan the library (files changed while the app was closed) and resume an interrupted import; once."""
