@@ -48,18 +48,20 @@ from bertdesk.ui.models.menu import open_manager, populate_models_menu
 from bertdesk.ui.models.picker import ModelPicker, bundle_line
 from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.tabs.registry import LazyTabs
+from bertdesk.ui.tabs.registry import LazyTabs, tab_class
 from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
     from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.ui.tabs.library.session import LibrarySession
 
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
 #: the room they need; it comes back when the window is widened again.
 NARROW_WIDTH = 1100
-#: How long after the window's first paint the tabs with background work are built.
-BACKGROUND_TABS_DELAY_MS = 400
+#: How long after the window's first paint the library's background work (watched folders, an interrupted import)
+#: starts.
+BACKGROUND_WORK_DELAY_MS = 400
 #: The latest the model starts loading after the window is made, should no paint come (a window not shown yet, or
 #: never exposed).
 FIRST_PAINT_WAIT_MS = 1000
@@ -83,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._narrow = False
         self._panel_folded = False  # the panel was hidden because the window became narrow
-        self._load_started = False  # the model load and the background tabs were started (after the first paint)
+        self._load_started = False  # the model load and the background work were started (after the first paint)
         # Starts the model load if no paint comes.
         self._paint_wait = QTimer(self)
         self._paint_wait.setSingleShot(True)
@@ -91,7 +93,9 @@ class MainWindow(QMainWindow):
         self._paint_wait.timeout.connect(self._after_first_paint)
 
         #: The tabs in registry order; reading one builds it (see `LazyTabs`).
-        self.tabs = LazyTabs(self._tab_built)
+        self.tabs = LazyTabs(self._tab_built, self._make_tab)
+        #: The default library's session once started (`start_library`); the Library tab is a view of it.
+        self.library: LibrarySession | None = None
         self._installed: list[BundleInfo] | None = None  # the installed models last listed, for tabs built later
         self.messages = MessageBar(self)
         self.messages.log_requested.connect(self.show_log)
@@ -138,6 +142,25 @@ class MainWindow(QMainWindow):
         self._fit_panel_to_width()
         self.models.defer_load(model if model is not None else self.models.choice)  # see `_after_first_paint`
         self._paint_wait.start()
+
+    def _make_tab(self, key: str) -> AnalysisTab:
+        """The tab `key`; the Library tab shows the window's library session."""
+        if key != "library":
+            return tab_class(key)()
+        from bertdesk.ui.tabs.library.tab import LibraryTab
+
+        return LibraryTab(session=self.start_library())
+
+    def start_library(self) -> LibrarySession:
+        """The default library's session, made and started on first use: its watched folders are kept in sync and
+        its imports run whether or not the Library tab is built; closing the window stops it."""
+        if self.library is None:
+            from bertdesk.ui.tabs.library.session import LibrarySession
+
+            self.library = LibrarySession(self)
+            self.library.status_message.connect(self._show_status)
+            self.library.start()
+        return self.library
 
     def _tab_built(self, index: int, tab: AnalysisTab) -> None:
         """Put a newly built tab on its page and give it what the window gave every tab so far."""
@@ -356,28 +379,29 @@ class MainWindow(QMainWindow):
         return self.tabs[index]
 
     def _after_first_paint(self) -> None:
-        """Start the model load, and soon after build the tabs with work of their own (even if never opened)."""
+        """Start the model load, and soon after the library's background work (even if its tab is never opened)."""
         if self._load_started:
             return
         self._load_started = True
         self._paint_wait.stop()
         self.models.start_deferred()  # nothing if the window was closed meanwhile
-        QTimer.singleShot(BACKGROUND_TABS_DELAY_MS, self, self._start_background_tabs)
+        QTimer.singleShot(BACKGROUND_WORK_DELAY_MS, self, self._start_background_work)
 
-    def _start_background_tabs(self) -> None:
-        """Build the Library tab when its library has watched folders or an interrupted import: they are kept in
-        sync and continued while the app runs, whether or not the tab is opened."""
+    def _start_background_work(self) -> None:
+        """Start the library session when the library has watched folders or an interrupted import: they are kept
+        in sync and continued while the app runs, whether or not the Library tab is opened."""
         from bertdesk.core.library.store import default_db_path, has_background_work
 
-        if any(spec.key == "library" for spec in self.tabs.specs) and has_background_work(default_db_path()):
-            self.tabs[self.tabs.index_of("library")]
+        if has_background_work(default_db_path()):
+            self.start_library()
 
     def _open_in_tab(self, key: str, text: str, pair: str) -> None:
         self.select_tab(key).show_text_pair(text, pair)
 
     def is_busy(self) -> bool:
-        """True while a model loads or any tab has a run scheduled or under way."""
-        return self.models.is_running() or any(tab.is_busy() for tab in self.tabs.built_tabs())
+        """True while a model loads, the library session works or any tab has a run scheduled or under way."""
+        return (self.models.is_running() or (self.library is not None and self.library.is_busy())
+                or any(tab.is_busy() for tab in self.tabs.built_tabs()))
 
     @Slot()
     def cancel_job(self) -> None:
@@ -488,7 +512,11 @@ class MainWindow(QMainWindow):
         built = self.tabs.built_tabs()
         for tab in built:
             tab.stop()
+        if self.library is not None:
+            self.library.stop()
         self.models.runner.shutdown()
         for tab in built:
             tab.shutdown()
+        if self.library is not None:
+            self.library.shutdown()
         super().closeEvent(event)

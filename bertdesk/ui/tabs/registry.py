@@ -56,13 +56,17 @@ class LazyTabs(Sequence["AnalysisTab"]):
     """The tabs of `TABS` in order, each made the first time it is asked for: `tabs[i]`, a slice or iterating
     builds the tabs read, `built(i)` and `built_tabs()` do not build anything.
 
-    A tab is made by `tab_class(key)()` and then handed to `on_built(index, tab)`, after it is stored: code that
-    `on_built` runs (a signal of the tab's, say) may read `tabs[index]` again and gets the same tab.
+    A tab is made by `make(key)` (by default `tab_class(key)()`; the window hands a tab what it shares with it) and
+    then handed to `on_built(index, tab)`, after it is stored: code that `on_built` runs (a signal of the tab's, say)
+    may read `tabs[index]` again and gets the same tab.
     """
 
-    def __init__(self, on_built: Callable[[int, AnalysisTab], None]) -> None:
+    def __init__(
+        self, on_built: Callable[[int, AnalysisTab], None], make: Callable[[str], AnalysisTab] | None = None
+    ) -> None:
         self.specs: tuple[TabSpec, ...] = TABS
         self._on_built = on_built
+        self._make = make if make is not None else lambda key: tab_class(key)()
         self._tabs: list[AnalysisTab | None] = [None] * len(TABS)
 
     def __len__(self) -> int:
@@ -80,7 +84,7 @@ class LazyTabs(Sequence["AnalysisTab"]):
         index = range(len(self))[index]  # IndexError out of range; a negative index counts from the end
         tab = self._tabs[index]
         if tab is None:
-            tab = self._tabs[index] = tab_class(self.specs[index].key)()
+            tab = self._tabs[index] = self._make(self.specs[index].key)
             self._on_built(index, tab)
         return tab
 

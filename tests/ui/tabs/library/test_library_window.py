@@ -1,4 +1,5 @@
-"""The Library tab inside the main window, and a soak of what it paints."""
+"""The Library tab inside the main window (a view of the window's library session, which runs without it), and a
+soak of what it paints."""
 
 from __future__ import annotations
 
@@ -46,11 +47,17 @@ def test_a_library_with_a_watched_folder_starts_with_the_window(qtbot, default_b
     qtbot.addWidget(window)
     window.show()
     index = window.tabs.index_of("library")
-    assert window.current_tab() is not window.tabs.built(index) and window.tabs.built(index) is None
-    qtbot.waitUntil(lambda: window.tabs.built(index) is not None, timeout=10_000)
-    tab = window.tabs.built(index)
-    qtbot.waitUntil(lambda: tab.session.watcher is not None and idle(tab), timeout=120_000)
-    assert "River Atlas" in tab.sources.document_titles(), "the interrupted import went on without the tab opened"
+    assert window.current_tab() is not window.tabs.built(index) and window.library is None
+    qtbot.waitUntil(lambda: window.library is not None, timeout=10_000)
+    session = window.library
+    qtbot.waitUntil(lambda: session.watcher is not None and not session.is_busy(), timeout=120_000)
+    assert window.tabs.built(index) is None, "the library is kept in sync without its tab built"
+    assert "River Atlas" in [document.title for document in session.snapshot.documents], (
+        "the interrupted import went on without the tab opened"
+    )
+    tab = window.select_tab("library")
+    assert tab.session is session and "River Atlas" in tab.sources.document_titles(), "the tab shows its session"
+    assert not tab.sources.resume_button.isVisible()
     window.close()
 
 
