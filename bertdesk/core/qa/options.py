@@ -30,6 +30,13 @@ def _problem(name: str, value: object) -> str | None:
     return None
 
 
+def check_setting(name: str, value: object) -> None:
+    """Raise a BertdeskError naming the setting when `value` is outside the limits of the QA setting `name`."""
+    problem = _problem(name, value)
+    if problem is not None:
+        raise BertdeskError(problem)
+
+
 @dataclass(frozen=True)
 class QAOptions:
     """The pipeline's settings; `max_seq_len` is capped at the model's positions (`window_len`).
@@ -48,9 +55,7 @@ class QAOptions:
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            problem = _problem(field.name, getattr(self, field.name))
-            if problem is not None:
-                raise BertdeskError(problem)
+            check_setting(field.name, getattr(self, field.name))
 
     @classmethod
     def from_user(cls, values: Mapping[str, object], defaults: QAOptions | None = None) -> QAOptions:

@@ -14,6 +14,7 @@ from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.qa.options import check_setting
 from bertdesk.core.similarity.sentences import Sentence, split_sentences
 
 # The splitter lives in similarity (the Similarity tab splits with it too); its names stay importable from here.
@@ -73,8 +74,7 @@ def retrieve_sentences(
             raise BertdeskError(f"the {what} must be text")
         if not value.strip():
             raise BertdeskError(f"the {what} is empty")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise BertdeskError(f"top_k must be a whole number of at least 1, got {top_k!r}")
+    check_setting("top_k", top_k)
     sentences = split_sentences(context)
     vectors = embed_texts(bundle, [question] + [s.text for s in sentences], handle=handle)
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

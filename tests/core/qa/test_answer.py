@@ -309,3 +309,5 @@ def test_sentence_retrieval_ranks_by_cosine(default_bundle_dir: Path) -> None:
     assert json.loads(json.dumps(result.to_dict()))["sentences"][0]["text"] == best.text
     with pytest.raises(BertdeskError, match="question is empty"):
         retrieve_sentences(bundle, " ", context)
+    with pytest.raises(BertdeskError, match="^top_k must be a whole number of at least 1, got 0$"):
+        retrieve_sentences(bundle, "Which city?", context, top_k=0)

@@ -25,6 +25,7 @@ def test_the_defaults_are_the_pipeline_s() -> None:
     ({"doc_stride": -1}, "doc_stride must be a whole number of at least 0, got -1"),
     ({"null_threshold": math.nan}, "null_threshold must be a finite number, got nan"),
     ({"null_threshold": "0.5"}, "null_threshold must be a finite number, got '0.5'"),
+    ({"handle_impossible_answer": 1}, "handle_impossible_answer must be True or False, got 1"),
 ])
 def test_a_bad_value_is_an_error_naming_the_setting(values: dict, message: str) -> None:
     with pytest.raises(BertdeskError) as raised:
