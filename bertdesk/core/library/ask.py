@@ -14,7 +14,7 @@ import numpy as np
 from bertdesk.core.bundles.bundle import Bundle, list_bundles, open_model
 from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.engine.embed import embed_texts
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import LibraryError, ReindexLibrary
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.embedder_choice import open_library_embedder
 from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
@@ -32,9 +32,7 @@ from bertdesk.core.qa.sentence_ranking import split_sentences
 
 MODE_SPAN_QA = "span QA"
 MODE_RETRIEVAL = "retrieval"
-RETRIEVAL_NOTE = (
-    "passage retrieval, not span QA: install a question-answering model (Models → Manage models…)"
-)
+RETRIEVAL_NOTE = "passage retrieval, not span QA: install a question-answering model for answer spans"
 #: Answers the reader gives per passage before they are merged and ranked across passages.
 ANSWERS_PER_PASSAGE = 3
 #: Passages the reader reads by default: the reader costs ~0.08 CPU s a passage, and on SQuAD questions over a
@@ -153,8 +151,8 @@ def _load_passages(store: HasPath, hits: list[PassageHit]) -> list[_Found]:
         ).fetchall()
     by_id = {info.id: info for info in usable_rows(rows, passage_info, lambda r: f"passage {r[0]}")}
     if rows and not by_id:
-        raise LibraryError("every passage found for the question is damaged in the library (see above): re-index "
-                           "it with `bertdesk library reindex`")
+        raise LibraryError("every passage found for the question is damaged in the library (see above)",
+                           ReindexLibrary())
     return [_Found(h, by_id[h.passage_id]) for h in hits if h.passage_id in by_id]
 
 

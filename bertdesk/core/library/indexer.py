@@ -15,7 +15,7 @@ import numpy as np
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.batching import DEFAULT_TOKEN_BUDGET
 from bertdesk.core.engine.embed import embed_texts
-from bertdesk.core.errors import JobCancelled, LibraryError
+from bertdesk.core.errors import EmbedderMismatch, JobCancelled, LibraryError, ReindexLibrary
 from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.formats import (
@@ -81,16 +81,18 @@ def embedder_record(embedder: Bundle) -> dict[str, str]:
 
 
 def check_embedder(store: LibraryStore, embedder: Bundle) -> None:
-    """LibraryError if the library's passages were embedded with another model (another name or vector size): its
-    vectors and this model's cannot be compared. The int8 and fp32 graphs of one model may be mixed."""
+    """EmbedderMismatch if the library's passages were embedded with another model, LibraryError if with vectors of
+    another size: its vectors and this model's cannot be compared. The int8 and fp32 graphs of one model may be
+    mixed."""
     recorded = store.meta()
     name, dim = recorded.get("embedder"), recorded.get("dim")
     if not name or store.stats().passages == 0:
         return
-    if name != embedder.info.name or dim != str(embedder.info.hidden_size):
-        raise LibraryError(f"this library was indexed with the model {name} ({dim} dimensions), not "
-                           f"{embedder.info.name}: use --model {name}, or re-index every document with the new model "
-                           f"(`bertdesk library reindex --model {embedder.info.name}`)")
+    if name != embedder.info.name:
+        raise EmbedderMismatch(name, embedder.info.name)
+    if dim != str(embedder.info.hidden_size):
+        raise LibraryError(f"this library's vectors have {dim} values but {name} makes {embedder.info.hidden_size}",
+                           ReindexLibrary(name))
 
 
 class _Run:
@@ -153,7 +155,7 @@ def _give_up(run: _Run, path: Path, source_id: int | None, attempts: int) -> Non
     except OSError:
         state = None
     _fail(run, path, f"the import stopped while reading this file {attempts} times (it crashed or was killed): "
-                     "skipped; `bertdesk library retry` tries it again", state, source_id)
+                     "skipped until it is retried", state, source_id)
     run.files_done += 1
 
 

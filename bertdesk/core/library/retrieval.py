@@ -14,7 +14,7 @@ import numpy as np
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import AddDocuments, EmbedderMismatch, LibraryError, ReindexLibrary
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.retrieval_query import ParsedQuestion, longest_ngram_in, parse_question
 from bertdesk.core.library.retrieval_vectors import dense_matrix, reading
@@ -27,7 +27,7 @@ RRF_K = 60
 PHRASE_BOOST = 1.0 / (RRF_K + 1)
 #: Each ranking is taken this deep (at least) before fusion.
 MIN_DEPTH = 100
-EMPTY_LIBRARY = "the library is empty: add documents with `bertdesk library add` or the Library tab"
+EMPTY_LIBRARY = "the library is empty"
 
 
 class HasPath(Protocol):
@@ -88,7 +88,7 @@ def search_passages(
     with reading(store.path) as (connection, database):
         dim = _check_embedder(connection, embedder)
         if connection.execute("SELECT NOT EXISTS (SELECT 1 FROM passages)").fetchone()[0]:
-            raise LibraryError(EMPTY_LIBRARY)
+            raise LibraryError(EMPTY_LIBRARY, AddDocuments())
         allowed = _allowed_documents(connection, document_ids, folder)
         bm25 = _bm25(connection, parsed.match_expression(), allowed, depth)
         dense = dense_matrix(connection, database, dim).search(query, depth, allowed)
@@ -100,19 +100,15 @@ def _check_embedder(connection: sqlite3.Connection, embedder: Bundle) -> int:
     meta = read_meta(connection)
     recorded = meta.get("embedder")
     if recorded and recorded != embedder.info.name:
-        raise LibraryError(
-            f"the library was indexed with {recorded}, not {embedder.info.name}: ask with --model {recorded}, "
-            "or re-index the library with the other model"
-        )
+        raise EmbedderMismatch(recorded, embedder.info.name)
     recorded_dim = meta.get("dim")
     if recorded_dim and not recorded_dim.isdecimal():
-        raise LibraryError(f"the library's recorded vector size is damaged ({recorded_dim[:40]!r}): re-index it with "
-                           "`bertdesk library reindex`")
+        raise LibraryError(f"the library's recorded vector size is damaged ({recorded_dim[:40]!r})", ReindexLibrary())
     dim = int(recorded_dim or embedder.info.hidden_size)
     if dim != embedder.info.hidden_size:
         raise LibraryError(
-            f"the library's vectors have {dim} values but {embedder.info.name} makes {embedder.info.hidden_size}: "
-            "re-index the library"
+            f"the library's vectors have {dim} values but {embedder.info.name} makes {embedder.info.hidden_size}",
+            ReindexLibrary(embedder.info.name),
         )
     return dim
 

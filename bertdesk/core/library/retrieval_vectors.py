@@ -151,7 +151,7 @@ def _load(connection: sqlite3.Connection, key: tuple, count: int, dim: int) -> D
         row = end
     if damaged:
         log.warning("%d passages have a damaged vector in the library (passage %s): left out of the search; "
-                    "`bertdesk library reindex` embeds them again", len(damaged), ", ".join(map(str, damaged[:5])) +
+                    "re-indexing the library embeds them again", len(damaged), ", ".join(map(str, damaged[:5])) +
                     (", ..." if len(damaged) > 5 else ""))
     return DenseMatrix(key, ids[:row], documents[:row], matrix[:row])
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import AddDocuments, ChooseAnotherLibrary, LibraryError
 
 #: Marks a bertdesk library in the database header ("bdLb").
 APPLICATION_ID = 0x62644C62
@@ -78,7 +78,7 @@ def open_library(path: Path, *, create: bool = True, check_same_thread: bool = T
     a bertdesk library (the file is then left exactly as it was)."""
     _check_path(path)
     if not create and (not path.exists() or _holds_nothing(path)):
-        raise LibraryError(missing_library(path))
+        raise missing_library(path)
     if not path.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def open_library_read_only(path: Path, *, check_same_thread: bool = True) -> sql
     closing it leaves no journal files behind) with writing switched off."""
     _check_path(path)
     if not path.exists():
-        raise LibraryError(missing_library(path))
+        raise missing_library(path)
     if not read_only_reason(path):
         conn = open_library(path, create=False, check_same_thread=check_same_thread)
         conn.execute("PRAGMA query_only = ON")
@@ -157,7 +157,7 @@ def _connect(path: Path, target: str, check_same_thread: bool,
         raise
     except sqlite3.Error as exc:
         conn.close()
-        raise LibraryError(describe_sqlite_error(exc, path)) from None
+        raise sqlite_error(exc, path) from None
     return conn
 
 
@@ -172,9 +172,9 @@ def _holds_nothing(path: Path) -> bool:
     return path.stat().st_size == 0 and not _log_holds_pages(path)
 
 
-def missing_library(path: Path) -> str:
-    """The line for a library file that does not exist."""
-    return f"there is no library at {path}: add files with `bertdesk library add PATH`, or give another --db file"
+def missing_library(path: Path) -> LibraryError:
+    """The error for a library file that does not exist."""
+    return LibraryError(f"there is no library at {path}", AddDocuments(), ChooseAnotherLibrary())
 
 
 def _check_path(path: Path) -> None:
@@ -195,20 +195,22 @@ def read_only_reason(path: Path) -> str:
     return ""
 
 
-def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
-    """One line for an SQLite error on the library at `path`, saying what the user can do."""
+def sqlite_error(exc: sqlite3.Error, path: Path) -> LibraryError:
+    """The error for an SQLite error on the library at `path`, saying what the user can do."""
     message = str(exc)
     lowered = message.lower()
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return (f"{path} is damaged or is not a bertdesk library ({message}); it was left untouched: "
-                "move it away or give another --db file")
+        return LibraryError(f"{path} is damaged or is not a bertdesk library ({message}); it was left untouched",
+                            ChooseAnotherLibrary())
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
-        return f"the library database {path} cannot be written ({message}); check the folder's permissions"
+        return LibraryError(f"the library database {path} cannot be written ({message}); check the folder's "
+                            "permissions")
     if "locked" in lowered or "busy" in lowered:
-        return f"the library database {path} is busy in another program ({message}); try again when it is done"
+        return LibraryError(f"the library database {path} is busy in another program ({message}); try again when "
+                            "it is done")
     if "disk is full" in lowered or "disk i/o" in lowered:
-        return f"the library database {path} cannot be written ({message})"
-    return f"the library database {path} cannot be used: {message}"
+        return LibraryError(f"the library database {path} cannot be written ({message})")
+    return LibraryError(f"the library database {path} cannot be used: {message}")
 
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
@@ -216,12 +218,12 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if application_id not in (0, APPLICATION_ID):
         raise LibraryError(f"{path} is an SQLite database of another program, not a bertdesk library; it was left "
-                           "untouched: give another --db file")
+                           "untouched", ChooseAnotherLibrary())
     if application_id == 0:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if tables or version:
-            raise LibraryError(f"{path} is an SQLite database but not a bertdesk library; it was left untouched: "
-                               "give another --db file")
+            raise LibraryError(f"{path} is an SQLite database but not a bertdesk library; it was left untouched",
+                               ChooseAnotherLibrary())
     if version > len(MIGRATIONS):
         raise LibraryError(f"{path} was written by a newer bertdesk (library schema {version}, this one reads up to "
                            f"{len(MIGRATIONS)}); update bertdesk")

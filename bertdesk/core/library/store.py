@@ -25,7 +25,7 @@ from bertdesk.core.files.folders import data_dir
 from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
 from bertdesk.core.library.passages import PassageSpan
-from bertdesk.core.library.schema import describe_sqlite_error, open_library, open_library_read_only
+from bertdesk.core.library.schema import open_library, open_library_read_only, sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +375,7 @@ def _sqlite_errors(method: Callable[..., _T]) -> Callable[..., _T]:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise LibraryError(describe_sqlite_error(exc, self.path)) from None
+            raise sqlite_error(exc, self.path) from None
 
     return wrapper
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.errors import JobCancelled, LibraryError
+from bertdesk.core.errors import EmbedderMismatch, JobCancelled, ReindexLibrary, UseModel
 from bertdesk.core.files import hashing
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library import format_pdf
@@ -270,10 +270,10 @@ def test_another_embedder_is_refused_until_the_library_is_reindexed(tmp_path: Pa
     write_text(docs / "new.txt", "One more note.")
     with LibraryStore(db) as store:
         store.rescan()
-    with pytest.raises(LibraryError) as error:
+    with pytest.raises(EmbedderMismatch) as error:
         run(db, other)
-    message = str(error.value)
-    assert "reindex" in message and embedder.info.name in message and "\n" not in message
+    assert str(error.value) == f"the library was indexed with {embedder.info.name}, not other-model"
+    assert error.value.remedies == (UseModel(embedder.info.name), ReindexLibrary("other-model"))
     with LibraryStore(db) as store:
         assert store.reindex() == 5 and len(store.queued()) == 6
         assert store.stats().passages == 0

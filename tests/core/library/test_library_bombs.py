@@ -191,7 +191,7 @@ def test_a_document_that_kills_the_importer_goes_last_and_is_given_up_after_a_fe
     assert json.loads(result.stdout)["failures"] == [{
         "path": str(docs / "a-long.txt"),
         "reason": f"the import stopped while reading this file {MAX_ATTEMPTS} times (it crashed or was killed): "
-                  "skipped; `bertdesk library retry` tries it again"}]
+                  "skipped until it is retried"}]
     listed = json.loads(library_capped(tmp_path, "list", "--db", str(db), "--json").stdout)
     assert [Path(d["path"]).name for d in listed["documents"]] == ["b-short.txt"]
     assert _queue_attempts(db) == {}

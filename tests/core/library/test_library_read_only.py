@@ -135,7 +135,9 @@ def test_a_db_that_does_not_exist_is_no_library_and_nothing_is_created(tmp_path:
     db = tmp_path / "nowhere" / "lib.sqlite3"
     code, out, err = library(capsys, *action, "--db", str(db))
     assert code == 2, err
-    assert out == "" and err.count("\n") == 1 and f"there is no library at {db}" in err, err
+    assert out == "" and err.count("\n") == 1, err
+    assert err.endswith(f"there is no library at {db}: add files with `bertdesk library add PATH`, or give another "
+                        "--db file\n"), err
     assert not db.parent.exists()
 
 

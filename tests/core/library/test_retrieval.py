@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import EmbedderMismatch, LibraryError, ReindexLibrary, UseModel
 from bertdesk.core.library.retrieval import EMPTY_LIBRARY, PHRASE_BOOST, search_passages
 from bertdesk.core.library.retrieval_query import MAX_QUERY_WORDS, NGRAM_WORDS, parse_question
 from bertdesk.core.library.retrieval_vectors import forget
@@ -231,8 +231,9 @@ def test_an_empty_library_says_how_to_fill_it(tmp_path: Path, embedder: Bundle) 
 def test_a_library_indexed_with_another_embedder_is_refused(tmp_path: Path, embedder: Bundle) -> None:
     path = tmp_path / "other.sqlite3"
     fill_library(path, embedder, standard_documents(tmp_path)[:1], embedder_name="some-other-model")
-    with pytest.raises(LibraryError, match="indexed with some-other-model"):
+    with pytest.raises(EmbedderMismatch, match="indexed with some-other-model") as error:
         search_passages(SimpleNamespace(path=path), "observatory", embedder)
+    assert error.value.remedies == (UseModel("some-other-model"), ReindexLibrary(embedder.info.name))
     forget(path)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import ChooseAnotherLibrary, LibraryError
 from bertdesk.core.library import schema
 from bertdesk.core.library.store import NOT_UTF8, LibraryStore, default_db_path
 from tests.core.library.documents import write_markdown, write_text
@@ -155,6 +155,7 @@ def test_a_file_that_is_not_a_library_is_refused_and_left_untouched(tmp_path: Pa
     with pytest.raises(LibraryError) as error:
         LibraryStore(path)
     assert words in one_line(error)
+    assert error.value.remedies == (() if words == "newer bertdesk" else (ChooseAnotherLibrary(),))
     assert digest(path) == before
 
 
