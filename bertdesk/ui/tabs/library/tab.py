@@ -59,7 +59,8 @@ MAX_QUESTION_CHARS = 500
 
 
 class LibraryTab(AnalysisTab[AskOutcome, None]):
-    """Left: the library (sources, documents, progress, import log). Right: ask, answers, and the answer's page."""
+    """Left: the library (sources, documents, progress, import log). Right: ask, answers, and the answer's page.
+    What the library does is `session`'s; the tab shows it, asks it, and answers questions with its model."""
 
     key = "library"
     title = "Library"
@@ -73,9 +74,10 @@ class LibraryTab(AnalysisTab[AskOutcome, None]):
         db_path: str | Path | None = None,
         embedder: str | Path | None = None,
     ) -> None:
-        """`session`: the library shown (started here if it was not); without one, the tab makes its own over
-        `db_path` (default: `library.sqlite3` in the data folder) with `embedder` (the embedding model's folder,
-        default: the default model), and says what it says."""
+        """`session`: the library shown (the window's; started here if it was not). Without one the tab makes its
+        own over `db_path` (default: `library.sqlite3` in the data folder) with `embedder` (the embedding model's
+        folder, default: the default model), and passes on its status messages (the window shows those of its own
+        session)."""
         super().__init__(parent)
         if session is None:
             session = LibrarySession(self, db_path=db_path, embedder=embedder)
