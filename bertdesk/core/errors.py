@@ -77,6 +77,11 @@ class ImportFolder(Remedy):
 
 
 @dataclass(frozen=True)
+class ListDocuments(Remedy):
+    """Look up the library's documents and their ids (an id given matched none)."""
+
+
+@dataclass(frozen=True)
 class MakeInt8Variant(Remedy):
     """Make the int8 variant of the bundle in `folder` (bertdesk quantizes it and records its agreement)."""
 

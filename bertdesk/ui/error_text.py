@@ -12,6 +12,7 @@ _FIXED: dict[type[errors.Remedy], str] = {
     errors.ChooseAnotherName: "choose another name",
     errors.RemoveModel: "remove it first (Models → Manage models…)",
     errors.ImportFolder: "download the model folder on another computer, then use Models → Import folder…",
+    errors.ListDocuments: "the Library tab lists the documents",
     errors.MakeInt8Variant: "make one with Quantize in Models → Manage models…",
 }
 

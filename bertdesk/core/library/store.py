@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bertdesk.core.errors import LibraryError
+from bertdesk.core.errors import LibraryError, ListDocuments
 from bertdesk.core.files.folders import data_dir
 from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
@@ -495,7 +495,7 @@ class LibraryStore:
         with self._write() as conn:
             row = conn.execute("SELECT path, source_id FROM documents WHERE id = ?", (document_id,)).fetchone()
             if row is None:
-                raise LibraryError(f"no document with id {document_id} in the library (see `library list`)")
+                raise LibraryError(f"no document with id {document_id} in the library", ListDocuments())
             path, source_id = row
             conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
             conn.execute("DELETE FROM queue WHERE path = ?", (path,))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdesk.core.errors import ChooseAnotherLibrary, LibraryError
+from bertdesk.core.errors import ChooseAnotherLibrary, LibraryError, ListDocuments
 from bertdesk.core.library import schema
 from bertdesk.core.library.store import NOT_UTF8, LibraryStore, default_db_path
 from tests.core.library.documents import write_markdown, write_text
@@ -236,6 +236,9 @@ def test_unknown_ids_are_one_line_errors(tmp_path: Path) -> None:
             with pytest.raises(LibraryError) as error:
                 call()
             assert "7" in one_line(error)
+        with pytest.raises(LibraryError) as error:
+            store.remove_document(7)
+        assert error.value.remedies == (ListDocuments(),)  # the ids are listed where the documents are
 
 
 def test_a_write_waits_for_another_process_holding_the_lock(tmp_path: Path) -> None:
