@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER
+from bertdesk.core.bundles.install import install_bundle
 from bertdesk.core.bundles.names import BUNDLE_METADATA, TOKENIZER_FILES
 from bertdesk.core.classify.batch import _delimiter, _open_text
 from bertdesk.core.classify.heads import apply_function
@@ -366,46 +366,45 @@ def _config(bundle: Bundle, head: FewShotHead) -> dict:
 def export_head(bundle: Bundle, head: FewShotHead, out: str | Path, *, handle: JobHandle | None = None) -> Path:
     """Save the encoder with the head as a new sequence-classification bundle in `out` (which must not exist):
     one ONNX graph (the encoder's, with pooling and a Gemm appended, output `logits`), config.json with the
-    labels, the tokenizer. Written to a staging folder beside `out` and renamed into place."""
+    labels, the tokenizer. Installed as every bundle is (`install_bundle`): written beside `out`, checked to run,
+    then moved into place."""
     handle = ensure_handle(handle)
     out = Path(out)
-    if out.exists():
-        raise StorageError(f"{out} already exists: choose a new folder for the bundle")
+    taken = StorageError(f"{out} already exists: choose a new folder for the bundle")
+    if out.exists():  # before the encoder is read; again under the lock
+        raise taken
     handle.progress(0.05, "reading the encoder")
     model = onnx.load(str(bundle.graph_path))
     _check_encoder(bundle, model, head)
     _append_head(model, head)
     model.graph.name = f"{model.graph.name}+few-shot head"
     handle.check()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    except OSError as exc:
-        raise StorageError(f"cannot create {out}: {exc.strerror or exc}") from exc
-    try:
-        handle.progress(0.3, "writing the graph")
-        large = model.ByteSize() > 1_500_000_000
-        onnx.save_model(model, str(staging / "model.onnx"), save_as_external_data=large, location="model.onnx.data")
-        handle.check()
-        source = Path(bundle.info.path)
-        (staging / "config.json").write_text(json.dumps(_config(bundle, head), indent=2), encoding="utf-8")
-        for name in TOKENIZER_FILES:
-            if (source / name).is_file():
-                shutil.copy2(source / name, staging / name)
-        metadata = {}
-        if (source / BUNDLE_METADATA).is_file():
-            metadata = json.loads((source / BUNDLE_METADATA).read_text(encoding="utf-8"))
-        metadata.update({"task": TASK_CLASSIFICATION, "source": str(source), "head": head.to_dict()})
-        (staging / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-        handle.check()
-        if out.exists():
-            raise StorageError(f"{out} already exists: choose a new folder for the bundle")
-        staging.rename(out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise StorageError(f"cannot write the bundle to {out}: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def build(staging: Path) -> None:
+        try:
+            _write_head_bundle(bundle, head, model, staging, handle)
+        except OSError as exc:
+            raise StorageError(f"cannot write the bundle to {out}: {exc.strerror or exc}") from exc
+
+    install_bundle(out, build, handle=handle, taken=taken)
     handle.progress(1.0, "saved")
     return out
+
+
+def _write_head_bundle(bundle: Bundle, head: FewShotHead, model: onnx.ModelProto, folder: Path,
+                       handle: JobHandle) -> None:
+    """Write the classification bundle of `bundle`'s encoder with `head` (its graph `model`) into `folder`."""
+    handle.progress(0.3, "writing the graph")
+    large = model.ByteSize() > 1_500_000_000
+    onnx.save_model(model, str(folder / "model.onnx"), save_as_external_data=large, location="model.onnx.data")
+    handle.check()
+    source = Path(bundle.info.path)
+    (folder / "config.json").write_text(json.dumps(_config(bundle, head), indent=2), encoding="utf-8")
+    for name in TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, folder / name)
+    metadata = {}
+    if (source / BUNDLE_METADATA).is_file():
+        metadata = json.loads((source / BUNDLE_METADATA).read_text(encoding="utf-8"))
+    metadata.update({"task": TASK_CLASSIFICATION, "source": str(source), "head": head.to_dict()})
+    (folder / BUNDLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
