@@ -21,7 +21,7 @@ from bertdesk.core.bundles.names import (
     QUANTIZED_GRAPH,
     TOKENIZER_FILES,
 )
-from bertdesk.core.errors import BertdeskError, BundleError, StorageError
+from bertdesk.core.errors import BertdeskError, BundleError, IntrospectionError, StorageError
 from bertdesk.core.files.safety import (
     STAGING,
     helper_folder,
@@ -97,7 +97,6 @@ def check_runs(folder: Path, error: type[BertdeskError] = BundleError) -> None:
     import numpy as np
 
     from bertdesk.core.bundles.bundle import Bundle, NonFiniteOutput
-    from bertdesk.core.errors import IntrospectionError
 
     non_finite = error("the model gives NaN or infinite values on a test input")
     try:
