@@ -20,6 +20,7 @@ from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.store import LibraryStore, default_db_path
 from bertdesk.core.library.watch import FolderWatcher
+from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.library.library_jobs import (
     AskOutcome,
     OpOutcome,
@@ -245,7 +246,7 @@ class LibrarySession(QObject):
                 try:
                     queued += store.add_source(path, watch=watch and path.is_dir())
                 except LibraryError as exc:
-                    problems.append(f"{path.name}: {exc}")
+                    problems.append(f"{path.name}: {error_text(exc)}")
             return queued, problems
 
         def added(value: object) -> None:
@@ -393,7 +394,8 @@ class LibrarySession(QObject):
         try:
             watcher.start()
         except (BertdeskError, OSError) as exc:
-            self._say(f"The watched folders cannot be watched: {exc}")
+            reason = error_text(exc) if isinstance(exc, BertdeskError) else str(exc)
+            self._say(f"The watched folders cannot be watched: {reason}")
             return
         self._watcher = watcher
 
