@@ -122,7 +122,7 @@ def _run_human(result: dict) -> str:
 
 def cmd_add(args: argparse.Namespace) -> None:
     """Add sources, index what they queued, and with --watch keep following them."""
-    from bertdesk.core.library.store import source_files
+    from bertdesk.core.library.folder_scan import source_files
 
     listed = [(path, source_files(path, watch=args.watch)) for path in args.paths]  # all checked before any is added
     with _store(args, create=True) as store:

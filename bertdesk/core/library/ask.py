@@ -17,16 +17,10 @@ from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import LibraryError, ReindexLibrary
 from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.embedder_choice import open_library_embedder
+from bertdesk.core.library.records import PASSAGE_QUERY, PassageInfo, passage_info, usable_rows
 from bertdesk.core.library.retrieval import HasPath, PassageHit, check_question, search_passages
 from bertdesk.core.library.retrieval_vectors import reading
-from bertdesk.core.library.store import (
-    PASSAGE_QUERY,
-    LibraryStore,
-    PassageInfo,
-    default_db_path,
-    passage_info,
-    usable_rows,
-)
+from bertdesk.core.library.store import LibraryStore, default_db_path
 from bertdesk.core.qa import iter_answer_questions
 from bertdesk.core.qa.sentence_ranking import split_sentences
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from bertdesk.core.bundles.bundle import Bundle, precision_variant, resolve_bundle
 from bertdesk.core.errors import BundleError, LibraryError
 from bertdesk.core.jobs import JobHandle
+from bertdesk.core.library.records import read_meta
 from bertdesk.core.library.retrieval_vectors import reading
-from bertdesk.core.library.store import read_meta
 from bertdesk.core.models.default_model import default_model_path, ensure_default_model
 from bertdesk.core.models.opening import open_model_or_default
 

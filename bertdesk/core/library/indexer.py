@@ -18,6 +18,7 @@ from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import EmbedderMismatch, JobCancelled, LibraryError, ReindexLibrary
 from bertdesk.core.files.hashing import sha256_file
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.library.folder_scan import FileState, skip_reason
 from bertdesk.core.library.formats import (
     MAX_FILE_BYTES,
     ExtractedDocument,
@@ -25,7 +26,7 @@ from bertdesk.core.library.formats import (
     extract_document,
 )
 from bertdesk.core.library.passages import split_passages
-from bertdesk.core.library.store import FileState, LibraryStore, skip_reason
+from bertdesk.core.library.store import LibraryStore
 
 log = logging.getLogger(__name__)
 

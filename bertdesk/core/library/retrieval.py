@@ -16,9 +16,9 @@ from bertdesk.core.bundles.bundle import Bundle
 from bertdesk.core.engine.embed import embed_texts
 from bertdesk.core.errors import AddDocuments, EmbedderMismatch, LibraryError, ReindexLibrary
 from bertdesk.core.jobs import JobHandle, ensure_handle
+from bertdesk.core.library.records import read_meta
 from bertdesk.core.library.retrieval_query import ParsedQuestion, longest_ngram_in, parse_question
 from bertdesk.core.library.retrieval_vectors import dense_matrix, reading
-from bertdesk.core.library.store import read_meta
 
 #: Reciprocal-rank fusion's constant (Cormack et al. 2009; GPT4All's LocalDocs uses the same).
 RRF_K = 60

@@ -3,13 +3,11 @@ queue and the import log. One LibraryStore per thread; every change commits in o
 
 from __future__ import annotations
 
-import errno
 import functools
 import json
 import logging
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing as contextlib_closing
@@ -23,8 +21,26 @@ import numpy as np
 from bertdesk.core.errors import LibraryError, ListDocuments
 from bertdesk.core.files.folders import data_dir
 from bertdesk.core.files.hashing import sha256_file
-from bertdesk.core.library.formats import SUPPORTED_SUFFIXES, ExtractedDocument, file_kind
+from bertdesk.core.library.folder_scan import FileState, FolderScan, Skipped, absolute, scan_folder, source_files
+from bertdesk.core.library.formats import ExtractedDocument
 from bertdesk.core.library.passages import PassageSpan
+from bertdesk.core.library.records import (
+    PASSAGE_QUERY,
+    DamagedRow,
+    DocumentInfo,
+    ImportFailure,
+    LibraryStats,
+    PassageInfo,
+    SourceInfo,
+    StoredDocument,
+    document_info,
+    import_failure,
+    passage_info,
+    read_meta,
+    row_name,
+    source_info,
+    usable_rows,
+)
 from bertdesk.core.library.schema import open_library, open_library_read_only, sqlite_error
 
 log = logging.getLogger(__name__)
@@ -50,311 +66,6 @@ def has_background_work(path: Path) -> bool:
             return bool(row.fetchone()[0])
     except (sqlite3.Error, OSError, ValueError):
         return False
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """A file or folder the user added; a watched one is kept in sync."""
-
-    id: int
-    path: Path
-    is_folder: bool
-    watch: bool
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One indexed document."""
-
-    id: int
-    path: Path
-    title: str
-    kind: str
-    page_count: int
-    passages: int
-    blank_pages: tuple[int, ...]
-    size: int
-    indexed: float
-
-
-@dataclass(frozen=True)
-class ImportFailure:
-    """A file that could not be imported, with the reason (one line)."""
-
-    path: Path
-    reason: str
-    at: float
-
-
-@dataclass(frozen=True)
-class PassageInfo:
-    """One passage with its document and the whole text of its page (start/end are offsets into `page_text`)."""
-
-    id: int
-    document_id: int
-    path: Path
-    title: str
-    kind: str
-    page: int
-    start: int
-    end: int
-    text: str
-    page_text: str
-
-
-#: The columns of a PassageInfo (see `passage_info`); add a WHERE clause on p.id.
-PASSAGE_QUERY = ("SELECT p.id, p.document_id, d.path, d.title, d.kind, p.page, p.start, p.end, p.text, g.text "
-                 "FROM passages p JOIN documents d ON d.id = p.document_id "
-                 "JOIN pages g ON g.document_id = p.document_id AND g.number = p.page")
-
-
-def passage_info(row: Sequence[Any]) -> PassageInfo:
-    """The PassageInfo of a row of PASSAGE_QUERY; DamagedRow if its cells are not what the library wrote."""
-    passage_id, document_id, path, title, kind, page, start, end, text, page_text = row
-    info = PassageInfo(_whole(passage_id, "id"), _whole(document_id, "document_id"), Path(_text(path, "path")),
-                       _text(title, "title"), _text(kind, "kind"), _whole(page, "page"), _whole(start, "start"),
-                       _whole(end, "end"), _text(text, "text"), _text(page_text, "page text"))
-    if info.page_text[info.start:info.end] != info.text:
-        raise DamagedRow("its text is not the text of its page at its offsets")
-    return info
-
-
-class DamagedRow(LibraryError):
-    """A row whose cells are not what the library wrote (overwritten by another program, or damaged on disk)."""
-
-
-def _text(value: object, column: str) -> str:
-    if not isinstance(value, str):
-        raise DamagedRow(f"{column} holds {type(value).__name__} where text belongs")
-    return value
-
-
-def _whole(value: object, column: str) -> int:
-    if not isinstance(value, int):
-        raise DamagedRow(f"{column} holds {type(value).__name__} where a whole number belongs")
-    return value
-
-
-def _real(value: object, column: str) -> float:
-    if not isinstance(value, int | float):
-        raise DamagedRow(f"{column} holds {type(value).__name__} where a number belongs")
-    return float(value)
-
-
-def _page_list(value: object) -> tuple[int, ...]:
-    try:
-        pages = json.loads(_text(value, "blank_pages"))
-    except json.JSONDecodeError:
-        raise DamagedRow("blank_pages is not JSON") from None
-    if not isinstance(pages, list) or not all(isinstance(page, int) for page in pages):
-        raise DamagedRow("blank_pages is not a list of page numbers")
-    return tuple(pages)
-
-
-def usable_rows(rows: Iterable[Sequence[Any]], convert: Callable[[Sequence[Any]], _T],
-                name: Callable[[Sequence[Any]], str]) -> list[_T]:
-    """`convert` of each row; a damaged row (DamagedRow) is left out with one warning line naming it (`name`), so
-    that one bad cell never hides the rest of the library."""
-    kept = []
-    for row in rows:
-        try:
-            kept.append(convert(row))
-        except DamagedRow as exc:
-            log.warning("%s is damaged in the library (%s): left out", printable(name(row))[:300], exc)
-    return kept
-
-
-def _named(kind: str) -> Callable[[Sequence[Any]], str]:
-    """A row's name for a warning: `kind`, its id (first column) and its path (second) where they are readable."""
-    def name(row: Sequence[Any]) -> str:
-        path = f" ({row[1]})" if isinstance(row[1], str) else ""
-        return f"{kind} {row[0]}{path}" if isinstance(row[0], int) else f"a {kind}"
-    return name
-
-
-@dataclass(frozen=True)
-class LibraryStats:
-    """Counts for a status line, and the database's size on disk."""
-
-    documents: int
-    pages: int
-    passages: int
-    queued: int
-    failures: int
-    db_bytes: int
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A document row as the indexer needs it to decide what a queued file is (same, changed, renamed, copy)."""
-
-    id: int
-    path: Path
-    content_hash: str
-    size: int
-    mtime: float
-
-
-def _document_info(row: Sequence[Any]) -> DocumentInfo:
-    i, p, t, k, n, c, b, s, x = row
-    return DocumentInfo(_whole(i, "id"), Path(_text(p, "path")), _text(t, "title"), _text(k, "kind"),
-                        _whole(n, "page_count"), c, _page_list(b), _whole(s, "size"), _real(x, "indexed"))
-
-
-def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
-    """The meta table as text keys and values; a damaged row is left out with a warning (see `usable_rows`)."""
-    rows = conn.execute("SELECT key, value FROM meta").fetchall()
-    return dict(usable_rows(rows, lambda r: (_text(r[0], "key"), _text(r[1], "value")),
-                            lambda r: f"the setting {r[0]}" if isinstance(r[0], str) else "a setting"))
-
-
-@dataclass(frozen=True)
-class FileState:
-    """A file's size and modification time as last seen."""
-
-    size: int
-    mtime: float
-
-    @classmethod
-    def of(cls, path: Path) -> FileState:
-        """The state of `path` now (OSError if it cannot be read)."""
-        status = path.stat()
-        return cls(status.st_size, status.st_mtime)
-
-
-def absolute(path: Path) -> Path:
-    """`path` made absolute and normalised without following symbolic links (the path the user sees)."""
-    return Path(os.path.abspath(os.path.expanduser(path)))
-
-
-def is_hidden(path: Path) -> bool:
-    """A dot-file or a file inside a dot-folder (relative parts only are judged)."""
-    return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
-
-
-def storable(path: Path) -> bool:
-    """Whether the path's name can be stored as text: on Linux a file name may be bytes that are not UTF-8."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def printable(path: Path | str) -> str:
-    """`path` as text a person can read even when its name is not valid UTF-8 (those bytes as "\\xe9" escapes)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-NOT_UTF8 = "the name is not valid UTF-8 (the library keeps names as text): rename it"
-LINK_OUTSIDE = "a link to a file outside the folder"
-
-
-def skip_reason(path: Path, folder: Path | None) -> str | None:
-    """Why the library does not read `path`, a name with a document's suffix, without opening it: a name that is
-    not UTF-8, a link that leads nowhere or loops, a path that (through a link to it or to a folder on the way)
-    leads to a file outside `folder` (the folder the user added, when given), or something that is not a regular
-    file (a pipe would block whoever opens it for reading). None for a file it reads; FileNotFoundError if nothing
-    is there."""
-    if not storable(path):
-        return NOT_UTF8
-    status = os.lstat(path)
-    if stat.S_ISLNK(status.st_mode):
-        try:
-            os.path.realpath(path, strict=True)
-        except FileNotFoundError:
-            return "a link to nothing (its target does not exist)"
-        except OSError as exc:
-            return ("a link that leads back to itself (a loop)" if exc.errno == errno.ELOOP
-                    else f"a link that cannot be followed: {exc.strerror or exc}")
-        status = os.stat(path)
-    # the whole path: a link to a folder on the way leads out as surely as a link to the file
-    if folder is not None and not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder)):
-        return LINK_OUTSIDE
-    if not stat.S_ISREG(status.st_mode):
-        return "not a regular file (a pipe, socket or device)"
-    return None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """Something in an added folder the library does not read, listed in the import log: `path` as text a person
-    can read (see `printable`), and why."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class FolderScan:
-    """What a walk of a source found: the files the library reads, sorted, and what it skipped with the reason."""
-
-    files: list[Path]
-    skipped: list[Skipped] = field(default_factory=list)
-
-
-def scan_folder(folder: Path, inside: Path | None = None) -> FolderScan:
-    """Every file under `folder` the library reads (by suffix), recursively; hidden files and folders are left out
-    unlisted, and so are links to folders (never followed). Listed as skipped with the reason: folders that cannot
-    be read, and names with a document's suffix that `skip_reason` refuses (links judged against `inside`, the
-    source folder, default `folder`). OSError if `folder` itself cannot be read."""
-    inside = folder if inside is None else inside
-    found: list[Path] = []
-    skipped: list[Skipped] = []
-
-    def unreadable(exc: OSError) -> None:
-        if exc.filename is not None and os.path.abspath(exc.filename) == os.path.abspath(folder):
-            raise exc
-        skipped.append(Skipped(printable(exc.filename or folder), f"cannot read the folder: {exc.strerror or exc}"))
-
-    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            path = Path(root, name)
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
-            try:
-                reason = skip_reason(path, inside)
-            except FileNotFoundError:
-                continue  # gone while the folder was walked
-            except OSError as exc:
-                reason = f"cannot read the file: {exc.strerror or exc}"
-            if reason is None:
-                found.append(path)
-            else:
-                skipped.append(Skipped(printable(path), reason))
-    return FolderScan(sorted(found), sorted(skipped, key=lambda s: s.path))
-
-
-def supported_files(folder: Path, inside: Path | None = None) -> list[Path]:
-    """The files of `scan_folder(folder, inside)`."""
-    return scan_folder(folder, inside).files
-
-
-def source_files(path: Path, *, watch: bool = False) -> FolderScan:
-    """What the library would read from `path` (a file, or a folder's supported files and what it skips). LibraryError
-    for a missing path, an unsupported file, or a folder without any supported file or skipped one (unless it is to
-    be watched: files may come later)."""
-    path = absolute(path)
-    readable = ", ".join(sorted(SUPPORTED_SUFFIXES))
-    if not storable(path):
-        raise LibraryError(f"{printable(path)}: the library keeps paths as text, and this name is not valid UTF-8; "
-                           "rename it")
-    if path.is_dir():
-        try:
-            scan = scan_folder(path)
-        except OSError as exc:
-            raise LibraryError(f"{path} cannot be read: {exc.strerror or exc}") from None
-        if not scan.files and not scan.skipped and not watch:
-            raise LibraryError(f"{path} holds no file the library reads ({readable})")
-        return scan
-    if path.is_file():
-        if file_kind(path) is None:
-            raise LibraryError(f"{path} is not a file the library reads (it reads {readable})")
-        return FolderScan([path])
-    if path.exists():
-        raise LibraryError(f"{path} is neither a file nor a folder")
-    raise LibraryError(f"{path} does not exist")
 
 
 def vector_blob(vector: np.ndarray) -> bytes:
@@ -459,8 +170,7 @@ class LibraryStore:
     def sources(self) -> list[SourceInfo]:
         """Every source, oldest first."""
         rows = self._conn.execute("SELECT id, path, is_folder, watch FROM sources ORDER BY id").fetchall()
-        return usable_rows(rows, lambda r: SourceInfo(_whole(r[0], "id"), Path(_text(r[1], "path")), bool(r[2]),
-                                                      bool(r[3])), _named("source"))
+        return usable_rows(rows, source_info, row_name("source"))
 
     @_sqlite_errors
     def remove_source(self, source_id: int) -> None:
@@ -486,7 +196,7 @@ class LibraryStore:
             sql += " WHERE substr(d.path, 1, ?) = ?"
             params = (len(prefix), prefix)
         rows = self._conn.execute(sql + " ORDER BY d.path", params).fetchall()
-        return usable_rows(rows, _document_info, _named("document"))
+        return usable_rows(rows, document_info, row_name("document"))
 
     @_sqlite_errors
     def remove_document(self, document_id: int) -> None:
@@ -524,8 +234,7 @@ class LibraryStore:
     def failures(self) -> list[ImportFailure]:
         """The import log: every file that could not be imported, with its reason."""
         rows = self._conn.execute("SELECT path, reason, at FROM failures ORDER BY path").fetchall()
-        return usable_rows(rows, lambda r: ImportFailure(Path(_text(r[0], "path")), _text(r[1], "reason"),
-                                                         _real(r[2], "at")),
+        return usable_rows(rows, import_failure,
                            lambda r: f"the import log's entry for {r[0]}" if isinstance(r[0], str) else
                            "an entry of the import log")
 

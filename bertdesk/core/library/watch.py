@@ -15,12 +15,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.library.formats import file_kind
-from bertdesk.core.library.store import (
+from bertdesk.core.library.folder_scan import (
     FileState,
-    LibraryStore,
     Skipped,
-    SourceInfo,
     absolute,
     is_hidden,
     printable,
@@ -28,6 +25,9 @@ from bertdesk.core.library.store import (
     skip_reason,
     storable,
 )
+from bertdesk.core.library.formats import file_kind
+from bertdesk.core.library.records import SourceInfo
+from bertdesk.core.library.store import LibraryStore
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.library.folder_scan import LINK_OUTSIDE, NOT_UTF8
 from bertdesk.core.library.indexer import index_queue
-from bertdesk.core.library.store import LINK_OUTSIDE, NOT_UTF8, LibraryStore
+from bertdesk.core.library.store import LibraryStore
 from bertdesk.core.library.watch import FolderWatcher
 from tests.core.library.documents import write_text
 from tests.core.library.test_watch import wait_for

@@ -17,7 +17,8 @@ import pytest
 
 from bertdesk.core.errors import ChooseAnotherLibrary, LibraryError, ListDocuments
 from bertdesk.core.library import schema
-from bertdesk.core.library.store import NOT_UTF8, LibraryStore, default_db_path
+from bertdesk.core.library.folder_scan import NOT_UTF8
+from bertdesk.core.library.store import LibraryStore, default_db_path
 from tests.core.library.documents import write_markdown, write_text
 
 TABLES = {"meta", "sources", "documents", "pages", "passages", "passages_fts", "queue", "failures"}

@@ -13,8 +13,9 @@ from bertdesk.core.bundles.bundle import Bundle, open_model
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library.ask import LibraryResult, ask_library
 from bertdesk.core.library.embedder_choice import open_library_embedder
+from bertdesk.core.library.records import DocumentInfo, ImportFailure, LibraryStats, SourceInfo
 from bertdesk.core.library.schema import read_only_reason
-from bertdesk.core.library.store import DocumentInfo, ImportFailure, LibraryStats, LibraryStore, SourceInfo
+from bertdesk.core.library.store import LibraryStore
 
 #: Pixels across an answer's PDF page is rendered at (the viewer scales it to its width).
 PAGE_WIDTH_PX = 1400

@@ -29,7 +29,7 @@ from bertdesk.ui.tabs.library.texts import EMPTY_LIBRARY, SCANNED_HINT
 
 if TYPE_CHECKING:
     from bertdesk.core.library.indexer import IndexProgress
-    from bertdesk.core.library.store import DocumentInfo, ImportFailure, SourceInfo
+    from bertdesk.core.library.records import DocumentInfo, ImportFailure, SourceInfo
 
 #: Item data: ("document", id) or ("source", id).
 ROLE = Qt.ItemDataRole.UserRole

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bertdesk.core.library.store import DocumentInfo, ImportFailure, SourceInfo
+from bertdesk.core.library.records import DocumentInfo, ImportFailure, SourceInfo
 from bertdesk.ui.tabs.library.sources import SourcesPanel, progress_text, scanned_note
 
 
