@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -78,6 +79,19 @@ def test_packages_declare_their_public_names_and_load_them_on_first_use() -> Non
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_front_ends_import_core_packages_not_their_modules() -> None:
+    """The CLI and the window import a core capability through its package's public names (`__init__.pyi`), never
+    from a module inside it, so a package can move its modules without touching a front end."""
+    reached_in = []
+    for path in sorted([*(ROOT / "bertdesk" / "cli").rglob("*.py"), *(ROOT / "bertdesk" / "ui").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bertdesk.core."):
+                package = ROOT.joinpath(*node.module.split(".")[:3])
+                if len(node.module.split(".")) > 3 and (package / "__init__.pyi").exists():
+                    reached_in.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert reached_in == []
 
 
 #: How many modules the type-check ratchet held when it was set: the list may only shrink.

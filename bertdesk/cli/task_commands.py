@@ -9,7 +9,7 @@ from pathlib import Path
 from bertdesk.cli.arguments import argument, count, count_or_zero, finite, open_bundle, precision_option
 from bertdesk.cli.output import emit, emit_lines, one_line, stderr_progress
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.qa.options import QAOptions
+from bertdesk.core.qa import QAOptions
 
 
 def _answers_line(result: dict) -> str:
@@ -20,7 +20,7 @@ def _answers_line(result: dict) -> str:
 
 def cmd_qa(args: argparse.Namespace) -> None:
     """Extractive question answering (or sentence retrieval with an embedding model)."""
-    from bertdesk.core.qa.answer_reports import qa_batch_command, qa_command
+    from bertdesk.core.qa import qa_batch_command, qa_command
 
     options = QAOptions.from_user(vars(args))
     if args.batch is not None:
@@ -37,7 +37,7 @@ def cmd_qa(args: argparse.Namespace) -> None:
     if args.context is not None:
         context = argument(args.context, "--context")
     else:
-        from bertdesk.core.files.text import read_text_file
+        from bertdesk.core.files import read_text_file
 
         context = read_text_file(args.context_file)[0]
     bundle = open_bundle(args)
@@ -47,7 +47,7 @@ def cmd_qa(args: argparse.Namespace) -> None:
 
 def cmd_classify(args: argparse.Namespace) -> None:
     """Fine-tuned classification, or zero-shot against --labels with an embedding model."""
-    from bertdesk.core.classify.label_reports import classify_command, classify_file_command, split_labels
+    from bertdesk.core.classify import classify_command, classify_file_command, split_labels
 
     labels = split_labels(argument(args.labels, "--labels")) if args.labels is not None else None
     if args.labels is not None and not labels:
@@ -74,7 +74,7 @@ def cmd_classify(args: argparse.Namespace) -> None:
 
 def cmd_train_head(args: argparse.Namespace) -> None:
     """A few-shot classification head trained on examples, saved with the encoder as a new bundle."""
-    from bertdesk.core.classify.label_reports import train_head_command
+    from bertdesk.core.classify import train_head_command
 
     bundle = open_bundle(args)
     result = train_head_command(bundle, args.examples, args.out, pooling=args.pool, handle=stderr_progress())

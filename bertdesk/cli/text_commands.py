@@ -16,7 +16,7 @@ from bertdesk.core.errors import BertdeskError, StorageError
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
     """Tokens, ids, offsets, type ids, masks, truncation."""
-    from bertdesk.core.tokens.tokenization import tokenize
+    from bertdesk.core.tokens import tokenize
 
     text = argument(args.text, "the text")
     pair = argument(args.pair, "--pair") if args.pair is not None else None
@@ -33,7 +33,7 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 def cmd_embed(args: argparse.Namespace) -> None:
     """Sentence vectors."""
-    from bertdesk.core.engine.embed import embed_stream, embed_texts, resolve_layer
+    from bertdesk.core.engine import embed_stream, embed_texts, resolve_layer
 
     if args.file is not None:
         if args.texts:
@@ -71,7 +71,7 @@ _SAMPLE_BYTES = 65536  # what the encoding of a streamed file is judged from
 def _text_lines(path: Path) -> Iterator[str]:
     """The lines of a text file (`-`: standard input) without their line ends, read as they are needed; the
     encoding is judged from the start of the file (a BOM, UTF-8, else a legacy code page)."""
-    from bertdesk.core.files.text import detect_encoding
+    from bertdesk.core.files import detect_encoding
 
     if str(path) == "-":
         stream = sys.stdin.buffer if sys.stdin is not None and hasattr(sys.stdin, "buffer") else io.BytesIO()
@@ -106,7 +106,7 @@ def cmd_similarity(args: argparse.Namespace) -> None:
     if args.positions is not None or args.neighbours is not None:
         bundle = open_bundle(args)
         if args.positions is not None:
-            from bertdesk.core.similarity.positions import positions_report
+            from bertdesk.core.similarity import positions_report
 
             data = positions_report(bundle, args.positions)
         else:

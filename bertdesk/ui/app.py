@@ -134,7 +134,7 @@ def open_main_window(model: str | None = None) -> tuple[MainWindow, CrashGuard |
     A data folder that cannot be used does not stop the window: it opens without saved settings or a log file and
     says why. A crash of the previous run is reported in the window's message bar.
     """
-    from bertdesk.core.files.folders import data_dir
+    from bertdesk.core.files import data_dir
     from bertdesk.ui.crash_guard import CrashGuard
     from bertdesk.ui.error_log import setup_logging
     from bertdesk.ui.main_window import MainWindow

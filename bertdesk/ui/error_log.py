@@ -11,7 +11,7 @@ import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from bertdesk.core.files.folders import data_dir
+from bertdesk.core.files import data_dir
 
 LOG_NAME = "bertdesk.log"
 _MAX_BYTES = 1_000_000

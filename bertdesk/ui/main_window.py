@@ -37,15 +37,19 @@ from PySide6.QtWidgets import (
 )
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.models.default_model import WHEEL_NAME
+from bertdesk.core.models import WHEEL_NAME
 from bertdesk.ui.error_log import log_path
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.job_status import JobStatus
 from bertdesk.ui.message_bar import MessageBar
-from bertdesk.ui.models.controller import ModelController
-from bertdesk.ui.models.info_dock import ModelInfoPanel
-from bertdesk.ui.models.menu import open_manager, populate_models_menu
-from bertdesk.ui.models.picker import ModelPicker, bundle_line
+from bertdesk.ui.models import (
+    ModelController,
+    ModelInfoPanel,
+    ModelPicker,
+    bundle_line,
+    open_manager,
+    populate_models_menu,
+)
 from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import LazyTabs, tab_class
@@ -53,7 +57,7 @@ from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
     from bertdesk.ui.tabs.library.session import LibrarySession
 
 #: Below this window width the "About this model" panel is folded away (F9 still shows it), so that the tabs keep
@@ -323,7 +327,7 @@ class MainWindow(QMainWindow):
         return self._open_text_file(path, None)
 
     def _open_text_file(self, path: Path, into: QWidget | None) -> bool:
-        from bertdesk.core.files.text import read_text_file  # charset_normalizer loads with the first file
+        from bertdesk.core.files import read_text_file
 
         try:
             text, encoding = read_text_file(path)
@@ -390,7 +394,7 @@ class MainWindow(QMainWindow):
     def _start_background_work(self) -> None:
         """Start the library session when the library has watched folders or an interrupted import: they are kept
         in sync and continued while the app runs, whether or not the Library tab is opened."""
-        from bertdesk.core.library.store import default_db_path, has_background_work
+        from bertdesk.core.library import default_db_path, has_background_work
 
         if has_background_work(default_db_path()):
             self.start_library()

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bertdesk.core.files.folders import data_dir
+from bertdesk.core.files import data_dir
 
 SETTINGS_NAME = "settings.json"
 SCHEMA_VERSION = 1

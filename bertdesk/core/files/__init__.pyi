@@ -10,4 +10,5 @@ from .export import (
     write_export as write_export,
 )
 from .folders import data_dir as data_dir, models_dir as models_dir
+from .streams import stdout_descriptor_to_stderr as stdout_descriptor_to_stderr
 from .text import decode_text as decode_text, detect_encoding as detect_encoding, read_text_file as read_text_file

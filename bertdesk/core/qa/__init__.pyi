@@ -6,7 +6,17 @@ from .answer import (
     iter_answer_question as iter_answer_question,
     iter_answer_questions as iter_answer_questions,
 )
+from .answer_reports import qa_batch_command as qa_batch_command, qa_command as qa_command
 from .answer_types import Answer as Answer, QAResult as QAResult, WindowDetail as WindowDetail
+from .layout import (
+    CharToToken as CharToToken,
+    CurveView as CurveView,
+    batch_widths as batch_widths,
+    curve_view as curve_view,
+    window_tokenization as window_tokenization,
+    windows_around as windows_around,
+    windows_holding as windows_holding,
+)
 from .mode import QAMode as QAMode, qa_mode as qa_mode
 from .options import QAOptions as QAOptions
 from .sentence_ranking import (

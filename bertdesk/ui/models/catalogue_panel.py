@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
-from bertdesk.core.models.catalog import CatalogEntry
+from bertdesk.core.bundles import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
+from bertdesk.core.models import CatalogEntry
 from bertdesk.ui.models.picker import TASK_LABELS
 from bertdesk.ui.models.task_filter import ALL_TASKS
 

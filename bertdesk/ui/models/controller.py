@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from bertdesk.core.errors import BertdeskError, DefaultModelMissing
-from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files import models_dir
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME, ensure_default_model
+from bertdesk.core.models import DEFAULT_MODEL_NAME, ensure_default_model
 from bertdesk.ui.models.picker import ModelPicker
 from bertdesk.ui.models.precision import DEFAULT_PRECISION, PrecisionChoices
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,13 @@ logger = logging.getLogger(__name__)
 def open_model(name_or_path: str | None, **options: object) -> Bundle:
     """`bertdesk.core.models.open_model_or_default` (None: the default model, installed on first use), imported when
     first called (on a job's worker thread)."""
-    from bertdesk.core.models.opening import open_model_or_default
+    from bertdesk.core.models import open_model_or_default
 
     return open_model_or_default(name_or_path, **options)
 
 
 def _installed_bundles() -> list[BundleInfo]:
-    from bertdesk.core.bundles.bundle import list_bundles
+    from bertdesk.core.bundles import list_bundles
 
     problems: list[str] = []
     infos = list_bundles(errors=problems)
@@ -52,7 +52,7 @@ def _chosen_precision(name_or_path: str | None, chosen: dict[str, str]) -> str |
     bundle still has, else None (its first graph, fp32)."""
     if not chosen:
         return None
-    from bertdesk.core.bundles.bundle import precision_variant, resolve_bundle
+    from bertdesk.core.bundles import precision_variant, resolve_bundle
 
     try:
         folder = models_dir() / DEFAULT_MODEL_NAME if name_or_path is None else resolve_bundle(name_or_path)

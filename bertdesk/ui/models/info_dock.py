@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QFormLayout, QLabel, QWidget
 
-from bertdesk.core.bundles.names import PRECISIONS
+from bertdesk.core.bundles import PRECISIONS
 from bertdesk.ui.models.picker import TASK_LABELS, format_size
 from bertdesk.ui.models.precision import PRECISION_HELP, agreement_text, int8_record, precisions
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import BundleInfo
+    from bertdesk.core.bundles import BundleInfo
 
 _ROWS = {
     "name": ("Name", "The bundle's folder name."),

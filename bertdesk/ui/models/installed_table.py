@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from bertdesk.core.bundles.names import BUNDLE_METADATA
-from bertdesk.core.models.manage import model_origin
+from bertdesk.core.bundles import BUNDLE_METADATA
+from bertdesk.core.models import model_origin
 from bertdesk.ui.models.picker import TASK_LABELS, format_size
 from bertdesk.ui.models.precision import PRECISION_HELP, variants_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import BundleInfo
+    from bertdesk.core.bundles import BundleInfo
 
 #: (header, tooltip) of each column.
 COLUMNS = (

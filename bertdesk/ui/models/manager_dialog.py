@@ -24,12 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundles.bundle import BundleInfo
-from bertdesk.core.bundles.names import PRECISIONS
+from bertdesk.core.bundles import PRECISIONS, BundleInfo
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.models.catalog import CatalogEntry, catalog_entries
-from bertdesk.core.models.default_model import WHEEL_NAME
+from bertdesk.core.models import WHEEL_NAME, CatalogEntry, catalog_entries
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.models.catalogue_panel import CataloguePanel
 from bertdesk.ui.models.controller import ModelController

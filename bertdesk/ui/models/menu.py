@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from bertdesk.core.bundles.names import PRECISIONS
+from bertdesk.core.bundles import PRECISIONS
 from bertdesk.ui.models.precision import PRECISION_HELP, int8_record
 from bertdesk.ui.models.task_filter import ALL_TASKS
 

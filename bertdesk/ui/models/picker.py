@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from bertdesk.core.models.default_model import DEFAULT_MODEL_NAME
+from bertdesk.core.models import DEFAULT_MODEL_NAME
 from bertdesk.ui.models.precision import precision_note
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import BundleInfo
+    from bertdesk.core.bundles import BundleInfo
 
 #: The item data of the "install the default model" entry (a bundle's is its folder, never empty).
 _DEFAULT = ""

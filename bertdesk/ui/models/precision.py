@@ -9,12 +9,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bertdesk.core.bundles.names import PRECISIONS
+from bertdesk.core.bundles import PRECISIONS
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.files.folders import data_dir
+from bertdesk.core.files import data_dir
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import BundleInfo
+    from bertdesk.core.bundles import BundleInfo
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from PySide6.QtCore import QMetaMethod, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
+from bertdesk.core.bundles import TASK_CLASSIFICATION, TASK_ENCODER, TASK_QA
 from bertdesk.ui.workers import JobFunction, JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 #: Delay between the last keystroke and the run it triggers.
 DEBOUNCE_MS = 250

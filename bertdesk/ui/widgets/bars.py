@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from bertdesk.core.files.export import BarsData
+from bertdesk.core.files import BarsData
 from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
 from bertdesk.ui.widgets.plot_frame import PlotFrame
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
-from bertdesk.core.files.export import CurvesData
+from bertdesk.core.files import CurvesData
 from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
 from bertdesk.ui.widgets.plot_frame import PlotFrame
 

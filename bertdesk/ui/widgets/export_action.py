@@ -15,7 +15,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolButton, QWidget
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.files.export import ExportData, write_atomic, write_export
+from bertdesk.core.files import ExportData, write_atomic, write_export
 from bertdesk.ui.error_text import error_text
 
 #: Every export format: its menu text and the file filter of its save dialog.

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
-from bertdesk.core.files.export import MatrixData
+from bertdesk.core.files import MatrixData
 from bertdesk.ui.widgets.plot_axes import LabelAxis, style_plot
 from bertdesk.ui.widgets.plot_frame import PlotFrame
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
-from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles import Bundle
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.qa import QAResult, RetrievalResult, iter_answer_question, retrieve_sentences
-from bertdesk.core.qa.layout import CharToToken, batch_widths
-from bertdesk.core.tokens.locator import Utf16Offsets
+from bertdesk.core.qa import (
+    CharToToken,
+    QAResult,
+    RetrievalResult,
+    batch_widths,
+    iter_answer_question,
+    retrieve_sentences,
+)
+from bertdesk.core.tokens import Utf16Offsets
 from bertdesk.ui.tabs.ask.options_box import AskSettings
 
 #: Windows per model batch in the tab: small batches, so answers and progress arrive every few windows, and runs

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundles.config import TASK_QA
+from bertdesk.core.bundles import TASK_QA
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.files.text import read_text_file
-from bertdesk.core.qa import Answer, QAResult, RetrievalResult, SentenceHit, qa_mode
-from bertdesk.core.qa.layout import CharToToken, windows_holding
+from bertdesk.core.files import read_text_file
+from bertdesk.core.qa import Answer, CharToToken, QAResult, RetrievalResult, SentenceHit, qa_mode, windows_holding
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.ask.ask_jobs import AskRun, answer_job, retrieve_job
 from bertdesk.ui.tabs.ask.options_box import AskSettings, SettingsBox
@@ -45,11 +44,10 @@ from bertdesk.ui.tabs.ask.texts import (
 )
 from bertdesk.ui.tabs.ask.why import WhyPanel
 from bertdesk.ui.tabs.base import AnalysisTab
-from bertdesk.ui.widgets.explanation import Explanation
-from bertdesk.ui.widgets.text_box import TextBox, replace_text
+from bertdesk.ui.widgets import Explanation, TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 #: The best answer's highlight, and the others' (more transparent the lower they rank).
 BEST_COLOR = QColor(255, 179, 0)

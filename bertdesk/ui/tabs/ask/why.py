@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.qa import Answer, QAResult
-from bertdesk.core.qa.layout import CurveView, curve_view, window_tokenization, windows_around
+from bertdesk.core.qa import Answer, CurveView, QAResult, curve_view, window_tokenization, windows_around
 from bertdesk.ui.tabs.ask.ask_jobs import AskRun
 from bertdesk.ui.tabs.ask.texts import (
     CURVES_CAPTION,
@@ -31,7 +30,7 @@ from bertdesk.ui.tabs.ask.texts import (
     WINDOWS_CAPTION,
 )
 from bertdesk.ui.tabs.ask.window_strip import StripLegend, WindowStrip
-from bertdesk.ui.widgets.curves import Curves
+from bertdesk.ui.widgets import Curves
 
 _Index = QModelIndex | QPersistentModelIndex
 WINDOW_HEADERS = ("Window", "Tokens", "Null score")

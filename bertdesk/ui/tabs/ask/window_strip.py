@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QToolTip, QWidget
 
-from bertdesk.core.tokens.tokenization import Token, Tokenization
+from bertdesk.core.tokens import Token, Tokenization
 
 MARGIN = 4
 PAD_X = 4

@@ -24,15 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.classify.batch import classify_stream, count_rows, count_text_rows, read_rows, rows_from_text
-from bertdesk.core.classify.scoring import Scorer
-from bertdesk.core.files.export import TableData
+from bertdesk.core.classify import Scorer, classify_stream, count_rows, count_text_rows, read_rows, rows_from_text
+from bertdesk.core.files import TableData
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.tabs.base import StaleLabel
 from bertdesk.ui.tabs.classify.texts import BATCH_NOTE
-from bertdesk.ui.widgets.export_action import ExportButton
-from bertdesk.ui.widgets.text_box import TextBox
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.ui.widgets import ExportButton, TextBox, wrapped_label
 from bertdesk.ui.workers import JobRunner
 
 #: Rows gathered on the worker before they are added to the job's progress together (or after PARTIAL_S seconds).

@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.classify.few_shot import FewShotHead
+from bertdesk.core.classify import FewShotHead
 from bertdesk.ui.tabs.classify.pair_table import PairTable
 from bertdesk.ui.tabs.classify.texts import FEW_SHOT_NOTE, SAMPLE_EXAMPLES
-from bertdesk.ui.widgets.heatmap import Heatmap
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.ui.widgets import Heatmap, wrapped_label
 
 POOLINGS = {"mean": "mean pooling", "cls": "[CLS] pooling"}
 

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from bertdesk.core.classify.scoring import NONE, SIGMOID, SOFTMAX, ZERO_SHOT, Classification
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.core.classify import NONE, SIGMOID, SOFTMAX, ZERO_SHOT, Classification
+from bertdesk.ui.widgets import wrapped_label
 
 #: Logits printed in a box before it says "…".
 MAX_NUMBERS = 4

@@ -24,14 +24,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.bundles.config import TASK_CLASSIFICATION, TASK_ENCODER
-from bertdesk.core.classify.few_shot import FewShotHead, FewShotScorer, export_head, read_examples, train_head
-from bertdesk.core.classify.heads import HeadClassifier
-from bertdesk.core.classify.scoring import NONE, Scorer
-from bertdesk.core.classify.single import OneText, classify_one
-from bertdesk.core.classify.zero_shot import ZeroShotClassifier
+from bertdesk.core.bundles import TASK_CLASSIFICATION, TASK_ENCODER
+from bertdesk.core.classify import (
+    NONE,
+    FewShotHead,
+    FewShotScorer,
+    HeadClassifier,
+    OneText,
+    Scorer,
+    ZeroShotClassifier,
+    classify_one,
+    export_head,
+    read_examples,
+    train_head,
+)
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.files.folders import models_dir
+from bertdesk.core.files import models_dir
 from bertdesk.core.jobs import JobHandle
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.base import AnalysisTab
@@ -41,14 +49,11 @@ from bertdesk.ui.tabs.classify.path_view import PathView
 from bertdesk.ui.tabs.classify.texts import FEW_SHOT, FINE_TUNED, HOW_IT_WORKS, METHODS, SAMPLE_TEXT, ZERO_SHOT
 from bertdesk.ui.tabs.classify.why_view import WhyView
 from bertdesk.ui.tabs.classify.zero_shot_panel import ZeroShotPanel
-from bertdesk.ui.widgets.bars import Bars
-from bertdesk.ui.widgets.explanation import Explanation
-from bertdesk.ui.widgets.text_box import TextBox
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.ui.widgets import Bars, Explanation, TextBox, wrapped_label
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 #: Saved batch lines longer than this are not kept in the settings (the file or the clipboard still has them).
 MAX_SAVED_LINES_CHARS = 200_000

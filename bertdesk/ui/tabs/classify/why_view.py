@@ -8,9 +8,9 @@ from html import escape
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from bertdesk.core.classify.occlusion import Explanation, WordImportance
+from bertdesk.core.classify import Explanation, WordImportance
 from bertdesk.ui.tabs.classify.texts import WHY_NOTE
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.ui.widgets import wrapped_label
 
 SUPPORT = QColor("#1a9850")
 AGAINST = QColor("#d73027")

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.classify.zero_shot import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE
+from bertdesk.core.classify import DEFAULT_TEMPERATURE, DEFAULT_TEMPLATE
 from bertdesk.ui.tabs.classify.pair_table import PairTable
 from bertdesk.ui.tabs.classify.texts import SAMPLE_LABELS, ZERO_SHOT_NOTE
-from bertdesk.ui.widgets.wrapped_label import wrapped_label
+from bertdesk.ui.widgets import wrapped_label
 
 #: The temperature slider runs over a log scale between these.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.005, 1.0

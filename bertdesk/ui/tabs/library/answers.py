@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 if TYPE_CHECKING:
-    from bertdesk.core.library.ask import LibraryAnswer
+    from bertdesk.core.library import LibraryAnswer
 
 #: Answer text longer than this is cut in the list (the viewer shows it whole).
 MAX_ANSWER_CHARS = 160

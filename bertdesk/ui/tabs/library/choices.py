@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from bertdesk.core.bundles.config import TASK_QA
+from bertdesk.core.bundles import TASK_QA
 from bertdesk.ui.tabs.library.answers import short
 from bertdesk.ui.tabs.library.sources import natural_key
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
     from bertdesk.ui.tabs.library.library_jobs import Snapshot
 
 #: The reader choices that are not an installed model's folder.

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bertdesk.core.bundles.bundle import Bundle, open_model
+from bertdesk.core.bundles import Bundle, open_model
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.library.ask import LibraryResult, ask_library
-from bertdesk.core.library.embedder_choice import open_library_embedder
-from bertdesk.core.library.records import DocumentInfo, ImportFailure, LibraryStats, SourceInfo
-from bertdesk.core.library.schema import read_only_reason
-from bertdesk.core.library.store import LibraryStore
+from bertdesk.core.library import (
+    DocumentInfo,
+    ImportFailure,
+    LibraryResult,
+    LibraryStats,
+    LibraryStore,
+    SourceInfo,
+    ask_library,
+    open_library_embedder,
+    read_only_reason,
+)
 
 #: Pixels across an answer's PDF page is rendered at (the viewer scales it to its width).
 PAGE_WIDTH_PX = 1400
@@ -120,7 +126,7 @@ class RenderedPage:
 
 def render_job(handle: JobHandle, path: Path, page: int, start: int, end: int) -> RenderedPage:
     """Render `page` of the PDF `path` and find the boxes of the page text's characters `start`..`end`."""
-    from bertdesk.core.library.pdf_pages import render_page, text_boxes
+    from bertdesk.core.library import render_page, text_boxes
 
     rgba = render_page(path, page, width_px=PAGE_WIDTH_PX)
     handle.check()

@@ -17,9 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from bertdesk.core.errors import BertdeskError, LibraryError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.library.indexer import IndexProgress, index_queue
-from bertdesk.core.library.store import LibraryStore, default_db_path
-from bertdesk.core.library.watch import FolderWatcher
+from bertdesk.core.library import FolderWatcher, IndexProgress, LibraryStore, default_db_path, index_queue
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.library.library_jobs import (
     AskOutcome,
@@ -34,7 +32,7 @@ from bertdesk.ui.tabs.library.library_jobs import (
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle
+    from bertdesk.core.bundles import Bundle
 
 #: Changes the folder watcher reports closer together than this are indexed together.
 WATCH_SETTLE_MS = 500

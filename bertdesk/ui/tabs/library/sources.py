@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 from bertdesk.ui.tabs.library.texts import EMPTY_LIBRARY, SCANNED_HINT
 
 if TYPE_CHECKING:
-    from bertdesk.core.library.indexer import IndexProgress
-    from bertdesk.core.library.records import DocumentInfo, ImportFailure, SourceInfo
+    from bertdesk.core.library import DocumentInfo, ImportFailure, IndexProgress, SourceInfo
 
 #: Item data: ("document", id) or ("source", id).
 ROLE = Qt.ItemDataRole.UserRole

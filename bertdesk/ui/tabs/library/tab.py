@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.library.formats import SUPPORTED_SUFFIXES
+from bertdesk.core.library import SUPPORTED_SUFFIXES
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.library.answers import AnswersList, make_up_html
 from bertdesk.ui.tabs.library.choices import FilterCombo, ReaderCombo
@@ -42,11 +42,11 @@ from bertdesk.ui.tabs.library.texts import (
     RETRIEVAL_BANNER,
 )
 from bertdesk.ui.tabs.library.viewer import AnswerViewer
-from bertdesk.ui.widgets.explanation import Explanation
+from bertdesk.ui.widgets import Explanation
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
-    from bertdesk.core.library.ask import LibraryAnswer
+    from bertdesk.core.bundles import Bundle, BundleInfo
+    from bertdesk.core.library import LibraryAnswer
 
 #: The unfolded explanation's height at most (it scrolls beyond).
 EXPLANATION_HEIGHT = 150

@@ -25,7 +25,7 @@ from bertdesk.ui.tabs.library.texts import NOT_A_PDF
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
-    from bertdesk.core.library.ask import LibraryAnswer
+    from bertdesk.core.library import LibraryAnswer
 
 
 def answer_spans(answer: LibraryAnswer, page_text: str | None) -> tuple[str, tuple[int, int], tuple[int, int]]:

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bertdesk.core.bundles.bundle import Bundle
+from bertdesk.core.bundles import Bundle
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.similarity.attention import Forward, run_forward
-from bertdesk.core.similarity.cosine import sentence_similarity
-from bertdesk.core.similarity.graph_weights import GraphWeights, graph_weights
-from bertdesk.core.similarity.sentences import split_sentences
+from bertdesk.core.similarity import (
+    Forward,
+    GraphWeights,
+    graph_weights,
+    run_forward,
+    sentence_similarity,
+    split_sentences,
+)
 from bertdesk.ui.error_text import error_text
 
 

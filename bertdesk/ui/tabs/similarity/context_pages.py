@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QSpinBox, QWidget
 
-from bertdesk.core.similarity.cosine import (
+from bertdesk.core.similarity import (
     cls_attention_by_layer,
     cls_cosine_by_layer,
     contextual_neighbours,
@@ -17,9 +17,7 @@ from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, page_layout, shrinkable
 from bertdesk.ui.tabs.similarity.pages import WAITING, LayerPicker, caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import CLS_CAPTION, NEIGHBOURS_CAPTION, WORD_CAPTION
-from bertdesk.ui.widgets.bars import Bars
-from bertdesk.ui.widgets.curves import Curves
-from bertdesk.ui.widgets.heatmap import Heatmap
+from bertdesk.ui.widgets import Bars, Curves, Heatmap
 
 
 def token_picker(parent: QWidget, tip: str) -> QComboBox:

@@ -7,12 +7,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from bertdesk.core.similarity.attention import attention_grid, grid_cell
+from bertdesk.core.similarity import attention_grid, grid_cell
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, page_layout
 from bertdesk.ui.tabs.similarity.pages import caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import OVERVIEW_CAPTION
-from bertdesk.ui.widgets.plot_axes import style_plot
+from bertdesk.ui.widgets import style_plot
 
 LUT = pg.colormap.get("viridis").getLookupTable(nPts=256, alpha=True)
 

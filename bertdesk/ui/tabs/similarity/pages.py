@@ -16,8 +16,15 @@ from PySide6.QtWidgets import (
 )
 
 from bertdesk.core.errors import BertdeskError
-from bertdesk.core.similarity.attention import PAIR_FILTERS, attention_map, attention_scores, softmax
-from bertdesk.core.similarity.cosine import cosine_by_layer, cosine_matrix, layer_cosine
+from bertdesk.core.similarity import (
+    PAIR_FILTERS,
+    attention_map,
+    attention_scores,
+    cosine_by_layer,
+    cosine_matrix,
+    layer_cosine,
+    softmax,
+)
 from bertdesk.ui.error_text import error_text
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import (
@@ -37,8 +44,7 @@ from bertdesk.ui.tabs.similarity.texts import (
     SEGMENTS_CAPTION,
     TOKENS_CAPTION,
 )
-from bertdesk.ui.widgets.curves import Curves
-from bertdesk.ui.widgets.heatmap import Heatmap
+from bertdesk.ui.widgets import Curves, Heatmap
 
 WAITING = "Type a text above: its tokens appear here once the model has run."
 

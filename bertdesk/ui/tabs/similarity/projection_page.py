@@ -7,14 +7,13 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from bertdesk.core.files.export import TableData
-from bertdesk.core.similarity.projection import Projection2D, pca_2d
+from bertdesk.core.files import TableData
+from bertdesk.core.similarity import Projection2D, pca_2d
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import PLOT_MINIMUM, controls_bar, page_layout
 from bertdesk.ui.tabs.similarity.pages import LayerPicker, caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import PROJECTION_CAPTION
-from bertdesk.ui.widgets.export_action import ExportButton
-from bertdesk.ui.widgets.plot_axes import style_plot
+from bertdesk.ui.widgets import ExportButton, style_plot
 
 POINT_COLOR = QColor(31, 119, 180)
 SPECIAL_COLOR = QColor(214, 39, 40)

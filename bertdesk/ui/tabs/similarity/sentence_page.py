@@ -9,13 +9,13 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
 
-from bertdesk.core.bundles.bundle import Bundle
-from bertdesk.core.similarity.cosine import most_similar_pairs, order_by_similarity
+from bertdesk.core.bundles import Bundle
+from bertdesk.core.similarity import most_similar_pairs, order_by_similarity
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import controls_bar, labelled, page_layout, plot_with_side, shrinkable
 from bertdesk.ui.tabs.similarity.pages import caption, note, set_note
 from bertdesk.ui.tabs.similarity.texts import SENTENCES_CAPTION
-from bertdesk.ui.widgets.heatmap import Heatmap
+from bertdesk.ui.widgets import Heatmap
 
 POOLINGS = (("the model's own", None), ("mean of the tokens", "mean"), ("the [CLS] vector", "cls"))
 LABEL_CHARS = 34

@@ -23,11 +23,10 @@ from bertdesk.ui.tabs.similarity.pages import AttentionPage, MasksPage, Position
 from bertdesk.ui.tabs.similarity.projection_page import ProjectionPage
 from bertdesk.ui.tabs.similarity.sentence_page import SentencePage
 from bertdesk.ui.tabs.similarity.texts import EXPLANATION
-from bertdesk.ui.widgets.explanation import Explanation
-from bertdesk.ui.widgets.text_box import TextBox, replace_text
+from bertdesk.ui.widgets import Explanation, TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 PAGES = ("tokens", "sentences", "word", "cls", "neighbours", "projection", "overview", "attention", "masks",
          "positions")

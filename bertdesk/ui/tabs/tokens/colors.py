@@ -7,7 +7,7 @@ from enum import Enum
 
 from PySide6.QtGui import QColor, QPalette
 
-from bertdesk.core.tokens.tokenization import Token
+from bertdesk.core.tokens import Token
 
 #: Hues (degrees) the words cycle through, so neighbouring words differ; violet and teal are left to [CLS]
 #: and [SEP], red to [UNK].

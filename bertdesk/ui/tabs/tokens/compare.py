@@ -11,15 +11,12 @@ from PySide6.QtWidgets import QComboBox, QWidget
 
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.jobs import JobHandle
-from bertdesk.core.tokens.locator import TokenLocator
-from bertdesk.core.tokens.notes import normalization_note, word_count
-from bertdesk.core.tokens.tokenization import Tokenization, tokenize
+from bertdesk.core.tokens import Tokenization, TokenLocator, normalization_note, tokenize, word_count
 from bertdesk.ui.error_text import error_text
-from bertdesk.ui.models.controller import open_model  # the core's, imported with the first comparison
-from bertdesk.ui.models.picker import bundle_line
+from bertdesk.ui.models import bundle_line, open_model
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 NO_COMPARE = "No comparison"
 COMPARE_TOOLTIP = (

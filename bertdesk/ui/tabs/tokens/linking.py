@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QMouseEvent, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QTextEdit, QWidget
 
-from bertdesk.core.tokens.locator import Utf16Offsets
+from bertdesk.core.tokens import Utf16Offsets
 from bertdesk.ui.tabs.tokens.view import TokenView, token_detail
 
 if TYPE_CHECKING:

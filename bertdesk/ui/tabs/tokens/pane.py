@@ -7,8 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from bertdesk.core.tokens.notes import word_count
-from bertdesk.core.tokens.tokenization import Tokenization
+from bertdesk.core.tokens import Tokenization, word_count
 from bertdesk.ui.tabs.tokens.colors import is_dark
 from bertdesk.ui.tabs.tokens.view import MAX_PIECES, TokenView
 

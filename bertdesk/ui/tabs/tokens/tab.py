@@ -16,18 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.tokens.tokenization import Tokenization
+from bertdesk.core.tokens import Tokenization
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.tokens.compare import CompareChoice, TokensResult, tokenize_both
 from bertdesk.ui.tabs.tokens.legend import TokenLegend
 from bertdesk.ui.tabs.tokens.linking import DETAIL_HINT, TokenLinks
 from bertdesk.ui.tabs.tokens.pane import TokenPane
 from bertdesk.ui.tabs.tokens.table import TokenTable
-from bertdesk.ui.widgets.explanation import Explanation
-from bertdesk.ui.widgets.text_box import TextBox, replace_text
+from bertdesk.ui.widgets import Explanation, TextBox, replace_text
 
 if TYPE_CHECKING:
-    from bertdesk.core.bundles.bundle import Bundle, BundleInfo
+    from bertdesk.core.bundles import Bundle, BundleInfo
 
 NO_MODEL_YET = "No model yet: the pieces appear once a model is loaded."
 WORDPIECE_EXPLANATION = (

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertdesk.core.tokens.tokenization import Token, Tokenization
+from bertdesk.core.tokens import Token, Tokenization
 
 #: (header, header tooltip) of each column.
 COLUMNS = (
@@ -184,9 +184,7 @@ class TokenTable(QWidget):
         """Write the tokens to `path`: JSON for a .json suffix, CSV otherwise."""
         if self._tokenization is None:
             return
-        from bertdesk.core.tokens.token_export import (
-            write_tokens,  # numpy, for the exporter, loads with the first export
-        )
+        from bertdesk.core.tokens import write_tokens
 
         write_tokens(self._tokenization, path, self._model_name)
         self.exported.emit(str(path))

@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
-from bertdesk.core.tokens.tokenization import Token, Tokenization
+from bertdesk.core.tokens import Token, Tokenization
 from bertdesk.ui.tabs.tokens.colors import PieceKind, TokenColors, piece_kind, token_colors
 
 #: More chips than this are not drawn (the table still lists every token): laying out tens of thousands of
