@@ -10,13 +10,26 @@ from bertdesk.core.errors import LibraryError
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading of a page: `page_text[start:end]` is its text; `level` 1 is the largest (a title or chapter)."""
+
+    start: int
+    end: int
+    level: int
+
+
+@dataclass(frozen=True)
 class ExtractedDocument:
-    """A file's text as the library stores it: page number = index in `pages` + 1."""
+    """A file's text as the library stores it: page number = index in `pages` + 1. `page_labels[i]` is the label
+    printed on page i + 1 ("iv", "52") where the file says (empty: no labels, or a page without one); `headings[i]`
+    are the headings found on page i + 1, in order (empty: the format or the file gives none)."""
 
     title: str
     kind: str
     pages: tuple[str, ...]
     blank_pages: tuple[int, ...]
+    page_labels: tuple[str, ...] = ()
+    headings: tuple[tuple[Heading, ...], ...] = ()
 
 
 class ExtractionError(LibraryError):
