@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -17,7 +19,25 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtCore import QThread, QThreadPool, QTimer
 
+from bertdesk.core.jobs import JobHandle
 from tests.conftest import calling_place
+
+
+class UntilCancelled:
+    """A job that runs until its handle is cancelled: `started` is set when it begins, `stopped` when it ends."""
+
+    def __init__(self) -> None:
+        self.started, self.stopped = threading.Event(), threading.Event()
+
+    def __call__(self, handle: JobHandle) -> None:
+        self.started.set()
+        try:
+            while True:
+                handle.check()
+                time.sleep(0.01)
+        finally:
+            self.stopped.set()
+
 
 #: How long pool work may take to return after its job's function has (napari's figure).
 POOL_SETTLE_MS = 20

@@ -4,7 +4,6 @@ shared by two tabs running real models at once."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bertdesk.core.bundles.config import TASK_QA
 from bertdesk.core.engine.embed import embed_long_text
 from bertdesk.core.jobs import JobHandle, ThreadBudget, set_thread_budget
 from bertdesk.ui.tabs.base import AnalysisTab
+from tests.ui.conftest import UntilCancelled
 
 
 class EmbedTab(AnalysisTab):
@@ -168,36 +168,25 @@ def test_a_tabs_added_runners_and_timers_count_in_busy_cancel_stop_and_shutdown(
     tab.add_runner(extra)
     fired: list[str] = []
     timer = tab.add_timer(60_000, lambda: fired.append("timer"))
-    started, stopped = threading.Event(), threading.Event()
-
-    def slow(handle: JobHandle) -> str:
-        started.set()
-        try:
-            while True:
-                handle.check()
-                time.sleep(0.01)
-        finally:
-            stopped.set()
-
+    slow = UntilCancelled()
     assert not tab.is_busy()
     extra.submit(slow, "extra")
-    assert started.wait(5) and tab.is_busy()
+    assert slow.started.wait(5) and tab.is_busy()
     with qtbot.waitSignal(extra.cancelled, timeout=5000):
         assert tab.cancel()  # Esc reaches the added runner when the analysis has no job
     assert not tab.cancel() and not tab.is_busy()
-    qtbot.waitUntil(stopped.is_set, timeout=5000)
+    qtbot.waitUntil(slow.stopped.is_set, timeout=5000)
 
     timer.start()
     assert tab.is_busy()
     tab.stop()
     assert not timer.isActive() and not tab.is_busy() and fired == []
 
-    started.clear()
-    stopped.clear()
+    slow = UntilCancelled()
     extra.submit(slow, "extra")
-    assert started.wait(5)
+    assert slow.started.wait(5)
     tab.shutdown()  # cancels the added runner's job and waits for it
-    assert stopped.is_set() and not extra.is_running()
+    assert slow.stopped.is_set() and not extra.is_running()
 
 
 def test_a_tab_asks_for_the_model_manager_only_when_a_window_listens(qtbot, tabs):

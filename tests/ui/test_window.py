@@ -30,6 +30,7 @@ from bertdesk.ui.main_window import MainWindow
 from bertdesk.ui.models import controller as controller_module
 from bertdesk.ui.samples import sample_text
 from bertdesk.ui.workers import JobRunner
+from tests.ui.conftest import UntilCancelled
 
 TAB_TITLES = ["Tokens", "Similarity", "Classify", "Ask", "Library"]
 SAMPLE = sample_text("tokens")
@@ -224,21 +225,11 @@ def test_closing_cancels_every_job_before_waiting_for_any(qtbot, open_window, ti
 
 def test_cancel_button_stops_the_job(qtbot, open_window, tiny_bundle):
     window = open_window(tiny_bundle)
-    running, stopped = threading.Event(), threading.Event()
-
-    def endless(handle: JobHandle) -> None:
-        running.set()
-        try:
-            while True:
-                handle.check()
-                time.sleep(0.01)
-        finally:
-            stopped.set()
-
+    endless = UntilCancelled()
     window.tabs[0].runner.submit(endless, "endless")
-    assert running.wait(5), "the job never started"  # on a loaded machine the pool thread may start late
+    assert endless.started.wait(5), "the job never started"  # on a loaded machine the pool thread may start late
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    assert stopped.wait(5)
+    assert endless.stopped.wait(5)
     assert not window.cancel_button.isVisible()
     assert window.statusBar().currentMessage() == "Cancelled."
 
