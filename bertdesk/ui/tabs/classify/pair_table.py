@@ -3,12 +3,13 @@ description), with what the Add and Remove buttons beside it do."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 
 class PairTable(QTableWidget):
-    """Two editable text columns; `edited` when the user edits a cell or removes rows, and once per `set_pairs`."""
+    """Two editable text columns; `edited` when the user edits a cell or removes rows, and once per `set_pairs`.
+    Tab and Shift-Tab move to the other cell of the row being edited, never to another row."""
 
     edited = Signal()
 
@@ -39,8 +40,20 @@ class PairTable(QTableWidget):
         self.edited.emit()
 
     def add_row(self) -> None:
-        """Append an empty row and start editing its first cell."""
-        self.editItem(self._append(("", "")))
+        """Append an empty row and start editing its first cell (made the current one: Tab moves from the current
+        cell, so an editor away from it would send the next edit to another row)."""
+        item = self._append(("", ""))
+        self.setCurrentItem(item)
+        self.editItem(item)
+
+    def moveCursor(self, cursorAction: QTableWidget.CursorAction,  # noqa: N802, N803 (Qt's names)
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Tab and Shift-Tab go to the other cell of the current row instead of wrapping into the next or last row."""
+        current = self.currentIndex()
+        steps = {QTableWidget.CursorAction.MoveNext: 1, QTableWidget.CursorAction.MovePrevious: -1}
+        if current.isValid() and cursorAction in steps:
+            return self.model().index(current.row(), (current.column() + steps[cursorAction]) % self.columnCount())
+        return super().moveCursor(cursorAction, modifiers)
 
     def remove_selected(self) -> None:
         """Remove the rows that have a selected cell."""
