@@ -67,8 +67,8 @@ def path_caption(path: dict[str, Any]) -> str:
     function = {SOFTMAX: "a softmax makes them probabilities that add up to 1",
                 SIGMOID: "a sigmoid makes each a probability on its own (they need not add up to 1)",
                 NONE: "they are the scores themselves (regression)"}.get(path.get("function"), "")
-    return (f"Of the N output vectors, {vector} ({width} numbers) goes through the head: the last weight matrix "
-            f"({last[0]}×{last[1]}) gives one logit per label; {function}.")
+    return (f"Of the output vectors (one per token), {vector} ({width} numbers) goes through the head: the last "
+            f"weight matrix ({last[0]}×{last[1]}) gives one logit per label; {function}.")
 
 
 class PathView(QWidget):

@@ -61,6 +61,21 @@ class ImportStatus:
     running: bool = False
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def import_summary(progress: IndexProgress) -> str:
+    """What an import run did, in words: the files imported (failed ones not counted among them) and the failures."""
+    imported = progress.files_done - progress.failures
+    failed = f"{_count(progress.failures, 'file')} could not be imported (listed below)."
+    if imported == 0 and progress.failures:
+        return f"Nothing was imported: {failed}"
+    note = (f"Imported {_count(imported, 'file')}: {_count(progress.pages, 'page')}, "
+            f"{_count(progress.passages, 'passage')}.")
+    return f"{note} {failed}" if progress.failures else note
+
+
 class LibrarySession(QObject):
     """The library at `db_path` and what runs on it: operations queued one at a time, the embedding model opened
     when first needed, the import of the files waiting, and the watched folders (their changes indexed). `start()`
@@ -357,12 +372,7 @@ class LibrarySession(QObject):
 
     def _index_finished(self, _value: object) -> None:
         progress = self.import_status.progress
-        if progress is not None:
-            note = f"Imported {progress.files_done} file(s): {progress.pages} pages, {progress.passages} passages."
-            if progress.failures:
-                note += f" {progress.failures} could not be imported (listed below)."
-        else:
-            note = "Nothing was waiting to be imported."
+        note = import_summary(progress) if progress is not None else "Nothing was waiting to be imported."
         self._import_ended(note)
         again, self._index_again = self._index_again, False
         self.refresh(then_index=again)

@@ -10,8 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
+from bertdesk.core.library.indexer import IndexProgress
 from bertdesk.core.library.retrieval_vectors import forget
 from bertdesk.core.library.store import LibraryStore
+from bertdesk.ui.tabs.library.session import import_summary
 from tests.core.library.documents import write_pdf, write_text
 from tests.core.library.test_library_read_only import read_only
 from tests.ui.tabs.library.conftest import BRIDGE_FACT, FILLER, idle
@@ -57,6 +59,17 @@ def row_of(tree, title: str):
     raise AssertionError(f"{title!r} is not listed")
 
 
+@pytest.mark.parametrize(("done", "failures", "pages", "passages", "said"), [
+    (3, 3, 0, 0, "Nothing was imported: 3 files could not be imported (listed below)."),
+    (1, 0, 1, 1, "Imported 1 file: 1 page, 1 passage."),
+    (1201, 1, 5000, 12345, "Imported 1,200 files: 5,000 pages, 12,345 passages. 1 file could not be imported "
+                           "(listed below)."),
+])
+def test_the_import_summary_counts_what_was_imported(done, failures, pages, passages, said) -> None:
+    progress = IndexProgress(done, done, pages, passages, 0.0, 0.0, "", failures)
+    assert import_summary(progress) == said
+
+
 def test_importing_a_folder_lists_its_documents_and_the_file_that_failed(qtbot, make_tab, library_folder):
     tab = make_tab()
     imported(qtbot, tab, library_folder)
@@ -73,8 +86,8 @@ def test_importing_a_folder_lists_its_documents_and_the_file_that_failed(qtbot, 
     assert tab.sources.log.isVisibleTo(tab) and tab.sources.retry_all_button.isVisibleTo(tab)
     assert [path.name for path in tab.sources.failed_paths()] == ["locked.pdf"]
     assert tab.sources.log.topLevelItem(0).text(1) == "encrypted PDF (needs a password)"
-    assert "Imported 6 file(s)" in tab.sources.progress_label.text()
-    assert "1 could not be imported" in tab.sources.progress_label.text()
+    assert "Imported 5 files: 8 pages" in tab.sources.progress_label.text()  # the failed one is not counted
+    assert "1 file could not be imported" in tab.sources.progress_label.text()
     assert "5 documents" in tab.sources.stats_label.text()
     assert not tab.sources.cancel_button.isVisibleTo(tab)
 
