@@ -56,6 +56,7 @@ class Curves(PlotFrame):
     def __init__(self, parent: QWidget | None = None, placeholder: str = "Nothing to show yet.") -> None:
         super().__init__(parent)
         self._data: CurvesData | None = None
+        self._x_name = ""
         self._series: list[pg.PlotDataItem] = []
         self._names: list[str] = []
         self._hovered = -1
@@ -96,14 +97,17 @@ class Curves(PlotFrame):
         span: tuple[int, int] | None = None,
         title: str = "",
         y_label: str = "",
+        x_name: str = "",
     ) -> None:
-        """Plot each named series over the tokens `x_labels`.
+        """Plot each named series over the tokens `x_labels` (or over what `x_name` names, e.g. "layer": then the
+        read-out says "layer 5: …" instead of a token's "#5 piece: …").
 
         `boundaries`: token indices a new window starts at, drawn as dashed lines before those tokens.
         `span`: (first, last) token indices to shade, e.g. the chosen answer. No tokens shows the placeholder.
         """
         data = CurvesData(tuple(x_labels), dict(series), tuple(boundaries), span, title)
         self._data = data
+        self._x_name = x_name
         self._hovered = -1
         self._hover.setText(HINT)
         count = len(data.x_labels)
@@ -186,9 +190,11 @@ class Curves(PlotFrame):
         return index if 0 <= index < len(data.x_labels) else None
 
     def describe(self, index: int) -> str:
-        """ "#index token: series value, ..." for one token."""
+        """ "#index token: series value, ..." for one token ("layer label: …" when the x axis names layers)."""
         data = self._data
         values = ", ".join(f"{name} {float(v[index]):.4g}" for name, v in data.series.items())
+        if self._x_name:
+            return f"{self._x_name} {data.x_labels[index]}: {values}"
         return f"#{index} {data.x_labels[index]}: {values}"
 
     def hover_text(self) -> str:

@@ -278,6 +278,11 @@ def test_curves_boundaries_span_and_hover(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.mouseMove(curves._plot_widget.viewport(), curves._plot_widget.mapFromScene(scene_point))
     QApplication.processEvents()
     assert curves.hover_text() == f"#33 tok33: start {start[33]:.4g}, end {start[26]:.4g}"
+    assert curves.describe(5) == f"#5 tok5: start {start[5]:.4g}, end {start[54]:.4g}"
+    layers = ["emb", *map(str, range(1, 60))]
+    curves.set_curves(layers, {"cosine": start}, x_name="layer")  # over layers the read-out names the layer
+    assert curves.describe(5) == f"layer 5: cosine {start[5]:.4g}" and curves.describe(0).startswith("layer emb:")
+    curves.set_curves(tokens, {"start": start, "end": start[::-1]}, boundaries=[20, 40], span=(7, 9), title="qa")
     drawn = curves._plot.getAxis("bottom").drawn_labels()
     assert drawn and all(text == tokens[i] for i, text in drawn)
     data = json.loads(export_to(curves, tmp_path / "c.json").read_text())

@@ -106,7 +106,7 @@ class WordPage(QWidget):
         }
         labels = ["emb"] + [str(i) for i in range(1, forward.num_layers + 1)]
         self.curves.set_curves(labels, series, title="Cosine after each layer (emb = the embeddings)",
-                               y_label="cosine")
+                               y_label="cosine", x_name="layer")
 
 
 class ClsPage(QWidget):

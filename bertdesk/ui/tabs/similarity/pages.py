@@ -227,7 +227,8 @@ class TokenPage(QWidget):
         values = cosine_by_layer(forward, first, second)
         name = f"{forward.pieces[first]} (#{first}) · {forward.pieces[second]} (#{second})"
         labels = ["emb"] + [str(i) for i in range(1, len(values))]
-        self.curve.set_curves(labels, {name: values}, title="Cosine of the pair after each layer", y_label="cosine")
+        self.curve.set_curves(labels, {name: values}, title="Cosine of the pair after each layer", y_label="cosine",
+                              x_name="layer")
 
 
 class AttentionPage(QWidget):
