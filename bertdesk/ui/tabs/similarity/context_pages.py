@@ -16,7 +16,7 @@ from bertdesk.core.similarity import (
 from bertdesk.ui.tabs.similarity.analysis import Analysis
 from bertdesk.ui.tabs.similarity.layout import AdaptiveSplitter, controls_bar, labelled, page_layout, shrinkable
 from bertdesk.ui.tabs.similarity.pages import WAITING, LayerPicker, caption, note, set_note
-from bertdesk.ui.tabs.similarity.texts import CLS_CAPTION, NEIGHBOURS_CAPTION, WORD_CAPTION
+from bertdesk.ui.tabs.similarity.texts import CLS_CAPTION, NEIGHBOURS_CAPTION, WORD_CAPTION, word_reading
 from bertdesk.ui.widgets import Bars, Curves, Heatmap
 
 
@@ -100,10 +100,14 @@ class WordPage(QWidget):
         if None in (first, second, other):
             return
         pieces = forward.pieces
+        same, different = cosine_by_layer(forward, first, second), cosine_by_layer(forward, first, other)
         series = {
-            f"{pieces[first]} #{first} · {pieces[second]} #{second}": cosine_by_layer(forward, first, second),
-            f"{pieces[first]} #{first} · {pieces[other]} #{other}": cosine_by_layer(forward, first, other),
+            f"{pieces[first]} #{first} · {pieces[second]} #{second}": same,
+            f"{pieces[first]} #{first} · {pieces[other]} #{other}": different,
         }
+        self.caption.setText(f"{WORD_CAPTION} " + word_reading(
+            pieces[first], [float(c) for c in same], f"“{pieces[first]}” and “{pieces[other]}”",
+            [float(c) for c in different]))
         labels = ["emb"] + [str(i) for i in range(1, forward.num_layers + 1)]
         self.curves.set_curves(labels, series, title="Cosine after each layer (emb = the embeddings)",
                                y_label="cosine", x_name="layer")

@@ -52,9 +52,30 @@ SENTENCES_CAPTION = (
 )
 WORD_CAPTION = (
     "The same word in two contexts (\"bank\" of a river, \"bank\" raising rates) starts out almost identical — at "
-    "layer 0 its vectors differ only by their positions — and each layer mixes in its context, so the two drift "
+    "layer 0 its vectors differ only by their positions — and each layer mixes in its context, so the two can drift "
     "apart. Two different words start far apart. The clearest proof that a token's vector depends on its context."
 )
+
+
+def word_reading(same: str, same_cosines: list[float], other: str, other_cosines: list[float]) -> str:
+    """What this text's curves show, from their numbers: where the same word's two vectors start, where they are
+    furthest apart and where they end, and where the different pair ends (cosines after each layer, embeddings
+    first)."""
+    if not same_cosines:
+        return ""
+    low = min(range(len(same_cosines)), key=same_cosines.__getitem__)
+    start, end = same_cosines[0], same_cosines[-1]
+    where = "at the embeddings" if low == 0 else f"after layer {low}"
+    said = f"Here the two “{same}” start at cosine {start:.2f}"
+    if low in (0, len(same_cosines) - 1):
+        trend = "drift apart" if end < start else "come closer"
+        said += f" and {trend} to {end:.2f} after the last layer"
+    else:
+        back = "come back together" if end > same_cosines[low] + 0.02 else "stay apart"
+        said += f", are furthest apart {where} ({same_cosines[low]:.2f}), then {back}: {end:.2f} after the last layer"
+    if other_cosines:
+        said += f"; {other} end at {other_cosines[-1]:.2f}"
+    return said + "."
 CLS_CAPTION = (
     "<b>[CLS]</b> is the first token of every input. It carries no word of its own, so what its vector holds is "
     "gathered from the others through attention. First map: how close its vector comes to each token's after each "

@@ -277,6 +277,9 @@ def test_word_in_context_cls_and_neighbours(qtbot, tab: Tab, bundle: Bundle) -> 
     assert list(series) == [same, different]
     np.testing.assert_allclose(series[same], cosine_by_layer(forward, first, second), atol=1e-6)
     np.testing.assert_allclose(series[different], cosine_by_layer(forward, first, 5), atol=1e-6)
+    cosines = cosine_by_layer(forward, first, second)
+    assert f"Here the two “bank” start at cosine {cosines[0]:.2f}" in page.caption.text()
+    assert f"{cosines[-1]:.2f} after the last layer" in page.caption.text()  # what the plot shows, from its numbers
 
     tab.views.setCurrentWidget(tab.cls_page)
     np.testing.assert_allclose(tab.cls_page.cosine.matrix().values, cls_cosine_by_layer(forward).T, atol=1e-6)
@@ -339,3 +342,17 @@ def test_projection_and_the_heads_overview(qtbot, tab: Tab, bundle: Bundle) -> N
     assert (attention.layer.value(), attention.head.currentData()) == (2, 1)
     np.testing.assert_allclose(attention.heatmap.matrix().values, attention_map(forward, 2, 1)[2], atol=1e-6)
     assert len(tab.jobs) == runs
+
+
+@pytest.mark.parametrize(("same", "said"), [
+    ([0.95, 0.6, 0.4, 0.7], "start at cosine 0.95, are furthest apart after layer 2 (0.40), then come back together: "
+                            "0.70 after the last layer"),
+    ([0.95, 0.8, 0.6], "start at cosine 0.95 and drift apart to 0.60 after the last layer"),
+    ([0.5, 0.7, 0.9], "start at cosine 0.50 and come closer to 0.90 after the last layer"),
+    ([0.9, 0.5, 0.51], "are furthest apart after layer 1 (0.50), then stay apart: 0.51 after the last layer"),
+])
+def test_the_word_caption_says_what_its_curve_shows(same: list[float], said: str) -> None:
+    from bertdesk.ui.tabs.similarity.texts import word_reading
+
+    reading = word_reading("bank", same, "“bank” and “river”", [0.3, 0.2])
+    assert said in reading and reading.endswith("; “bank” and “river” end at 0.20.")
