@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -53,6 +52,7 @@ from bertdesk.ui.models import (
 from bertdesk.ui.settings_store import SettingsStore
 from bertdesk.ui.tabs.base import AnalysisTab
 from bertdesk.ui.tabs.registry import LazyTabs, tab_class
+from bertdesk.ui.widgets import open_path
 from bertdesk.ui.window_state import WindowState
 from bertdesk.ui.workers import JobRunner
 
@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
         if not path.exists():
             self._show_status(f"No errors logged yet ({path}).")
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        open_path(self, path, "the log file")
 
     def _about(self) -> None:
         from bertdesk.ui.about import about_html  # it imports onnxruntime, numpy and tokenizers for their versions

@@ -12,11 +12,12 @@ from typing import Protocol
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Signal
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMainWindow, QMenu, QMessageBox, QToolButton, QWidget
 
 from bertdesk.core.errors import BertdeskError
 from bertdesk.core.files import ExportData, write_atomic, write_export
 from bertdesk.ui.error_text import error_text
+from bertdesk.ui.widgets.open_path import open_path
 
 #: Every export format: its menu text and the file filter of its save dialog.
 FORMATS = {
@@ -143,10 +144,40 @@ class ExportButton(QToolButton):
             box.setObjectName("export-failed")
             box.open()
             return
+        announce_export(self.window(), path)
         self.exported.emit(str(path))
 
 
 def safe_stem(name: str) -> str:
-    """`name` as a file name stem: no path separators or characters Windows refuses; "export" when empty."""
-    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", name).strip(" .-")
-    return stem[:80] or "export"
+    """`name` as a readable file name stem that every system takes: words (letters, digits, of any script) joined
+    by "-", nothing else (no separators, commas, arrows, brackets or spaces); at most 80 characters, whole words;
+    "export" when nothing is left."""
+    words = re.findall(r"[^\W_]+", name)
+    stem = ""
+    for word in words:
+        if len(stem) + len(word) + 1 > 80:
+            break
+        stem = f"{stem}-{word}" if stem else word
+    return stem or (words[0][:80] if words else "export")
+
+
+def announce_export(window: QWidget, path: Path) -> None:
+    """Say in the window's status bar where an export was written, with a "Show in folder" button beside the
+    message (hidden again when the message goes)."""
+    bar = window.statusBar() if isinstance(window, QMainWindow) else None
+    if bar is None:
+        return
+    message = f"Exported {path.name} to {path.parent}"
+    button = bar.findChild(QToolButton, "export-show-folder")
+    if button is None:
+        button = QToolButton(bar)
+        button.setObjectName("export-show-folder")
+        button.setText("Show in folder")
+        button.clicked.connect(lambda: open_path(window, Path(button.property("folder")), "the export's folder"))
+        bar.messageChanged.connect(lambda text: button.setVisible(text == button.property("message")))
+        bar.addPermanentWidget(button)  # a normal widget is hidden while a message shows
+    button.setProperty("folder", str(path.parent))
+    button.setProperty("message", message)
+    button.setToolTip(str(path.parent))
+    bar.showMessage(message, 15000)
+    button.show()

@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QDesktopServices, QImage
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from bertdesk.core.errors import BertdeskError
 from bertdesk.ui.widgets.bars import Bars
 from bertdesk.ui.widgets.curves import Curves
-from bertdesk.ui.widgets.export_action import export_to
+from bertdesk.ui.widgets.export_action import export_to, safe_stem
 from bertdesk.ui.widgets.heatmap import NAN_COLOR, Heatmap
+from bertdesk.ui.widgets.open_path import open_path
 
 SIZE = (900, 700)
 
@@ -216,6 +217,61 @@ def test_the_export_menu_asks_for_a_name_and_adds_the_suffix(
     heatmap.export_button.action("png").trigger()
     assert asked[-1] == str(tmp_path / "cosines.png")  # the folder last used
     assert QImage(str(tmp_path / "chosen.png")).width() > 500
+
+
+def test_an_export_says_where_it_went_and_shows_the_folder(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    heatmap = Heatmap(window)
+    window.setCentralWidget(heatmap)
+    window.statusBar()  # as the main window has one from the start
+    heatmap.set_matrix(cosines(5), labels(5), labels(5), title="Cosine, layer 3 → 4 (bank · river)")
+    window.show()
+    asked: list[str] = []
+
+    def save_dialog(parent: object, caption: str, suggested: str, file_filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(tmp_path / "m"), file_filter
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    heatmap.export_button.action("csv").trigger()
+    assert Path(asked[0]).name == "Cosine-layer-3-4-bank-river.csv"  # readable, and safe on every system
+    assert window.statusBar().currentMessage() == f"Exported m.csv to {tmp_path}"
+    button = window.statusBar().findChild(QToolButton, "export-show-folder")
+    assert button.isVisible() and button.toolTip() == str(tmp_path)
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert opened == [str(tmp_path)]
+    window.statusBar().clearMessage()  # the button goes with its message
+    assert not button.isVisible()
+
+
+def test_where_no_application_opens_a_path_a_dialog_shows_it_to_copy(qtbot: QtBot, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    assert not open_path(parent, tmp_path / "log.txt", "the log file")
+    (box,) = [b for b in parent.findChildren(QMessageBox) if b.objectName() == "open-path-fallback"]
+    assert "No application on this desktop opened the log file" in box.text()
+    assert str(tmp_path / "log.txt") in box.text()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    copy.click()
+    assert QApplication.clipboard().text() == str(tmp_path / "log.txt")
+    assert box.isVisible()  # copying leaves the dialog open
+    box.close()
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    ("Cosine of the pair after each layer", "Cosine-of-the-pair-after-each-layer"),
+    ("a/b\\c: d?*<>|", "a-b-c-d"), ("", "export"), ("→ · ()", "export"), ("Попытка, 日本語", "Попытка-日本語"),
+    ("word " * 40, "-".join(["word"] * 16)), ("x" * 100, "x" * 80),
+])
+def test_suggested_export_names_are_readable_and_safe(name: str, stem: str) -> None:
+    assert safe_stem(name) == stem
 
 
 def test_a_failed_export_says_why_and_keeps_nothing_half_written(

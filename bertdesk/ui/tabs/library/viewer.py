@@ -6,8 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from bertdesk.ui.tabs.library.library_jobs import RenderedPage, render_job
 from bertdesk.ui.tabs.library.page_view import PageView, PassageView, unwrap_lines
 from bertdesk.ui.tabs.library.texts import NOT_A_PDF
+from bertdesk.ui.widgets import open_path
 from bertdesk.ui.workers import JobRunner
 
 if TYPE_CHECKING:
@@ -130,8 +130,8 @@ class AnswerViewer(QWidget):
     def open_file(self) -> None:
         """Open the answer's document in the system's viewer."""
         answer = self.answer
-        if answer is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(answer.path))):
-            self.status_message.emit(f"No application opened {answer.path}.")
+        if answer is not None:
+            open_path(self, answer.path, answer.path.name)
 
     def _page_rendered(self, value: object) -> None:
         assert isinstance(value, RenderedPage)
