@@ -12,13 +12,14 @@ library's `pages` table before the questions are asked, so a change in page numb
 A fresh library in a temporary folder imports every document with the default model (int8), then every question
 is asked with the fine-tuned SQuAD reader (../shared/fixtures/minilm-l6-squad). Printed beside the goals (issue 20):
 top-1 right page (>= 90%), right page in the top 3 (>= 98%; the rank is that of the first of the top 5 answers
-on the right page), exact match / F1 of the top answer against the
-accepted answers (SQuAD normalisation), abstention precision/recall (>= 75% of the unanswerable with <= 5% false
-abstentions; an answer is an abstention when the result says `found` is false or has no answers), import pages/s
-and ask latency median/p90 (<= 0.5 s median). The machine's CPU is printed first: latency depends on it and on
-what else runs.
+on the right page), exact match / F1 of the top answer against the accepted answers (SQuAD normalisation),
+abstention precision/recall (>= 75% of the unanswerable with <= 5% false abstentions; an answer is an abstention
+when the result says `found` is false or has no answers), import pages/s and ask latency median/p90 (<= 0.5 s
+median). The machine's CPU and load are printed first: latency depends on them.
 
-    .venv/bin/python bench/library_real.py [--json PATH] [--cache DIR]
+    .venv/bin/python bench/library_real.py [--json PATH] [--cache DIR] [--keep NEW_FOLDER]
+
+(--keep builds the library in NEW_FOLDER and leaves it there, to read its pages when writing questions.)
 """
 
 from __future__ import annotations
