@@ -1,5 +1,6 @@
-"""PDF: the text layer of every page with pypdfium2, and the map from page-text offsets to PDFium's character indices
-that lets pdf_pages.py highlight exactly page_text[start:end].
+"""PDF: the text layer of every page with pypdfium2, the headings its layout shows (lines in a larger or bold font),
+the page labels the file prints (/PageLabels), and the map from page-text offsets to PDFium's character indices that
+lets pdf_pages.py highlight exactly page_text[start:end].
 
 PDFium is not thread-safe, not even across documents: every call into it in the library holds `PDFIUM_LOCK`, taken
 per page so that the window can render a page while the indexer reads another document.
@@ -22,6 +23,7 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
+    Heading,
     check_text_size,
     display_title,
     normalise_characters,
@@ -37,6 +39,14 @@ MAX_PAGES = 10_000
 MAX_READ_SECONDS = 300.0
 # Characters of PDFium's text left out of the page text, one at a time (each match is one character).
 _DROPPED = re.compile("\ufffe|\r(?=\ufffe*\n)")
+#: A line is a heading when its first and last characters are this much taller than the page's body text (the
+#: height of the font's box, which does not depend on how the PDF scales its text) ...
+HEADING_SIZE_RATIO = 1.15
+#: ... or bold (weight 600 or more, or "Bold" in the font's name) in a line at most this long, in body text that is not.
+MAX_BOLD_HEADING_CHARS = 80
+#: Longer lines are prose, whatever their font.
+MAX_HEADING_CHARS = 150
+_BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
 
 def _load_failure(exc: pdfium.PdfiumError) -> ExtractionError:
@@ -96,8 +106,13 @@ def page_text(raw: str) -> str:
 
 def char_indices(raw: str) -> list[int]:
     """For each character of `page_text(raw)`, its index in `raw` (PDFium's character index)."""
-    dropped = {match.start() for match in _DROPPED.finditer(raw)}
-    return [index for index in range(len(raw)) if index not in dropped]
+    indices: list[int] = []
+    kept_from = 0
+    for match in _DROPPED.finditer(raw):
+        indices.extend(range(kept_from, match.start()))
+        kept_from = match.end()
+    indices.extend(range(kept_from, len(raw)))
+    return indices
 
 
 def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]:
@@ -116,6 +131,124 @@ def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]
     return raw, page_text(raw)
 
 
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of `text` with its surrounding spaces left out; lines of only spaces are left out."""
+    spans = []
+    offset = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            first = offset + len(line) - len(line.lstrip())
+            spans.append((first, first + len(stripped)))
+        offset += len(line) + 1
+    return spans
+
+
+def _char_height(textpage: pdfium.PdfTextPage, index: int) -> float:
+    box = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, ctypes.byref(box)):
+        return 0.0
+    return round(abs(box.top - box.bottom), 1)
+
+
+def _is_bold(textpage: pdfium.PdfTextPage, index: int) -> bool:
+    if pdfium_c.FPDFText_GetFontWeight(textpage, index) >= 600:
+        return True
+    buffer = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    size = pdfium_c.FPDFText_GetFontInfo(textpage, index, buffer, len(buffer), ctypes.byref(flags))
+    name = buffer.raw[:max(size - 1, 0)].decode("latin-1").lower()
+    return any(word in name for word in _BOLD_NAMES)
+
+
+def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[Heading, ...]:
+    """The lines of `text` (the page text of `raw`, read from `textpage`) that the layout sets as headings: taller
+    than the page's body text by HEADING_SIZE_RATIO (levels by size, the largest 1), or bold and short in a page whose
+    body is not; lines of the same level in a row are one heading. Only a line's first character is asked about, and
+    its last one when the first makes it a candidate, so that this costs about one call per line. Call with
+    `PDFIUM_LOCK` held."""
+    lines = [(start, end) for start, end in _line_spans(text)
+             if end - start <= MAX_HEADING_CHARS and any(char.isalpha() for char in text[start:end])]
+    if len(lines) < 2:
+        return ()
+    indices = char_indices(raw) if len(raw) != len(text) else None
+
+    def raw_index(offset: int) -> int:
+        return indices[offset] if indices is not None else offset
+
+    firsts = [_char_height(textpage, raw_index(start)) for start, _ in lines]
+    weight: dict[float, int] = {}
+    for (start, end), first in zip(lines, firsts, strict=True):
+        weight[first] = weight.get(first, 0) + end - start
+    body = max(weight, key=weight.__getitem__)
+    if body <= 0:
+        return ()
+    # the last character too, only where the first one is taller than the body
+    heights = [(first, _char_height(textpage, raw_index(end - 1)) if first >= body * HEADING_SIZE_RATIO else first)
+               for (_, end), first in zip(lines, firsts, strict=True)]
+    sized = {min(pair) for pair in heights if min(pair) >= body * HEADING_SIZE_RATIO}
+    level_of = {height: level for level, height in enumerate(sorted(sized, reverse=True), start=1)}
+    body_bold: bool | None = None
+    found: list[Heading] = []
+    for (start, end), pair in zip(lines, heights, strict=True):
+        level = level_of.get(min(pair), 0)
+        short = end - start <= MAX_BOLD_HEADING_CHARS and text[end - 1] not in ".,;:"
+        if not level and short and max(pair) < body * HEADING_SIZE_RATIO:
+            if body_bold is None:
+                longest = max(lines, key=lambda span: span[1] - span[0])
+                body_bold = _is_bold(textpage, raw_index(longest[0]))
+            if not body_bold and _is_bold(textpage, raw_index(start)) and _is_bold(textpage, raw_index(end - 1)):
+                level = len(level_of) + 1
+        if level:
+            found.append(Heading(start, end, level))
+    return _joined(found, text)
+
+
+def _joined(headings: list[Heading], text: str) -> tuple[Heading, ...]:
+    """`headings` with those of one level on consecutive lines of `text` joined (a heading wrapped onto two lines)."""
+    joined: list[Heading] = []
+    for heading in headings:
+        if joined and joined[-1].level == heading.level and text[joined[-1].end:heading.start].strip(" \t") == "\n":
+            joined[-1] = Heading(joined[-1].start, heading.end, heading.level)
+        else:
+            joined.append(heading)
+    return tuple(joined)
+
+
+def _read_page(document: pdfium.PdfDocument, number: int) -> tuple[str, tuple[Heading, ...]]:
+    """Page `number` (1-based): its page text and the headings its layout shows. Takes `PDFIUM_LOCK` itself."""
+    with PDFIUM_LOCK:
+        try:
+            page = document[number - 1]
+            textpage = page.get_textpage()
+        except pdfium.PdfiumError as exc:
+            raise ExtractionError(f"damaged PDF: page {number} cannot be read") from exc
+        try:
+            raw = raw_page_text(textpage)
+            text = page_text(raw)
+            headings = layout_headings(textpage, raw, text)
+        finally:
+            textpage.close()
+            page.close()
+    return text, headings
+
+
+def page_labels(document: pdfium.PdfDocument) -> tuple[str, ...]:
+    """The label each page prints as its number (/PageLabels: "iv", "52", "A-3"), "" for a page without one; empty
+    when the PDF has no labels. Takes `PDFIUM_LOCK` itself."""
+    labels = []
+    with PDFIUM_LOCK:
+        for index in range(len(document)):
+            size = pdfium_c.FPDF_GetPageLabel(document, index, None, 0)
+            if size <= 2:
+                labels.append("")
+                continue
+            buffer = ctypes.create_string_buffer(size)
+            pdfium_c.FPDF_GetPageLabel(document, index, buffer, size)
+            labels.append(normalise_characters(buffer.raw[:size - 2].decode("utf-16-le", errors="replace")).strip())
+    return tuple(labels) if any(labels) else ()
+
+
 def _title(document: pdfium.PdfDocument, stem: str) -> str:
     with PDFIUM_LOCK:
         try:
@@ -126,7 +259,8 @@ def _title(document: pdfium.PdfDocument, stem: str) -> str:
 
 
 def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
-    """The text layer of every page of the PDF at `path`; pages without any text are listed in `blank_pages`, and
+    """The text layer of every page of the PDF at `path`, with its printed page labels and the headings of its layout
+    (`layout_headings`); pages without any text are listed in `blank_pages`, and
     a PDF with no text on any page is refused (a scan needs OCR first), and so is one over MAX_PAGES, MAX_TEXT_CHARS
     or MAX_READ_SECONDS. Cancelling `handle` stops it between two
     pages (JobCancelled): a book of a thousand pages takes seconds."""
@@ -139,6 +273,7 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
         if count > MAX_PAGES:
             raise ExtractionError(f"{count:,} pages, more than the {MAX_PAGES:,} a document may have")
         texts = []
+        headings = []
         chars = 0
         deadline = time.monotonic() + MAX_READ_SECONDS
         for number in range(1, count + 1):
@@ -146,13 +281,17 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
             if time.monotonic() > deadline:
                 raise ExtractionError(f"reading the text took more than {MAX_READ_SECONDS:.0f} s (stopped at page "
                                       f"{number} of {count})")
-            texts.append(read_page_text(document, number)[1])
+            text, found = _read_page(document, number)
+            texts.append(text)
+            headings.append(found)
             chars += len(texts[-1])
             check_text_size(chars)
         pages = tuple(texts)
         title = _title(document, path.stem)
+        labels = page_labels(document)
     blank = tuple(number for number, text in enumerate(pages, start=1) if not text.strip())
     if len(blank) == count:
         noun = "page" if count == 1 else "pages"
         raise ExtractionError(f"no text in any page: scanned PDF without a text layer ({count} {noun})")
-    return ExtractedDocument(title=title, kind="pdf", pages=pages, blank_pages=blank)
+    return ExtractedDocument(title=title, kind="pdf", pages=pages, blank_pages=blank, page_labels=labels,
+                             headings=tuple(headings) if any(headings) else ())

@@ -91,6 +91,28 @@ def write_pdf(path: Path, pages: Sequence[str], title: str | None = None, *, sca
     return path
 
 
+def write_laid_out_pdf(path: Path, pages: Sequence[Sequence[tuple[str, float, bool]]], *,
+                       labels: Sequence[tuple[str, str, int]] | None = None) -> Path:
+    """A PDF whose pages are lines of (text, font size, bold) in Helvetica, one under the other (a heading is a line
+    in a larger or bold font, as a typesetter writes it). `labels` gives each page's /PageLabels range as (style,
+    prefix, start): style "D" decimal, "r"/"R" roman, "a"/"A" letters, "" none (prefix only); consecutive equal
+    ranges make one."""
+    pdf, family = _new_pdf(None, None)
+    for number, lines in enumerate(pages):
+        style = labels[number] if labels is not None else None
+        if style is not None and (number == 0 or labels is None or labels[number - 1] != style):
+            pdf.add_page(label_style=style[0] or None, label_prefix=style[1] or None, label_start=style[2])
+        else:
+            pdf.add_page()
+        y = float(pdf.t_margin)
+        for text, size, bold in lines:
+            pdf.set_font(family, style="B" if bold else "", size=size)
+            y += size * 0.5
+            pdf.text(pdf.l_margin, y, text)
+    pdf.output(str(path))
+    return path
+
+
 def write_scanned_pdf(path: Path, n_pages: int, title: str | None = None) -> Path:
     """A PDF of `n_pages` scanned pages: each only an image, no text layer at all."""
     return write_pdf(path, [""] * n_pages, title, scanned_pages=range(1, n_pages + 1))

@@ -1,0 +1,75 @@
+"""What extraction tells the passages about a document's structure: each format's headings (exact spans of the page
+text), the passages they make (a heading stays with its answer), and the page labels the file prints."""
+
+from __future__ import annotations
+
+from bertdesk.core.library.format_types import ExtractedDocument
+from bertdesk.core.library.formats import extract_document
+from bertdesk.core.library.passages import split_passages
+from tests.core.library.documents import write_laid_out_pdf
+
+QUESTION = "How do I reset the password"
+ANSWER = "Open the account page and press the reset button. A mail arrives within a minute."
+BEFORE = " ".join(f"Paragraph sentence {n} tells of the account settings and their defaults." for n in range(8))
+
+
+def _heading_texts(document: ExtractedDocument, page: int = 1) -> list[str]:
+    text = document.pages[page - 1]
+    return [text[h.start:h.end] for h in document.headings[page - 1]]
+
+
+def _passage_with(document: ExtractedDocument, words: str, page: int = 1) -> str:
+    text = document.pages[page - 1]
+    headings = document.headings[page - 1] if document.headings else ()
+    passages = [text[s.start:s.end] for s in split_passages(text, headings=headings, target_chars=700)]
+    holding = [passage for passage in passages if words in passage]
+    assert len(holding) == 1, passages
+    return holding[0]
+
+
+def _body_line(n: int) -> tuple[str, float, bool]:
+    return (f"Body line {n} of the manual says how the settings are kept and changed", 11, False)
+
+
+def test_a_pdf_heading_in_a_larger_font_is_found_and_starts_its_passage(tmp_path):
+    lines = [_body_line(n) for n in range(10)] + [("Resetting the password", 16, False)]
+    lines += [("Open the account page and press the reset button to get a new one", 11, False),
+              ("by mail within a minute of asking for it.", 11, False)]
+    document = extract_document(write_laid_out_pdf(tmp_path / "manual.pdf", [lines]))
+    assert _heading_texts(document) == ["Resetting the password"]
+    assert document.headings[0][0].level == 1
+    assert _passage_with(document, "Resetting").startswith("Resetting the password\nOpen the account page")
+
+
+def test_a_short_bold_pdf_line_is_a_heading_and_bold_body_text_makes_none(tmp_path):
+    lines = [_body_line(n) for n in range(6)] + [("Where the files are kept", 11, True)] + [_body_line(9)]
+    bold_body = [(text, size, True) for text, size, _ in lines]
+    path = write_laid_out_pdf(tmp_path / "bold.pdf", [lines, bold_body])
+    document = extract_document(path)
+    assert _heading_texts(document, 1) == ["Where the files are kept"]
+    assert document.headings[1] == ()
+
+
+def test_a_pdf_of_body_text_only_has_no_headings(tmp_path):
+    document = extract_document(write_laid_out_pdf(tmp_path / "plain.pdf", [[_body_line(n) for n in range(20)]]))
+    assert document.headings == ()
+
+
+def test_pdf_page_labels_are_the_printed_ones(tmp_path):
+    pages = [[_body_line(n)] for n in range(6)]
+    labels = [("r", "", 1)] * 2 + [("D", "", 1)] * 3 + [("D", "A-", 7)]
+    document = extract_document(write_laid_out_pdf(tmp_path / "labelled.pdf", pages, labels=labels))
+    assert document.page_labels == ("i", "ii", "1", "2", "3", "A-7")
+
+
+def test_a_pdf_without_page_labels_has_none(tmp_path):
+    document = extract_document(write_laid_out_pdf(tmp_path / "unlabelled.pdf", [[_body_line(1)], [_body_line(2)]]))
+    assert document.page_labels == ()
+
+
+def test_an_faq_question_line_in_a_pdf_stays_with_its_answer(tmp_path):
+    lines = [_body_line(n) for n in range(12)]
+    lines[-1] = ("Body line 11 ends the part on settings.", 11, False)
+    lines += [(QUESTION + "?", 11, False), ("Open the account page and press the reset button.", 11, False)]
+    document = extract_document(write_laid_out_pdf(tmp_path / "faq.pdf", [lines]))
+    assert _passage_with(document, QUESTION).startswith(QUESTION + "?\nOpen the account page")
