@@ -28,6 +28,8 @@ MAX_GUESSED_HEADING_CHARS = 100
 # What a guessed heading may not end with: a stop or clause mark (a question mark is fine: an FAQ's question), or a
 # hyphen (a word wrapped onto the next line).
 _NOT_A_HEADING_END = tuple(".,;:!…-–—")
+#: The most characters of marks before a heading on its line ("###### ", an indented "* ").
+_MAX_MARKER_CHARS = 12
 _SENTENCE_DONE = tuple(".!?…\"'”’)")
 
 
@@ -105,8 +107,22 @@ def _cut_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, in
     return pieces
 
 
+def _with_marker(page_text: str, heading: Heading) -> Heading:
+    """`heading` from the start of its line when only marks stand before it there ("## Title", "* Title")."""
+    start = max(heading.start, 0)
+    line_start = page_text.rfind("\n", max(start - _MAX_MARKER_CHARS, 0), start) + 1
+    if line_start == 0 and start > _MAX_MARKER_CHARS:
+        return heading
+    before = page_text[line_start:start]
+    if before and not any(char.isalnum() for char in before):
+        return Heading(line_start, heading.end, heading.level)
+    return heading
+
+
 def _units(page_text: str, headings: Sequence[Heading], limit: int) -> tuple[list[tuple[int, int]], list[bool]]:
-    """The page's sentences (over-long ones cut into pieces), each heading one of them, and which are headings."""
+    """The page's sentences (over-long ones cut into pieces), each heading (with the marks before it on its line)
+    one of them, and which are headings."""
+    headings = [_with_marker(page_text, heading) for heading in headings]
     bounds = sorted({0, len(page_text)} | {min(max(point, 0), len(page_text))
                                            for heading in headings for point in (heading.start, heading.end)})
     starts = sorted({min(max(heading.start, 0), len(page_text)) for heading in headings if heading.end > heading.start})

@@ -73,3 +73,24 @@ def test_an_faq_question_line_in_a_pdf_stays_with_its_answer(tmp_path):
     lines += [(QUESTION + "?", 11, False), ("Open the account page and press the reset button.", 11, False)]
     document = extract_document(write_laid_out_pdf(tmp_path / "faq.pdf", [lines]))
     assert _passage_with(document, QUESTION).startswith(QUESTION + "?\nOpen the account page")
+
+
+def test_html_headings_are_spans_of_the_page_text_and_start_their_passages(tmp_path):
+    path = tmp_path / "faq.html"
+    path.write_text(f"<html><head><title>FAQ</title></head><body><h1>  Account   help </h1><p>{BEFORE}</p>"
+                    f"<h3>{QUESTION}?</h3><p>{ANSWER}</p><h2>Other<br>topics</h2><p>None yet.</p></body></html>",
+                    encoding="utf-8")
+    document = extract_document(path)
+    assert _heading_texts(document) == ["Account help", QUESTION + "?", "Other\ntopics"]
+    assert [h.level for h in document.headings[0]] == [1, 3, 2]
+    assert _passage_with(document, QUESTION) == f"{QUESTION}?\n\n{ANSWER}"
+
+
+def test_markdown_headings_outside_code_are_found_and_start_their_passages(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text(f"# Account help #\n\n{BEFORE}\n\n```sh\n# not a heading\nreset --all\n```\n\n"
+                    f"## {QUESTION}?\n\n{ANSWER}\n\nOther topics\n------------\n\nNone yet.\n", encoding="utf-8")
+    document = extract_document(path)
+    assert _heading_texts(document) == ["Account help", QUESTION + "?", "Other topics"]
+    assert [h.level for h in document.headings[0]] == [1, 2, 2]
+    assert _passage_with(document, QUESTION) == f"## {QUESTION}?\n\n{ANSWER}"  # with its marks
