@@ -9,7 +9,10 @@ from html import escape
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
@@ -143,6 +146,26 @@ def write_docx(path: Path, paragraphs: Sequence[str], page_breaks_after: Iterabl
         paragraph = document.add_paragraph(text)
         if index in breaks:
             paragraph.add_run().add_break(WD_BREAK.PAGE)
+    document.save(str(path))
+    return path
+
+
+def write_sectioned_docx(path: Path, sections: Sequence[tuple[Sequence[tuple[str, str | None]], str, int | None]],
+                         ) -> Path:
+    """A Word document of sections, each (paragraphs as (text, style name or None), how it starts, where its page
+    numbers restart or None): the start is python-docx's WD_SECTION name ("NEW_PAGE", "CONTINUOUS", "ODD_PAGE")
+    and is ignored for the first section; a restart writes w:pgNumType w:start."""
+    document = Document()
+    for index, (paragraphs, start, restart) in enumerate(sections):
+        section = document.sections[0] if index == 0 else document.add_section(getattr(WD_SECTION, start))
+        for old in section._sectPr.findall(qn("w:pgNumType")):
+            section._sectPr.remove(old)
+        if restart is not None:
+            numbering = OxmlElement("w:pgNumType")
+            numbering.set(qn("w:start"), str(restart))
+            section._sectPr.append(numbering)
+        for text, style in paragraphs:
+            document.add_paragraph(text, style=style)
     document.save(str(path))
     return path
 

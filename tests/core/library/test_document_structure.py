@@ -6,7 +6,7 @@ from __future__ import annotations
 from bertdesk.core.library.format_types import ExtractedDocument
 from bertdesk.core.library.formats import extract_document
 from bertdesk.core.library.passages import split_passages
-from tests.core.library.documents import write_laid_out_pdf
+from tests.core.library.documents import write_docx, write_laid_out_pdf, write_sectioned_docx
 
 QUESTION = "How do I reset the password"
 ANSWER = "Open the account page and press the reset button. A mail arrives within a minute."
@@ -94,3 +94,32 @@ def test_markdown_headings_outside_code_are_found_and_start_their_passages(tmp_p
     assert _heading_texts(document) == ["Account help", QUESTION + "?", "Other topics"]
     assert [h.level for h in document.headings[0]] == [1, 2, 2]
     assert _passage_with(document, QUESTION) == f"## {QUESTION}?\n\n{ANSWER}"  # with its marks
+
+
+def test_docx_heading_styles_are_headings_and_start_their_passages(tmp_path):
+    paragraphs = [("Account help", "Title"), (BEFORE, None), (QUESTION + "?", "Heading 2"), (ANSWER, None),
+                  ("Other topics", "Heading 1"), ("None yet.", None)]
+    document = extract_document(write_sectioned_docx(tmp_path / "faq.docx", [(paragraphs, "NEW_PAGE", None)]))
+    assert _heading_texts(document) == ["Account help", QUESTION + "?", "Other topics"]
+    assert [h.level for h in document.headings[0]] == [1, 2, 1]
+    assert _passage_with(document, QUESTION) == f"{QUESTION}?\n\n{ANSWER}"
+
+
+def test_a_docx_without_heading_styles_has_no_headings(tmp_path):
+    assert extract_document(write_docx(tmp_path / "plain.docx", ["One paragraph.", "Another one."])).headings == ()
+
+
+def test_docx_section_breaks_that_start_a_page_count_as_pages(tmp_path):
+    sections = [([("Front matter.", None)], "NEW_PAGE", None), ([("Chapter one.", None)], "NEW_PAGE", None),
+                ([("Still chapter one.", None)], "CONTINUOUS", None), ([("Chapter two.", None)], "ODD_PAGE", None)]
+    document = extract_document(write_sectioned_docx(tmp_path / "sections.docx", sections))
+    assert document.pages == ("Front matter.", "Chapter one.\n\nStill chapter one.", "Chapter two.")
+    assert document.page_labels == ()  # numbered 1, 2, 3 like the pages themselves
+
+
+def test_docx_page_numbers_restart_where_a_section_says(tmp_path):
+    sections = [([("Preface.", None)], "NEW_PAGE", None), ([("Chapter one.", None)], "NEW_PAGE", 1),
+                ([("Chapter two.", None)], "NEW_PAGE", None)]
+    document = extract_document(write_sectioned_docx(tmp_path / "restart.docx", sections))
+    assert document.pages == ("Preface.", "Chapter one.", "Chapter two.")
+    assert document.page_labels == ("1", "1", "2")
