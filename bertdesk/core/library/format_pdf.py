@@ -8,6 +8,7 @@ per page so that the window can render a page while the indexer reads another do
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import re
 import threading
@@ -46,6 +47,7 @@ HEADING_SIZE_RATIO = 1.15
 MAX_BOLD_HEADING_CHARS = 80
 #: Longer lines are prose, whatever their font.
 MAX_HEADING_CHARS = 150
+_LETTER = re.compile(r"[^\W\d_]")
 _BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
 
@@ -115,22 +117,6 @@ def char_indices(raw: str) -> list[int]:
     return indices
 
 
-def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]:
-    """Page `number` (1-based): its raw PDFium text and its page text. Takes `PDFIUM_LOCK` itself."""
-    with PDFIUM_LOCK:
-        try:
-            page = document[number - 1]
-            textpage = page.get_textpage()
-        except pdfium.PdfiumError as exc:
-            raise ExtractionError(f"damaged PDF: page {number} cannot be read") from exc
-        try:
-            raw = raw_page_text(textpage)
-        finally:
-            textpage.close()
-            page.close()
-    return raw, page_text(raw)
-
-
 def _line_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line of `text` with its surrounding spaces left out; lines of only spaces are left out."""
     spans = []
@@ -168,13 +154,14 @@ def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[
     its last one when the first makes it a candidate, so that this costs about one call per line. Call with
     `PDFIUM_LOCK` held."""
     lines = [(start, end) for start, end in _line_spans(text)
-             if end - start <= MAX_HEADING_CHARS and any(char.isalpha() for char in text[start:end])]
+             if end - start <= MAX_HEADING_CHARS and _LETTER.search(text, start, end)]
     if len(lines) < 2:
         return ()
-    indices = char_indices(raw) if len(raw) != len(text) else None
+    # the page text drops characters of `raw`; dropped[k] - k is how far into the page text the k-th one would be
+    dropped = [match.start() - k for k, match in enumerate(_DROPPED.finditer(raw))] if len(raw) != len(text) else []
 
     def raw_index(offset: int) -> int:
-        return indices[offset] if indices is not None else offset
+        return offset + bisect.bisect_right(dropped, offset)
 
     firsts = [_char_height(textpage, raw_index(start)) for start, _ in lines]
     weight: dict[float, int] = {}
@@ -192,7 +179,9 @@ def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[
     found: list[Heading] = []
     for (start, end), pair in zip(lines, heights, strict=True):
         level = level_of.get(min(pair), 0)
-        short = end - start <= MAX_BOLD_HEADING_CHARS and text[end - 1] not in ".,;:"
+        # a bold heading starts like a title ("Installing", "3.1 Setup"): most short lines of code and lists do not
+        short = (end - start <= MAX_BOLD_HEADING_CHARS and text[end - 1] not in ".,;:"
+                 and (text[start].isupper() or text[start].isdigit()))
         if not level and short and max(pair) < body * HEADING_SIZE_RATIO:
             if body_bold is None:
                 longest = max(lines, key=lambda span: span[1] - span[0])
@@ -215,7 +204,7 @@ def _joined(headings: list[Heading], text: str) -> tuple[Heading, ...]:
     return tuple(joined)
 
 
-def _read_page(document: pdfium.PdfDocument, number: int) -> tuple[str, tuple[Heading, ...]]:
+def read_page(document: pdfium.PdfDocument, number: int) -> tuple[str, tuple[Heading, ...]]:
     """Page `number` (1-based): its page text and the headings its layout shows. Takes `PDFIUM_LOCK` itself."""
     with PDFIUM_LOCK:
         try:
@@ -281,7 +270,7 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
             if time.monotonic() > deadline:
                 raise ExtractionError(f"reading the text took more than {MAX_READ_SECONDS:.0f} s (stopped at page "
                                       f"{number} of {count})")
-            text, found = _read_page(document, number)
+            text, found = read_page(document, number)
             texts.append(text)
             headings.append(found)
             chars += len(texts[-1])

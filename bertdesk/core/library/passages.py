@@ -28,6 +28,9 @@ MAX_GUESSED_HEADING_CHARS = 100
 # What a guessed heading may not end with: a stop or clause mark (a question mark is fine: an FAQ's question), or a
 # hyphen (a word wrapped onto the next line).
 _NOT_A_HEADING_END = tuple(".,;:!…-–—")
+# A guessed heading is at most this fraction of the line after it (unless it asks a question or is short and its
+# paragraph one line): the first line of a paragraph in a PDF, as wide as the next, is no heading.
+_SHORTER = 0.6
 #: The most characters of marks before a heading on its line ("###### ", an indented "* ").
 _MAX_MARKER_CHARS = 12
 _SENTENCE_DONE = tuple(".!?…\"'”’)")
@@ -43,10 +46,10 @@ class PassageSpan:
 
 def guess_headings(page_text: str) -> list[Heading]:
     """The lines of `page_text` that read as headings though nothing marks them: a short line (at most
-    `MAX_GUESSED_HEADING_CHARS`) that does not start with a lower-case letter or end with a stop or comma (a question
-    mark may end it: "How do I reset it?"), standing after a blank line, the start of the page or a line that ends a
-    sentence, and followed by a longer line or one that ends a sentence (its paragraph). Guessed headings have
-    level 0."""
+    `MAX_GUESSED_HEADING_CHARS`) that does not start with a lower-case letter or end with a stop or comma, standing
+    after a blank line, the start of the page or a line that ends a sentence, and followed by a line of text: one
+    clearly longer, or one that ends a sentence after a line of at most half that length, or any when the line asks
+    a question ("How do I reset it?"). Guessed headings have level 0."""
     lines = []
     offset = 0
     for line in page_text.split("\n"):
@@ -62,7 +65,8 @@ def guess_headings(page_text: str) -> list[Heading]:
     for (line, start), after in zip(lines, following, strict=True):
         if (line and len(line) <= MAX_GUESSED_HEADING_CHARS and not line[0].islower()
                 and not line.endswith(_NOT_A_HEADING_END) and (not previous or previous.endswith(_SENTENCE_DONE))
-                and after and (len(after) > len(line) or after.endswith(_SENTENCE_DONE))):
+                and after and (line.endswith("?") or len(line) <= _SHORTER * len(after)
+                               or (len(line) <= MAX_GUESSED_HEADING_CHARS // 2 and after.endswith(_SENTENCE_DONE)))):
             headings.append(Heading(start, start + len(line), 0))
         previous = line
     return headings

@@ -162,7 +162,7 @@ def test_a_question_heading_at_the_end_of_a_full_passage_moves_to_the_next():
 
 def test_guessed_headings_are_short_lines_before_a_paragraph():
     text = ("Getting started\nThis chapter explains the first steps of the setup.\n"
-            "a wrapped line of prose that goes on\nand ends here.\n\nWhat is new?\nEverything is new.\n"
+            "a wrapped line of prose that goes on\nand ends here.\n\nWhat is new?\nEverything.\n"
             "A list:\nItem one\nItem two")
     guessed = [text[h.start:h.end] for h in guess_headings(text)]
     assert guessed == ["Getting started", "What is new?"]
@@ -174,3 +174,10 @@ def test_heading_offsets_past_the_page_are_clipped_and_everything_is_still_cover
                            target_chars=20, overlap_sentences=0)
     covered = "".join(text[s.start:s.end] for s in spans)
     assert covered.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_the_first_line_of_a_wrapped_pdf_paragraph_is_no_heading():
+    text = ("The daemon reads its settings once at start.\n"
+            "Changing the configuration file while it runs has no effect until the service is\n"
+            "restarted by the administrator with the usual command on the host.")
+    assert guess_headings(text) == []
