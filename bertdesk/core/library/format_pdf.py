@@ -13,7 +13,7 @@ import ctypes
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,6 +48,7 @@ MAX_BOLD_HEADING_CHARS = 80
 #: Longer lines are prose, whatever their font.
 MAX_HEADING_CHARS = 150
 _LETTER = re.compile(r"[^\W\d_]")
+_LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line from its first to its last non-space character
 _BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
 
@@ -117,26 +118,6 @@ def char_indices(raw: str) -> list[int]:
     return indices
 
 
-def _line_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line of `text` with its surrounding spaces left out; lines of only spaces are left out."""
-    spans = []
-    offset = 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped:
-            first = offset + len(line) - len(line.lstrip())
-            spans.append((first, first + len(stripped)))
-        offset += len(line) + 1
-    return spans
-
-
-def _char_height(textpage: pdfium.PdfTextPage, index: int) -> float:
-    box = pdfium_c.FS_RECTF()
-    if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, ctypes.byref(box)):
-        return 0.0
-    return round(abs(box.top - box.bottom), 1)
-
-
 def _is_bold(textpage: pdfium.PdfTextPage, index: int) -> bool:
     if pdfium_c.FPDFText_GetFontWeight(textpage, index) >= 600:
         return True
@@ -147,23 +128,32 @@ def _is_bold(textpage: pdfium.PdfTextPage, index: int) -> bool:
     return any(word in name for word in _BOLD_NAMES)
 
 
+def _raw_index(raw: str, text: str) -> Callable[[int], int]:
+    """The map from an offset of `text` (the page text of `raw`) to PDFium's character index, by bisection: the
+    k-th character the page text drops would have been at offset dropped[k] - k."""
+    dropped = [match.start() - k for k, match in enumerate(_DROPPED.finditer(raw))] if len(raw) != len(text) else []
+    return lambda offset: offset + bisect.bisect_right(dropped, offset)
+
+
 def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[Heading, ...]:
     """The lines of `text` (the page text of `raw`, read from `textpage`) that the layout sets as headings: taller
     than the page's body text by HEADING_SIZE_RATIO (levels by size, the largest 1), or bold and short in a page whose
     body is not; lines of the same level in a row are one heading. Only a line's first character is asked about, and
     its last one when the first makes it a candidate, so that this costs about one call per line. Call with
     `PDFIUM_LOCK` held."""
-    lines = [(start, end) for start, end in _line_spans(text)
+    lines = [(start, end) for start, end in (match.span() for match in _LINE.finditer(text))
              if end - start <= MAX_HEADING_CHARS and _LETTER.search(text, start, end)]
     if len(lines) < 2:
         return ()
-    # the page text drops characters of `raw`; dropped[k] - k is how far into the page text the k-th one would be
-    dropped = [match.start() - k for k, match in enumerate(_DROPPED.finditer(raw))] if len(raw) != len(text) else []
+    raw_index = _raw_index(raw, text)
+    box, handle, loose_box = pdfium_c.FS_RECTF(), textpage.raw, pdfium_c.FPDFText_GetLooseCharBox
+    box_pointer = ctypes.byref(box)
 
-    def raw_index(offset: int) -> int:
-        return offset + bisect.bisect_right(dropped, offset)
+    def height(offset: int) -> float:
+        """The height of the font's box of character `offset` (0 when PDFium has none)."""
+        return round(abs(box.top - box.bottom), 1) if loose_box(handle, raw_index(offset), box_pointer) else 0.0
 
-    firsts = [_char_height(textpage, raw_index(start)) for start, _ in lines]
+    firsts = [height(start) for start, _ in lines]
     weight: dict[float, int] = {}
     for (start, end), first in zip(lines, firsts, strict=True):
         weight[first] = weight.get(first, 0) + end - start
@@ -171,7 +161,7 @@ def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[
     if body <= 0:
         return ()
     # the last character too, only where the first one is taller than the body
-    heights = [(first, _char_height(textpage, raw_index(end - 1)) if first >= body * HEADING_SIZE_RATIO else first)
+    heights = [(first, height(end - 1) if first >= body * HEADING_SIZE_RATIO else first)
                for (_, end), first in zip(lines, firsts, strict=True)]
     sized = {min(pair) for pair in heights if min(pair) >= body * HEADING_SIZE_RATIO}
     level_of = {height: level for level, height in enumerate(sorted(sized, reverse=True), start=1)}
