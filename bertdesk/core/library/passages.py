@@ -31,6 +31,8 @@ _NOT_A_HEADING_END = tuple(".,;:!…-–—")
 # A guessed heading is at most this fraction of the line after it (unless it asks a question or is short and its
 # paragraph one line): the first line of a paragraph in a PDF, as wide as the next, is no heading.
 _SHORTER = 0.6
+_TITLE_LIKE = re.compile(r"(?:\d{1,2}(?:\.\d{1,3})*\.?\s+)?[^\W\d_][^=<>{}\[\]|#;$\\/@*_~^`⇒→]*")
+_TRAILING_NUMBER = re.compile(r"\s\d+$")
 #: The most characters of marks before a heading on its line ("###### ", an indented "* ").
 _MAX_MARKER_CHARS = 12
 _SENTENCE_DONE = tuple(".!?…\"'”’)")
@@ -44,9 +46,19 @@ class PassageSpan:
     end: int
 
 
+def _reads_as_title(line: str) -> bool:
+    """Whether `line` is worded like a title: words (after an optional section number such as "2.1"), none of the
+    marks of code or formulas, mostly letters, and no page number at its end (a running header)."""
+    if not _TITLE_LIKE.fullmatch(line) or _TRAILING_NUMBER.search(line):
+        return False
+    letters = sum(char.isalpha() for char in line)
+    return letters >= 0.6 * (len(line) - line.count(" "))
+
+
 def guess_headings(page_text: str) -> list[Heading]:
     """The lines of `page_text` that read as headings though nothing marks them: a short line (at most
-    `MAX_GUESSED_HEADING_CHARS`) that does not start with a lower-case letter or end with a stop or comma, standing
+    `MAX_GUESSED_HEADING_CHARS`), worded like a title (no code, no formula, no running header ending in a page
+    number), that does not start with a lower-case letter or end with a stop or comma, standing
     after a blank line, the start of the page or a line that ends a sentence, and followed by a line of text: one
     clearly longer, or one that ends a sentence after a line of at most half that length, or any when the line asks
     a question ("How do I reset it?"). Guessed headings have level 0."""
@@ -63,7 +75,7 @@ def guess_headings(page_text: str) -> list[Heading]:
     headings = []
     previous = ""
     for (line, start), after in zip(lines, following, strict=True):
-        if (line and len(line) <= MAX_GUESSED_HEADING_CHARS and not line[0].islower()
+        if (line and len(line) <= MAX_GUESSED_HEADING_CHARS and not line[0].islower() and _reads_as_title(line)
                 and not line.endswith(_NOT_A_HEADING_END) and (not previous or previous.endswith(_SENTENCE_DONE))
                 and after and (line.endswith("?") or len(line) <= _SHORTER * len(after)
                                or (len(line) <= MAX_GUESSED_HEADING_CHARS // 2 and after.endswith(_SENTENCE_DONE)))):
@@ -150,14 +162,17 @@ def split_passages(page_text: str, *, headings: Sequence[Heading] = (), target_c
     """The passages of `page_text`: runs of whole sentences of at most `target_chars` characters (a longer sentence
     is cut at word boundaries into pieces that count as sentences), each passage beginning with the last
     `overlap_sentences` sentences of the one before. `headings` (spans of `page_text`, the extractor's) and the
-    lines `guess_headings` finds are sections' headings: a passage ends before a heading (no passage holds the end
-    of one section and the start of the next, nor overlaps into the previous section) and a heading is never the
-    last sentence of a passage whose text goes on in the next one; one that cannot share a passage with what
-    follows (over `target_chars` together) is a passage alone. Every non-space character is in some passage; a page
-    of whitespace gives none."""
+    lines `guess_headings` finds (only those that ask a question when `headings` are given) are sections' headings:
+    a passage ends before a heading (no passage holds the end of one section and the start of the next, nor
+    overlaps into the previous section) and a heading is never the last sentence of a passage whose text goes on in
+    the next one; one that cannot share a passage with what follows (over `target_chars` together) is a passage
+    alone. Every non-space character is in some passage; a page of whitespace gives none."""
     if target_chars < 2:
         raise ValueError("target_chars must be at least 2")
-    units, is_heading = _units(page_text, [*headings, *guess_headings(page_text)], target_chars)
+    guessed = guess_headings(page_text)
+    if headings:  # where the extractor found the headings, only a question line it could not know of is added
+        guessed = [heading for heading in guessed if page_text[heading.end - 1] == "?"]
+    units, is_heading = _units(page_text, [*headings, *guessed], target_chars)
     passages = []
     first = 0
     while first < len(units):

@@ -181,3 +181,24 @@ def test_the_first_line_of_a_wrapped_pdf_paragraph_is_no_heading():
             "Changing the configuration file while it runs has no effect until the service is\n"
             "restarted by the administrator with the usual command on the host.")
     assert guess_headings(text) == []
+
+
+@pytest.mark.parametrize("line", ["724 GNU Octave (version 7.3.0)", "[C, position, errmsg] = textscan (. . .)",
+                                  "⇒ p =", "#! /bin/octave -qf", "Chapter 31: Signal Processing 851", "2 (GLP_ESING)"])
+def test_code_formulas_and_running_headers_are_not_guessed_headings(line):
+    text = f"A sentence ends here.\n{line}\nThe text that follows it runs on for a good while more."
+    assert guess_headings(text) == []
+
+
+@pytest.mark.parametrize("line", ["15.2.1.3 Two-dimensional Geometric Shapes", "Citing Octave in Publications",
+                                  "Example 4: pcg with a function as preconditioner"])
+def test_numbered_and_plain_titles_are_guessed_headings(line):
+    text = f"A sentence ends here.\n{line}\nThe text that follows it runs on for a good while more, and more again."
+    assert [text[h.start:h.end] for h in guess_headings(text)] == [line]
+
+
+def test_with_the_extractors_headings_only_question_lines_are_guessed_besides():
+    text = "Setup\nThe text that follows it runs on for a while.\n\nWhy is it slow?\nIt is not. Really."
+    given = [Heading(0, 5, 1)]
+    starts = [text[s.start:s.end].split("\n")[0] for s in split_passages(text, headings=given, target_chars=200)]
+    assert starts == ["Setup", "Why is it slow?"]
