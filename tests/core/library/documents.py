@@ -151,18 +151,23 @@ def write_docx(path: Path, paragraphs: Sequence[str], page_breaks_after: Iterabl
 
 
 def write_sectioned_docx(path: Path, sections: Sequence[tuple[Sequence[tuple[str, str | None]], str, int | None]],
-                         ) -> Path:
+                         *, number_formats: Sequence[str | None] = ()) -> Path:
     """A Word document of sections, each (paragraphs as (text, style name or None), how it starts, where its page
     numbers restart or None): the start is python-docx's WD_SECTION name ("NEW_PAGE", "CONTINUOUS", "ODD_PAGE")
-    and is ignored for the first section; a restart writes w:pgNumType w:start."""
+    and is ignored for the first section; a restart writes w:pgNumType w:start, and `number_formats[i]` (a w:fmt
+    such as "lowerRoman") section i's number format."""
     document = Document()
     for index, (paragraphs, start, restart) in enumerate(sections):
+        number_format = number_formats[index] if index < len(number_formats) else None
         section = document.sections[0] if index == 0 else document.add_section(getattr(WD_SECTION, start))
         for old in section._sectPr.findall(qn("w:pgNumType")):
             section._sectPr.remove(old)
-        if restart is not None:
+        if restart is not None or number_format is not None:
             numbering = OxmlElement("w:pgNumType")
-            numbering.set(qn("w:start"), str(restart))
+            if restart is not None:
+                numbering.set(qn("w:start"), str(restart))
+            if number_format is not None:
+                numbering.set(qn("w:fmt"), number_format)
             section._sectPr.append(numbering)
         for text, style in paragraphs:
             document.add_paragraph(text, style=style)

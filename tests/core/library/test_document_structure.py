@@ -123,3 +123,11 @@ def test_docx_page_numbers_restart_where_a_section_says(tmp_path):
     document = extract_document(write_sectioned_docx(tmp_path / "restart.docx", sections))
     assert document.pages == ("Preface.", "Chapter one.", "Chapter two.")
     assert document.page_labels == ("1", "1", "2")
+
+
+def test_docx_front_matter_in_roman_numbers_then_arabic_from_one(tmp_path):
+    sections = [([("Title page.", None)], "NEW_PAGE", None), ([("Preface.", None)], "NEW_PAGE", None),
+                ([("Chapter one.", None)], "NEW_PAGE", 1), ([("Appendix.", None)], "NEW_PAGE", 1)]
+    path = write_sectioned_docx(tmp_path / "book.docx", sections,
+                                number_formats=["lowerRoman", "lowerRoman", "decimal", "upperLetter"])
+    assert extract_document(path).page_labels == ("i", "ii", "1", "A")
