@@ -1,5 +1,6 @@
-"""PDF: the text layer of every page with pypdfium2, and the map from page-text offsets to PDFium's character indices
-that lets pdf_pages.py highlight exactly page_text[start:end].
+"""PDF: the text layer of every page with pypdfium2, the headings its layout shows (lines in a larger or bold font),
+the page labels the file prints (/PageLabels), and the map from page-text offsets to PDFium's character indices that
+lets pdf_pages.py highlight exactly page_text[start:end].
 
 PDFium is not thread-safe, not even across documents: every call into it in the library holds `PDFIUM_LOCK`, taken
 per page so that the window can render a page while the indexer reads another document.
@@ -7,11 +8,12 @@ per page so that the window can render a page while the indexer reads another do
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from bertdesk.core.jobs import JobHandle, ensure_handle
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
+    Heading,
     check_text_size,
     display_title,
     normalise_characters,
@@ -37,6 +40,16 @@ MAX_PAGES = 10_000
 MAX_READ_SECONDS = 300.0
 # Characters of PDFium's text left out of the page text, one at a time (each match is one character).
 _DROPPED = re.compile("\ufffe|\r(?=\ufffe*\n)")
+#: A line is a heading when its first and last characters are this much taller than the page's body text (the
+#: height of the font's box, which does not depend on how the PDF scales its text) ...
+HEADING_SIZE_RATIO = 1.15
+#: ... or bold (weight 600 or more, or "Bold" in the font's name) in a line at most this long, in body text that is not.
+MAX_BOLD_HEADING_CHARS = 80
+#: Longer lines are prose, whatever their font.
+MAX_HEADING_CHARS = 150
+_LETTER = re.compile(r"[^\W\d_]")
+_LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line from its first to its last non-space character
+_BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
 
 def _load_failure(exc: pdfium.PdfiumError) -> ExtractionError:
@@ -96,12 +109,93 @@ def page_text(raw: str) -> str:
 
 def char_indices(raw: str) -> list[int]:
     """For each character of `page_text(raw)`, its index in `raw` (PDFium's character index)."""
-    dropped = {match.start() for match in _DROPPED.finditer(raw)}
-    return [index for index in range(len(raw)) if index not in dropped]
+    indices: list[int] = []
+    kept_from = 0
+    for match in _DROPPED.finditer(raw):
+        indices.extend(range(kept_from, match.start()))
+        kept_from = match.end()
+    indices.extend(range(kept_from, len(raw)))
+    return indices
 
 
-def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]:
-    """Page `number` (1-based): its raw PDFium text and its page text. Takes `PDFIUM_LOCK` itself."""
+def _is_bold(textpage: pdfium.PdfTextPage, index: int) -> bool:
+    if pdfium_c.FPDFText_GetFontWeight(textpage, index) >= 600:
+        return True
+    buffer = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    size = pdfium_c.FPDFText_GetFontInfo(textpage, index, buffer, len(buffer), ctypes.byref(flags))
+    name = buffer.raw[:max(size - 1, 0)].decode("latin-1").lower()
+    return any(word in name for word in _BOLD_NAMES)
+
+
+def _raw_index(raw: str, text: str) -> Callable[[int], int]:
+    """The map from an offset of `text` (the page text of `raw`) to PDFium's character index, by bisection: the
+    k-th character the page text drops would have been at offset dropped[k] - k."""
+    dropped = [match.start() - k for k, match in enumerate(_DROPPED.finditer(raw))] if len(raw) != len(text) else []
+    return lambda offset: offset + bisect.bisect_right(dropped, offset)
+
+
+def layout_headings(textpage: pdfium.PdfTextPage, raw: str, text: str) -> tuple[Heading, ...]:
+    """The lines of `text` (the page text of `raw`, read from `textpage`) that the layout sets as headings: taller
+    than the page's body text by HEADING_SIZE_RATIO (levels by size, the largest 1), or bold and short in a page whose
+    body is not; lines of the same level in a row are one heading. Only a line's first character is asked about, and
+    its last one when the first makes it a candidate, so that this costs about one call per line. Call with
+    `PDFIUM_LOCK` held."""
+    lines = [(start, end) for start, end in (match.span() for match in _LINE.finditer(text))
+             if end - start <= MAX_HEADING_CHARS and _LETTER.search(text, start, end)]
+    if len(lines) < 2:
+        return ()
+    raw_index = _raw_index(raw, text)
+    box, handle, loose_box = pdfium_c.FS_RECTF(), textpage.raw, pdfium_c.FPDFText_GetLooseCharBox
+    box_pointer = ctypes.byref(box)
+
+    def height(offset: int) -> float:
+        """The height of the font's box of character `offset` (0 when PDFium has none)."""
+        return round(abs(box.top - box.bottom), 1) if loose_box(handle, raw_index(offset), box_pointer) else 0.0
+
+    firsts = [height(start) for start, _ in lines]
+    weight: dict[float, int] = {}
+    for (start, end), first in zip(lines, firsts, strict=True):
+        weight[first] = weight.get(first, 0) + end - start
+    body = max(weight, key=weight.__getitem__)
+    if body <= 0:
+        return ()
+    # the last character too, only where the first one is taller than the body
+    heights = [(first, height(end - 1) if first >= body * HEADING_SIZE_RATIO else first)
+               for (_, end), first in zip(lines, firsts, strict=True)]
+    sized = {min(pair) for pair in heights if min(pair) >= body * HEADING_SIZE_RATIO}
+    level_of = {height: level for level, height in enumerate(sorted(sized, reverse=True), start=1)}
+    body_bold: bool | None = None
+    found: list[Heading] = []
+    for (start, end), pair in zip(lines, heights, strict=True):
+        level = level_of.get(min(pair), 0)
+        # a bold heading starts like a title ("Installing", "3.1 Setup"): most short lines of code and lists do not
+        short = (end - start <= MAX_BOLD_HEADING_CHARS and text[end - 1] not in ".,;:"
+                 and (text[start].isupper() or text[start].isdigit()))
+        if not level and short and max(pair) < body * HEADING_SIZE_RATIO:
+            if body_bold is None:
+                longest = max(lines, key=lambda span: span[1] - span[0])
+                body_bold = _is_bold(textpage, raw_index(longest[0]))
+            if not body_bold and _is_bold(textpage, raw_index(start)) and _is_bold(textpage, raw_index(end - 1)):
+                level = len(level_of) + 1
+        if level:
+            found.append(Heading(start, end, level))
+    return _joined(found, text)
+
+
+def _joined(headings: list[Heading], text: str) -> tuple[Heading, ...]:
+    """`headings` with those of one level on consecutive lines of `text` joined (a heading wrapped onto two lines)."""
+    joined: list[Heading] = []
+    for heading in headings:
+        if joined and joined[-1].level == heading.level and text[joined[-1].end:heading.start].strip(" \t") == "\n":
+            joined[-1] = Heading(joined[-1].start, heading.end, heading.level)
+        else:
+            joined.append(heading)
+    return tuple(joined)
+
+
+def read_page(document: pdfium.PdfDocument, number: int) -> tuple[str, tuple[Heading, ...]]:
+    """Page `number` (1-based): its page text and the headings its layout shows. Takes `PDFIUM_LOCK` itself."""
     with PDFIUM_LOCK:
         try:
             page = document[number - 1]
@@ -110,10 +204,28 @@ def read_page_text(document: pdfium.PdfDocument, number: int) -> tuple[str, str]
             raise ExtractionError(f"damaged PDF: page {number} cannot be read") from exc
         try:
             raw = raw_page_text(textpage)
+            text = page_text(raw)
+            headings = layout_headings(textpage, raw, text)
         finally:
             textpage.close()
             page.close()
-    return raw, page_text(raw)
+    return text, headings
+
+
+def page_labels(document: pdfium.PdfDocument) -> tuple[str, ...]:
+    """The label each page prints as its number (/PageLabels: "iv", "52", "A-3"), "" for a page without one; empty
+    when the PDF has no labels. Takes `PDFIUM_LOCK` itself."""
+    labels = []
+    with PDFIUM_LOCK:
+        for index in range(len(document)):
+            size = pdfium_c.FPDF_GetPageLabel(document, index, None, 0)
+            if size <= 2:
+                labels.append("")
+                continue
+            buffer = ctypes.create_string_buffer(size)
+            pdfium_c.FPDF_GetPageLabel(document, index, buffer, size)
+            labels.append(normalise_characters(buffer.raw[:size - 2].decode("utf-16-le", errors="replace")).strip())
+    return tuple(labels) if any(labels) else ()
 
 
 def _title(document: pdfium.PdfDocument, stem: str) -> str:
@@ -126,7 +238,8 @@ def _title(document: pdfium.PdfDocument, stem: str) -> str:
 
 
 def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocument:
-    """The text layer of every page of the PDF at `path`; pages without any text are listed in `blank_pages`, and
+    """The text layer of every page of the PDF at `path`, with its printed page labels and the headings of its layout
+    (`layout_headings`); pages without any text are listed in `blank_pages`, and
     a PDF with no text on any page is refused (a scan needs OCR first), and so is one over MAX_PAGES, MAX_TEXT_CHARS
     or MAX_READ_SECONDS. Cancelling `handle` stops it between two
     pages (JobCancelled): a book of a thousand pages takes seconds."""
@@ -139,6 +252,7 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
         if count > MAX_PAGES:
             raise ExtractionError(f"{count:,} pages, more than the {MAX_PAGES:,} a document may have")
         texts = []
+        headings = []
         chars = 0
         deadline = time.monotonic() + MAX_READ_SECONDS
         for number in range(1, count + 1):
@@ -146,13 +260,17 @@ def extract_pdf(path: Path, handle: JobHandle | None = None) -> ExtractedDocumen
             if time.monotonic() > deadline:
                 raise ExtractionError(f"reading the text took more than {MAX_READ_SECONDS:.0f} s (stopped at page "
                                       f"{number} of {count})")
-            texts.append(read_page_text(document, number)[1])
+            text, found = read_page(document, number)
+            texts.append(text)
+            headings.append(found)
             chars += len(texts[-1])
             check_text_size(chars)
         pages = tuple(texts)
         title = _title(document, path.stem)
+        labels = page_labels(document)
     blank = tuple(number for number, text in enumerate(pages, start=1) if not text.strip())
     if len(blank) == count:
         noun = "page" if count == 1 else "pages"
         raise ExtractionError(f"no text in any page: scanned PDF without a text layer ({count} {noun})")
-    return ExtractedDocument(title=title, kind="pdf", pages=pages, blank_pages=blank)
+    return ExtractedDocument(title=title, kind="pdf", pages=pages, blank_pages=blank, page_labels=labels,
+                             headings=tuple(headings) if any(headings) else ())

@@ -1,4 +1,5 @@
-"""Text-like files: plain text and Markdown as they are, HTML reduced to its main text. One page each.
+"""Text-like files: plain text and Markdown as they are, HTML reduced to its main text. One page each, with the
+headings of Markdown (ATX and setext) and HTML (h1-h6) as spans of it.
 
 Encodings follow the app's one policy (core/text_files.py: a BOM, UTF-8, else the best 8-bit code page); an HTML
 page's declared charset is tried first, as browsers do.
@@ -6,6 +7,7 @@ page's declared charset is tried first, as browsers do.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from html.parser import HTMLParser
@@ -15,14 +17,16 @@ from bertdesk.core.files.text import decode_text
 from bertdesk.core.library.format_types import (
     ExtractedDocument,
     ExtractionError,
+    Heading,
     display_title,
     is_binary_text,
     normalise_page_text,
 )
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?=\S)", re.MULTILINE)
-_SETEXT_HEADING = re.compile(r"^ {0,3}(\S.*)\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
+_ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?=\S)", re.MULTILINE)
+_SETEXT_HEADING = re.compile(r"^ {0,3}(\S.*)\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
+_CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
@@ -47,10 +51,11 @@ def _decode(data: bytes, *, declared: str | None = None) -> str:
     return normalise_page_text(text)
 
 
-def _one_page(text: str, title: str, kind: str) -> ExtractedDocument:
+def _one_page(text: str, title: str, kind: str, headings: tuple[Heading, ...] = ()) -> ExtractedDocument:
     if not text.strip():
         raise ExtractionError("empty file")
-    return ExtractedDocument(title=title, kind=kind, pages=(text,), blank_pages=())
+    return ExtractedDocument(title=title, kind=kind, pages=(text,), blank_pages=(),
+                             headings=(headings,) if headings else ())
 
 
 def extract_text(data: bytes, stem: str) -> ExtractedDocument:
@@ -65,6 +70,42 @@ def _atx_text(text: str, start: int) -> str:
     line = text[start:end if end >= 0 else len(text)].rstrip()
     unclosed = line.rstrip("#")
     return unclosed.rstrip() if unclosed != line and unclosed[-1:] in (" ", "\t") else line
+
+
+def _fenced_code(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced code block (``` or ~~~ up to the same fence, or the end of the text)."""
+    blocks = []
+    position = 0
+    while opening := _CODE_FENCE.search(text, position):
+        fence = opening.group(1)
+        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
+        line_end = text.find("\n", opening.end())
+        found = closing.search(text, line_end) if line_end >= 0 else None
+        end = found.end() if found else len(text)
+        blocks.append((opening.start(), end))
+        position = max(end, opening.end())
+    return blocks
+
+
+def markdown_headings(text: str, body: int = 0) -> tuple[Heading, ...]:
+    """The ATX ("## Title", level = number of #) and setext (underlined with = for 1, - for 2) headings of the
+    Markdown `text` from offset `body` on, outside fenced code (a shell comment is no heading), in order."""
+    code = _fenced_code(text)
+    code_starts = [start for start, _ in code]
+
+    def in_code(offset: int) -> bool:
+        index = bisect.bisect_right(code_starts, offset) - 1
+        return index >= 0 and offset < code[index][1]
+
+    found = []
+    for match in _ATX_HEADING.finditer(text, body):
+        if not in_code(match.start()):
+            found.append(Heading(match.end(), match.end() + len(_atx_text(text, match.end())), len(match.group(1))))
+    for match in _SETEXT_HEADING.finditer(text, body):
+        words = match.group(1).rstrip()
+        if not in_code(match.start()) and not _ATX_HEADING.match(words) and words.lstrip()[:1] not in ("-", "*", "+"):
+            found.append(Heading(match.start(1), match.start(1) + len(words), 1 if match.group(2)[0] == "=" else 2))
+    return tuple(sorted(found, key=lambda heading: heading.start))
 
 
 def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
@@ -83,7 +124,7 @@ def extract_markdown(data: bytes, stem: str) -> ExtractedDocument:
         title = setext.group(1).strip()
     else:
         title = stem
-    return _one_page(text, display_title(title, stem), "markdown")
+    return _one_page(text, display_title(title, stem), "markdown", markdown_headings(text, body))
 
 
 # Elements whose text is not the page's content (head's <title> is read separately).
@@ -91,6 +132,16 @@ _DROPPED = frozenset({"script", "style", "noscript", "template", "head", "nav", 
 _HEAD_CONTENT = frozenset({"head", "title", "meta", "link", "style", "script", "base", "noscript", "template"})
 _LINE_BREAKS = frozenset({"br", "tr", "li", "dt", "dd", "option"})
 _CELLS = frozenset({"td", "th"})
+_HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
+# Where a heading starts (U+FDD1-U+FDD6 for levels 1-6) and ends (U+FDD0) in the collected text, taken out once the
+# text is final so that the offsets are those of the page text. Noncharacters: a page's own are replaced on input.
+_HEADING_END = "\ufdd0"
+_HEADING_MARKS = re.compile("[\ufdd0-\ufdd6]")
+# Marks are moved past the white space at a heading's ends, so that they take no part in how lines are stripped and
+# blank lines collapsed.
+_SPACE_AFTER_START = re.compile("([\ufdd1-\ufdd6])(\\s+)")
+_SPACE_BEFORE_END = re.compile("(\\s+)(\ufdd0)")
+_EMPTY_HEADING = re.compile("[\ufdd1-\ufdd6]\ufdd0")
 _BLOCKS = frozenset({
     "p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl",
     "table", "thead", "tbody", "tfoot", "blockquote", "pre", "hr", "figure", "figcaption", "address", "form",
@@ -110,6 +161,7 @@ class _MainText(HTMLParser):
         self.in_h1 = False
         self.title: list[str] = []
         self.h1: list[str] = []
+        self.heading: str | None = None
 
     def _skipping(self) -> bool:
         return any(self.dropped.values())
@@ -124,6 +176,9 @@ class _MainText(HTMLParser):
         elif tag == "h1" and not "".join(self.h1).strip():
             self.in_h1 = True
         self._boundary(tag)
+        if tag in _HEADING_LEVELS and self.heading is None and not self._skipping():
+            self.heading = tag
+            self.parts.append(chr(0xFDD0 + _HEADING_LEVELS[tag]))
         if tag == "pre":
             self.pre += 1
 
@@ -140,6 +195,9 @@ class _MainText(HTMLParser):
             self.in_h1 = False
         if tag == "pre" and self.pre:
             self.pre -= 1
+        if tag == self.heading:
+            self.heading = None
+            self.parts.append(_HEADING_END)
         if tag not in _LINE_BREAKS:
             self._boundary(tag)
 
@@ -160,13 +218,42 @@ class _MainText(HTMLParser):
             return
         if self.in_h1:
             self.h1.append(data)
+        data = _HEADING_MARKS.sub("\ufffd", data)
         self.parts.append(data if self.pre else re.sub(r"[ \t\n\r\f]+", " ", data))
 
-    def text(self) -> str:
-        """The collected text: lines stripped, at most one blank line in a row."""
-        lines = (line.strip(" \t") for line in "".join(self.parts).split("\n"))
-        text = "\n".join(lines)
-        return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    def text(self) -> tuple[str, tuple[Heading, ...]]:
+        """The collected text (lines stripped, at most one blank line in a row, normalised) and its headings."""
+        if self.heading is not None:  # a heading the page never closed ends where the page does
+            self.parts.append(_HEADING_END)
+            self.heading = None
+        joined = _SPACE_BEFORE_END.sub(r"\2\1", _SPACE_AFTER_START.sub(r"\2\1", "".join(self.parts)))
+        joined = _EMPTY_HEADING.sub("", joined)
+        lines = (line.strip(" \t") for line in joined.split("\n"))
+        marked = normalise_page_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
+        pieces = []
+        headings = []
+        offset = 0
+        position = 0
+        start, level = 0, 0
+        for mark in _HEADING_MARKS.finditer(marked):
+            pieces.append(marked[position:mark.start()])
+            offset += mark.start() - position
+            position = mark.end()
+            if mark.group() != _HEADING_END:
+                start, level = offset, ord(mark.group()) - 0xFDD0
+            elif level:
+                headings.append((start, offset, level))
+                level = 0
+        pieces.append(marked[position:])
+        text = "".join(pieces)
+        return text, tuple(_trimmed(text, *heading) for heading in headings if text[heading[0]:heading[1]].strip())
+
+
+def _trimmed(text: str, start: int, end: int, level: int) -> Heading:
+    """The heading text[start:end] without the white space at its ends (a line break inside it stays)."""
+    piece = text[start:end]
+    first = start + len(piece) - len(piece.lstrip())
+    return Heading(first, first + len(piece.strip()), level)
 
 
 def extract_html(data: bytes, stem: str) -> ExtractedDocument:
@@ -186,7 +273,8 @@ def extract_html(data: bytes, stem: str) -> ExtractedDocument:
     except (AssertionError, ValueError) as exc:
         raise ExtractionError("damaged HTML: the markup cannot be read") from exc
     title = display_title("".join(parser.title), "".join(parser.h1), stem)
-    text = normalise_page_text(parser.text())
+    text, headings = parser.text()
     if not text.strip():
         raise ExtractionError("no text in the web page")
-    return ExtractedDocument(title=title, kind="html", pages=(text,), blank_pages=())
+    return ExtractedDocument(title=title, kind="html", pages=(text,), blank_pages=(),
+                             headings=(headings,) if headings else ())

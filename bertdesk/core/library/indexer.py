@@ -193,7 +193,8 @@ def _index_file(run: _Run, path: Path, source_id: int | None, embedder: Bundle, 
     spans = []
     for number, text in enumerate(document.pages, start=1):
         handle.check()
-        spans += [(number, span) for span in split_passages(text)]
+        headings = document.headings[number - 1] if number <= len(document.headings) else ()
+        spans += [(number, span) for span in split_passages(text, headings=headings)]
     if not spans:
         _fail(run, path, "no text to index", state, source_id)
         run.bytes_done += state.size

@@ -9,7 +9,10 @@ from html import escape
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
@@ -91,6 +94,28 @@ def write_pdf(path: Path, pages: Sequence[str], title: str | None = None, *, sca
     return path
 
 
+def write_laid_out_pdf(path: Path, pages: Sequence[Sequence[tuple[str, float, bool]]], *,
+                       labels: Sequence[tuple[str, str, int]] | None = None) -> Path:
+    """A PDF whose pages are lines of (text, font size, bold) in Helvetica, one under the other (a heading is a line
+    in a larger or bold font, as a typesetter writes it). `labels` gives each page's /PageLabels range as (style,
+    prefix, start): style "D" decimal, "r"/"R" roman, "a"/"A" letters, "" none (prefix only); consecutive equal
+    ranges make one."""
+    pdf, family = _new_pdf(None, None)
+    for number, lines in enumerate(pages):
+        style = labels[number] if labels is not None else None
+        if style is not None and (number == 0 or labels is None or labels[number - 1] != style):
+            pdf.add_page(label_style=style[0] or None, label_prefix=style[1] or None, label_start=style[2])
+        else:
+            pdf.add_page()
+        y = float(pdf.t_margin)
+        for text, size, bold in lines:
+            pdf.set_font(family, style="B" if bold else "", size=size)
+            y += size * 0.5
+            pdf.text(pdf.l_margin, y, text)
+    pdf.output(str(path))
+    return path
+
+
 def write_scanned_pdf(path: Path, n_pages: int, title: str | None = None) -> Path:
     """A PDF of `n_pages` scanned pages: each only an image, no text layer at all."""
     return write_pdf(path, [""] * n_pages, title, scanned_pages=range(1, n_pages + 1))
@@ -121,6 +146,31 @@ def write_docx(path: Path, paragraphs: Sequence[str], page_breaks_after: Iterabl
         paragraph = document.add_paragraph(text)
         if index in breaks:
             paragraph.add_run().add_break(WD_BREAK.PAGE)
+    document.save(str(path))
+    return path
+
+
+def write_sectioned_docx(path: Path, sections: Sequence[tuple[Sequence[tuple[str, str | None]], str, int | None]],
+                         *, number_formats: Sequence[str | None] = ()) -> Path:
+    """A Word document of sections, each (paragraphs as (text, style name or None), how it starts, where its page
+    numbers restart or None): the start is python-docx's WD_SECTION name ("NEW_PAGE", "CONTINUOUS", "ODD_PAGE")
+    and is ignored for the first section; a restart writes w:pgNumType w:start, and `number_formats[i]` (a w:fmt
+    such as "lowerRoman") section i's number format."""
+    document = Document()
+    for index, (paragraphs, start, restart) in enumerate(sections):
+        number_format = number_formats[index] if index < len(number_formats) else None
+        section = document.sections[0] if index == 0 else document.add_section(getattr(WD_SECTION, start))
+        for old in section._sectPr.findall(qn("w:pgNumType")):
+            section._sectPr.remove(old)
+        if restart is not None or number_format is not None:
+            numbering = OxmlElement("w:pgNumType")
+            if restart is not None:
+                numbering.set(qn("w:start"), str(restart))
+            if number_format is not None:
+                numbering.set(qn("w:fmt"), number_format)
+            section._sectPr.append(numbering)
+        for text, style in paragraphs:
+            document.add_paragraph(text, style=style)
     document.save(str(path))
     return path
 

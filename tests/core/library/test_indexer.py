@@ -18,6 +18,7 @@ from bertdesk.core.files import hashing
 from bertdesk.core.jobs import JobHandle
 from bertdesk.core.library import format_pdf
 from bertdesk.core.library import store as store_module
+from bertdesk.core.library.format_types import Heading
 from bertdesk.core.library.formats import extract_document
 from bertdesk.core.library.indexer import IndexProgress, index_queue
 from bertdesk.core.library.passages import split_passages
@@ -80,7 +81,9 @@ def embedder(tiny_bundle: Path) -> Bundle:
 
 
 def expected_passages(path: Path) -> int:
-    return sum(len(split_passages(page)) for page in extract_document(path).pages)
+    document = extract_document(path)
+    headings = document.headings or ((),) * len(document.pages)
+    return sum(len(split_passages(page, headings=found)) for page, found in zip(document.pages, headings, strict=True))
 
 
 def check_complete(db: Path) -> None:
@@ -314,15 +317,15 @@ def test_cancel_stops_a_long_pdf_between_pages_and_rolls_it_back_whole(tmp_path:
     handle = JobHandle()
     pages_read = 0
 
-    def read_page_text(document: object, number: int) -> tuple[str, str]:
+    def read_page(document: object, number: int) -> tuple[str, tuple[Heading, ...]]:
         nonlocal pages_read
         pages_read += 1
         if pages_read == 20:  # the user presses Stop while the book's pages are being read
             handle.cancel()
-        return real_read_page_text(document, number)
+        return real_read_page(document, number)
 
-    real_read_page_text = format_pdf.read_page_text
-    monkeypatch.setattr(format_pdf, "read_page_text", read_page_text)
+    real_read_page = format_pdf.read_page
+    monkeypatch.setattr(format_pdf, "read_page", read_page)
     with pytest.raises(JobCancelled):
         run(db, embedder, handle)
     assert pages_read == 20, f"{pages_read} of 200 pages were read after the cancel"

@@ -107,7 +107,7 @@ def test_a_pdf_with_more_pages_than_a_document_may_have_is_refused_unread(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_pdf(tmp_path / "long.pdf", [sentences(f"page {n}", 2) for n in range(6)])
     monkeypatch.setattr(format_pdf, "MAX_PAGES", 5)
-    monkeypatch.setattr(format_pdf, "read_page_text", lambda *args: pytest.fail("a page was read"))
+    monkeypatch.setattr(format_pdf, "read_page", lambda *args: pytest.fail("a page was read"))
     with pytest.raises(ExtractionError, match="^6 pages, more than the 5 a document may have$"):
         extract_document(path)
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bertdesk.core.library.passages import PassageSpan, split_passages
+from bertdesk.core.library.format_types import Heading
+from bertdesk.core.library.passages import PassageSpan, guess_headings, split_passages
 
 #: A hang guard, not a speed target: the quadratic versions took 26–220 s, the linear ones take milliseconds.
 HANG_GUARD_S = 20.0
@@ -99,10 +100,15 @@ _PROSE = st.lists(st.sampled_from(["The", "cat", "sat.", "e.g.", "Why?", "“Yes
                                    "…", "。", "東京", "x" * 40, "\t", "(see)."]), max_size=120).map(" ".join)
 
 
+_HEADINGS = st.lists(st.tuples(st.integers(min_value=-5, max_value=700), st.integers(min_value=0, max_value=80),
+                               st.integers(min_value=0, max_value=6)), max_size=6)
+
+
 @given(text=st.one_of(st.text(max_size=600), _PROSE), target=st.integers(min_value=2, max_value=300),
-       overlap=st.integers(min_value=0, max_value=3))
-def test_passage_properties_on_any_text(text, target, overlap):
-    spans = split_passages(text, target_chars=target, overlap_sentences=overlap)
+       overlap=st.integers(min_value=0, max_value=3), marks=_HEADINGS)
+def test_passage_properties_on_any_text(text, target, overlap, marks):
+    headings = [Heading(start, start + length, level) for start, length, level in marks]
+    spans = split_passages(text, headings=headings, target_chars=target, overlap_sentences=overlap)
     covered = [False] * len(text)
     for span in spans:
         assert 0 <= span.start < span.end <= len(text)
@@ -115,3 +121,84 @@ def test_passage_properties_on_any_text(text, target, overlap):
     assert all(covered[index] for index, char in enumerate(text) if not char.isspace())
     if overlap == 0:
         assert all(a.end <= b.start for a, b in pairwise(spans))
+
+
+_BODY = " ".join(f"Body sentence {n} explains the first topic in some detail." for n in range(9))
+
+
+def test_a_heading_starts_the_passage_it_introduces():
+    text = f"{_BODY}\nInstalling the tool\nRun the installer and accept the licence. Then restart the machine."
+    start = text.index("Installing")
+    heading = Heading(start, start + len("Installing the tool"), 2)
+    passages = _texts(text, split_passages(text, headings=[heading], target_chars=700))
+    assert passages[-1].startswith("Installing the tool\nRun the installer")
+    assert not any("Installing" in passage for passage in passages[:-1])  # the body before holds no part of it
+
+
+def test_without_the_heading_the_same_text_straddles_the_sections():
+    text = f"{_BODY} Installing the tool is simple. Run the installer and accept the licence."
+    passages = _texts(text, split_passages(text, target_chars=700))
+    assert any("first topic" in passage and "Installing" in passage for passage in passages)
+
+
+def test_an_faq_question_line_stays_with_its_answer():
+    questions = [(f"How do I reset setting {n}?", f"Open the preferences and press reset {n}. It takes a second.")
+                 for n in range(8)]
+    text = "\n\n".join(f"{question}\n{answer}" for question, answer in questions)
+    passages = _texts(text, split_passages(text, target_chars=200))
+    for question, answer in questions:
+        assert any(passage.startswith(question) and answer in passage for passage in passages), question
+    assert not any(passage.rstrip().endswith("?") for passage in passages)
+
+
+def test_a_question_heading_at_the_end_of_a_full_passage_moves_to_the_next():
+    filler = " ".join(f"Filler sentence {n} is here." for n in range(6))
+    text = f"{filler}\n\nWhy is the sky blue?\nLight scatters off the air more at short wavelengths."
+    for target in range(80, 260, 7):  # from the question and its answer together (75 characters)
+        passages = _texts(text, split_passages(text, target_chars=target))
+        holding = [passage for passage in passages if "Why is the sky blue?" in passage]
+        assert holding and all("Light scatters" in passage for passage in holding), target
+
+
+def test_guessed_headings_are_short_lines_before_a_paragraph():
+    text = ("Getting started\nThis chapter explains the first steps of the setup.\n"
+            "a wrapped line of prose that goes on\nand ends here.\n\nWhat is new?\nEverything.\n"
+            "A list:\nItem one\nItem two")
+    guessed = [text[h.start:h.end] for h in guess_headings(text)]
+    assert guessed == ["Getting started", "What is new?"]
+
+
+def test_heading_offsets_past_the_page_are_clipped_and_everything_is_still_covered():
+    text = "Title\nSome body text. More body text."
+    spans = split_passages(text, headings=[Heading(0, 5, 1), Heading(30, 999, 2), Heading(-4, 2, 1)],
+                           target_chars=20, overlap_sentences=0)
+    covered = "".join(text[s.start:s.end] for s in spans)
+    assert covered.replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_the_first_line_of_a_wrapped_pdf_paragraph_is_no_heading():
+    text = ("The daemon reads its settings once at start.\n"
+            "Changing the configuration file while it runs has no effect until the service is\n"
+            "restarted by the administrator with the usual command on the host.")
+    assert guess_headings(text) == []
+
+
+@pytest.mark.parametrize("line", ["724 GNU Octave (version 7.3.0)", "[C, position, errmsg] = textscan (. . .)",
+                                  "⇒ p =", "#! /bin/octave -qf", "Chapter 31: Signal Processing 851", "2 (GLP_ESING)"])
+def test_code_formulas_and_running_headers_are_not_guessed_headings(line):
+    text = f"A sentence ends here.\n{line}\nThe text that follows it runs on for a good while more."
+    assert guess_headings(text) == []
+
+
+@pytest.mark.parametrize("line", ["15.2.1.3 Two-dimensional Geometric Shapes", "Citing Octave in Publications",
+                                  "Example 4: pcg with a function as preconditioner"])
+def test_numbered_and_plain_titles_are_guessed_headings(line):
+    text = f"A sentence ends here.\n{line}\nThe text that follows it runs on for a good while more, and more again."
+    assert [text[h.start:h.end] for h in guess_headings(text)] == [line]
+
+
+def test_with_the_extractors_headings_only_question_lines_are_guessed_besides():
+    text = "Setup\nThe text that follows it runs on for a while.\n\nWhy is it slow?\nIt is not. Really."
+    given = [Heading(0, 5, 1)]
+    starts = [text[s.start:s.end].split("\n")[0] for s in split_passages(text, headings=given, target_chars=200)]
+    assert starts == ["Setup", "Why is it slow?"]
