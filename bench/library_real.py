@@ -25,14 +25,12 @@ median). The machine's CPU and load are printed first: latency depends on them.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import re
 import shutil
 import sqlite3
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from qa_squad_eval import f1, normalize  # noqa: E402 (bench/ is on the path when this script runs)
 
 SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), ROOT.parent / "shared")
 READER = SHARED / "fixtures" / "minilm-l6-squad"
@@ -120,22 +120,6 @@ def gather(cache: Path, corpus: Path) -> dict[str, str]:
     for file in SDIST_FILES:
         shutil.copy(unpacked / file, corpus)
     return sources
-
-
-def normalize(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
-
-
-def f1(prediction: str, truth: str) -> float:
-    """SQuAD's token F1."""
-    ours, theirs = normalize(prediction).split(), normalize(truth).split()
-    common = sum((collections.Counter(ours) & collections.Counter(theirs)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(ours), common / len(theirs)
-    return 2 * precision * recall / (precision + recall)
 
 
 def page_texts(db: Path) -> dict[tuple[str, int], str]:
